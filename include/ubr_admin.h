@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's side of an admin request: a command line (the same words the
+ * user typed after `ublk-reactor`) and the descriptors the client opened,
+ * answered with stdout/stderr text and an exit status, possibly later (an
+ * `add` is answered when the device serves I/O).
+ */
+#ifndef UBR_ADMIN_H
+#define UBR_ADMIN_H
+
+#include "ubr_log.h"
+
+struct ubr_reactor;
+struct ubr_reply;
+
+enum ubr_exit {
+	UBR_EXIT_OK = 0,
+	UBR_EXIT_FAIL = 1,  /* runtime failure */
+	UBR_EXIT_USAGE = 2, /* bad command line */
+};
+
+/* Append text to the client's stdout (fd 1) or stderr (fd 2). */
+void ubr_reply_printf(struct ubr_reply *rep, int fd, const char *fmt, ...)
+	UBR_PRINTF(3, 4);
+/* Send the exit status and end the request; rep is gone afterwards. */
+void ubr_reply_finish(struct ubr_reply *rep, int status);
+
+/*
+ * Execute one admin command in the daemon. Takes ownership of fds. Must end
+ * with ubr_reply_finish(), now or from a later completion.
+ */
+void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
+			 int *fds, unsigned nfds, struct ubr_reply *rep);
+
+#endif /* UBR_ADMIN_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control commands on /dev/ublk-control, submitted on the shared ring.
+ * The kernel runs them on its own workers, so a START_DEV that waits for a
+ * partition scan never blocks the reactor; the callback runs when the CQE
+ * arrives, in the reactor thread.
+ */
+#ifndef UBR_CTRL_H
+#define UBR_CTRL_H
+
+#include <stdint.h>
+
+#include "ublk_abi.h"
+
+struct ubr_reactor;
+struct ubr_ctrl_req;
+
+typedef void (*ubr_ctrl_cb)(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			    int res);
+
+struct ubr_ctrl_req {
+	unsigned index; /* in r->ctrl, carried in user_data */
+	uint32_t op;	/* UBLK_U_CMD_* */
+	struct ublksrv_ctrl_cmd cmd;
+	ubr_ctrl_cb cb;
+	void *ctx;
+	/* the buffer cmd.addr points at: it must live until the CQE */
+	union {
+		struct ublksrv_ctrl_dev_info info;
+		struct ublk_params params;
+		uint64_t features;
+	} buf;
+};
+
+/*
+ * Queue a control command for device `dev_id`. `data0` is the inline
+ * argument (START_DEV: our pid). The buffer for ops that take one is
+ * req->buf: fill it through the returned request before the next submit.
+ * Returns the request, or NULL (out of memory).
+ */
+struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
+				     uint32_t dev_id, uint64_t data0,
+				     ubr_ctrl_cb cb, void *ctx);
+const char *ubr_ctrl_op_name(uint32_t op);
+
+/* Synchronous GET_FEATURES at start-up, before the loop runs. */
+int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features);
+
+#endif /* UBR_CTRL_H */

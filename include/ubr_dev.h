@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Devices, queues and requests as the reactor sees them, and the options a
+ * device is created with (shared by the CLI, which parses them, and the
+ * daemon, which parses them again from the admin socket and acts on them).
+ */
+#ifndef UBR_DEV_H
+#define UBR_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ublk_abi.h"
+#include "ubr_stats.h"
+
+struct ubr_reactor;
+struct ubr_target_ops;
+
+#define UBR_MAX_FILES 8
+#define UBR_TARGET_NAME_MAX 16
+#define UBR_DEV_ID_ANY ((uint32_t)-1)
+
+enum ubr_copy_mode {
+	UBR_COPY_AUTO = 0, /* the best the kernel offers */
+	UBR_COPY_BUFFER,   /* per-tag buffers, the kernel copies */
+	UBR_COPY_USER,	   /* UBLK_F_USER_COPY: pread/pwrite on /dev/ublkcN */
+	UBR_COPY_ZERO,	   /* UBLK_F_AUTO_BUF_REG: request pages in the ring */
+};
+
+/* Everything `add` can say; the daemon's copy is what recovery records. */
+struct ubr_dev_opts {
+	char target[UBR_TARGET_NAME_MAX];
+	uint32_t id; /* UBR_DEV_ID_ANY: the kernel picks */
+	uint16_t nr_queues;
+	uint16_t depth;
+	uint32_t max_io_bytes;
+	uint64_t size; /* bytes; 0: the target's default */
+	uint32_t logical_bs;
+	bool read_only;
+	bool buffered; /* loop/stripe: never O_DIRECT */
+	enum ubr_copy_mode copy_mode;
+	uint32_t chunk_size; /* stripe */
+	unsigned nr_files;
+	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
+	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
+};
+
+#define UBR_DEFAULT_QUEUES 1
+#define UBR_DEFAULT_DEPTH 128
+#define UBR_DEFAULT_MAX_IO (512U << 10)
+#define UBR_NULL_DEFAULT_SIZE (250ULL << 30)
+
+enum ubr_dev_state {
+	UBR_DEV_ADDING,	  /* ADD_DEV .. SET_PARAMS */
+	UBR_DEV_STARTING, /* FETCHes queued, START_DEV in flight */
+	UBR_DEV_LIVE,
+	UBR_DEV_STOPPING, /* STOP_DEV sent, waiting for commands to return */
+	UBR_DEV_DELETING, /* DEL_DEV in flight */
+};
+
+enum ubr_tag_state {
+	UBR_TAG_IDLE = 0, /* no command with the kernel */
+	UBR_TAG_FETCHING, /* FETCH or COMMIT_AND_FETCH with the kernel */
+	UBR_TAG_SERVING,  /* the target works on the request */
+};
+
+/* One request slot. Kept small: there are queues x depth of them. */
+struct ubr_tag {
+	uint8_t state;	  /* enum ubr_tag_state */
+	uint8_t tgt_pending; /* target SQEs in flight for this request */
+	uint16_t tgt_flags;  /* the target's own */
+	int32_t result;	     /* bytes done so far, or the first -errno */
+	uint64_t issued_ns;  /* when the request reached us (latency) */
+};
+
+struct ubr_queue {
+	struct ubr_dev *dev;
+	uint16_t id;
+	const struct ublksrv_io_desc *descs; /* mmap of /dev/ublkcN */
+	size_t descs_len;
+	unsigned cmds_inflight; /* ublk commands the kernel holds */
+	unsigned tgt_inflight;	/* target SQEs in flight */
+	struct ubr_tag *tags;
+	char *bufs;		/* per-tag buffers (buffer copy mode) */
+};
+
+typedef void (*ubr_dev_done_cb)(void *ctx, int err, const char *msg);
+
+struct ubr_dev {
+	struct ubr_reactor *r;
+	unsigned slot; /* index in the reactor's table, and in user_data */
+	uint32_t id;   /* the kernel's device id: /dev/ublkbID */
+	enum ubr_dev_state state;
+	int cdev_fd;	   /* /dev/ublkcN, or -1 */
+	bool cdev_fixed;   /* registered as fixed file number `slot` */
+	bool stop_sent;
+	bool start_failed;
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_params params;
+	struct ubr_dev_opts opts;
+	enum ubr_copy_mode copy_mode;
+	const struct ubr_target_ops *ops;
+	void *tgt;	   /* the target's private state */
+	char *tgt_desc;	   /* one line for `list`, owned by the target */
+	struct ubr_queue *queues;
+	size_t mem_bytes;  /* what this device costs the daemon */
+	struct ubr_stats stats;
+	/* the pending add or delete, answered when it finishes */
+	ubr_dev_done_cb done_cb;
+	void *done_ctx;
+	int err;
+	char err_msg[160];
+};
+
+/* Device table operations (src/dev.c, src/dev_lifecycle.c). */
+int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
+		ubr_dev_done_cb cb, void *ctx);
+int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		void *ctx);
+struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id);
+struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot);
+unsigned ubr_dev_slots(const struct ubr_reactor *r);
+const char *ubr_dev_state_name(enum ubr_dev_state s);
+const char *ubr_copy_mode_name(enum ubr_copy_mode m);
+int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
+
+void ubr_dev_opts_init(struct ubr_dev_opts *o);
+void ubr_dev_opts_release(struct ubr_dev_opts *o);
+
+#endif /* UBR_DEV_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reactor: one thread, one io_uring, one libev loop.
+ *
+ * The ring is the master: each turn reaps every completion, lets the
+ * handlers queue their SQEs, and makes one io_uring_enter that submits and
+ * waits. libev (admin socket, signals, timers) is woken through the ring: a
+ * one-shot POLL_ADD on libev's epoll descriptor completes when libev has
+ * something to do, and only then does the reactor run libev, so steady-state
+ * I/O never pays for an epoll_wait.
+ */
+#ifndef UBR_REACTOR_H
+#define UBR_REACTOR_H
+
+#include <ev.h>
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ubr_dev.h"
+
+struct ubr_ctrl_req;
+
+struct ubr_reactor_counters {
+	uint64_t enters;     /* io_uring_enter calls that waited */
+	uint64_t submits;    /* io_uring_enter calls for a full SQ only */
+	uint64_t cqes;
+	uint64_t io_cqes;    /* ublk I/O command completions */
+	uint64_t ev_runs;    /* times libev was run */
+};
+
+struct ubr_reactor {
+	struct io_uring ring;
+	struct ev_loop *loop;
+	int ctrl_fd;	     /* /dev/ublk-control */
+	uint64_t features;   /* GET_FEATURES, 0 before it answered */
+	bool features_known;
+	unsigned sq_entries;
+	/* device table, indexed by slot */
+	struct ubr_dev **devs;
+	unsigned nr_slots;
+	unsigned nr_devs;
+	/* control commands in flight, indexed by user_data's data field */
+	struct ubr_ctrl_req **ctrl;
+	unsigned nr_ctrl;
+	/* libev wake-up through the ring */
+	bool ev_poll_armed;
+	bool ev_due;
+	bool ev_invoked;
+	/* timers whose deadlines bound the ring's wait */
+	ev_timer **timers;
+	unsigned nr_timers;
+	bool stopping;	     /* leave the loop once no device remains */
+	bool stopped;
+	int exit_status;
+	struct ubr_reactor_counters counters;
+	void *daemon;	     /* the admin layer's state */
+	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
+};
+
+int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
+void ubr_reactor_deinit(struct ubr_reactor *r);
+/* Runs until ubr_reactor_stop() and every device is gone. */
+int ubr_reactor_run(struct ubr_reactor *r);
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
+
+/* An SQE, submitting what is queued first if the SQ is full. */
+struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
+
+/* libev timers that must bound the ring's wait go through these. */
+void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
+void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
+
+/* Completion handlers by kind (src/queue.c, src/ctrl.c). */
+void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
+void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
+void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);
+
+#endif /* UBR_REACTOR_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-device counters, cheap enough to keep on every request: a few adds and
+ * one log2 bucket for the latency (from the moment the request reached the
+ * daemon to the moment it was committed back).
+ */
+#ifndef UBR_STATS_H
+#define UBR_STATS_H
+
+#include <stdint.h>
+
+#define UBR_LAT_BUCKETS 32 /* bucket b holds latencies in [2^b, 2^(b+1)) ns */
+
+struct ubr_stats {
+	uint64_t reads, writes, flushes, discards, write_zeroes;
+	uint64_t bytes_read, bytes_written;
+	uint64_t errors;
+	uint64_t lat_hist[UBR_LAT_BUCKETS];
+};
+
+unsigned ubr_lat_bucket(uint64_t ns);
+void ubr_stats_account(struct ubr_stats *s, unsigned op, int result,
+		       uint64_t lat_ns);
+uint64_t ubr_stats_percentile_ns(const struct ubr_stats *s, unsigned pct);
+
+#endif /* UBR_STATS_H */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between the reactor and a target (src/targets/).
+ *
+ * A target sees requests, never the ring's internals: it completes a request
+ * at once with ubr_io_complete(), or asks for SQEs with ubr_tgt_sqe() (their
+ * completions come back to io_done with the target data it chose), and
+ * completes the request when its last piece is done.
+ */
+#ifndef UBR_TARGET_H
+#define UBR_TARGET_H
+
+#include <liburing.h>
+
+#include "ubr_dev.h"
+
+/* The target never reads or writes request data (null). */
+#define UBR_TGT_NO_DATA (1U << 0)
+
+struct ubr_target_ops {
+	const char *name;
+	unsigned flags; /* UBR_TGT_* */
+	/*
+	 * Check dev->opts, take what the target needs from it (the descriptor
+	 * in opts.fds now belongs to the target), and fill dev->params: size,
+	 * block sizes, attributes, discard limits. -errno with dev->err_msg set.
+	 */
+	int (*init)(struct ubr_dev *dev);
+	void (*deinit)(struct ubr_dev *dev);
+	/* Serve one request. */
+	void (*queue_io)(struct ubr_queue *q, unsigned tag,
+			 const struct ublksrv_io_desc *iod);
+	/* One of this target's SQEs for `tag` completed. */
+	void (*io_done)(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
+			const struct io_uring_cqe *cqe);
+};
+
+const struct ubr_target_ops *ubr_target_find(const char *name);
+/* For --help and the man page test: "null, loop, ..." */
+const char *ubr_target_names(void);
+
+/* Services for targets (src/queue.c). */
+struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
+				 uint32_t tgt_data);
+void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result);
+/* The per-tag buffer in buffer copy mode, NULL otherwise. */
+void *ubr_io_buf(struct ubr_queue *q, unsigned tag);
+/* The descriptor to read/write request data with in user copy mode. */
+int ubr_io_cdev_fd(struct ubr_queue *q);
+/* Set the device's error message (shown to the user by `add`). */
+void ubr_dev_set_err(struct ubr_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+extern const struct ubr_target_ops ubr_target_null;
+
+#endif /* UBR_TARGET_H */

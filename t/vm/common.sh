@@ -1,0 +1,49 @@
+# Shared by the host-side VM scripts (fetch-kernels, run, suite); sourced, not run.
+# Keeps the cache layout and the error style in one place.
+
+UBR_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+UBR_CACHE=${UBLK_REACTOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ublk-reactor}
+
+ubr_prog=${0##*/}
+
+die() {
+	echo "$ubr_prog: error: $*" >&2
+	exit 1
+}
+
+warn() {
+	echo "$ubr_prog: warning: $*" >&2
+}
+
+note() {
+	echo "$ubr_prog: $*" >&2
+}
+
+# Suite names become directory names and apt suite names: keep them boring.
+check_suite() {
+	[[ $1 =~ ^[a-z][a-z0-9-]*$ ]] || die "bad suite name '$1'"
+}
+
+kernel_dir() {
+	echo "$UBR_CACHE/kernels/$1"
+}
+
+# The initramfs depends on guest-init and on the module list; a change to either
+# must rebuild it, so the stamp hashes both (plus a format number for layout changes).
+initramfs_stamp() {
+	local kdir=$1
+	{
+		echo "format 1"
+		cat "$UBR_VM_DIR/guest-init"
+		cat "$kdir/modules/boot.list" "$kdir/modules/extra.list"
+	} | sha256sum | cut -d' ' -f1
+}
+
+# True when the cached kernel of suite $1 can boot as it is, without the network.
+kernel_ready() {
+	local kdir
+	kdir=$(kernel_dir "$1")
+	[[ -s $kdir/vmlinuz && -s $kdir/initramfs.cpio.gz && -s $kdir/version &&
+		-s $kdir/initramfs.stamp && -s $kdir/modules/boot.list ]] || return 1
+	[[ $(cat "$kdir/initramfs.stamp") == "$(initramfs_stamp "$kdir")" ]]
+}
