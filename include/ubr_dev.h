@@ -85,7 +85,9 @@ struct ubr_queue {
 	char *bufs;		/* per-tag buffers (buffer copy mode) */
 };
 
-typedef void (*ubr_dev_done_cb)(void *ctx, int err, const char *msg);
+/* err is 0 or -errno; msg explains a failure; id is the kernel device id. */
+typedef void (*ubr_dev_done_cb)(void *ctx, int err, const char *msg,
+				uint32_t id);
 
 struct ubr_dev {
 	struct ubr_reactor *r;

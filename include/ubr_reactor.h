@@ -42,7 +42,8 @@ struct ubr_reactor {
 	unsigned nr_devs;
 	/* control commands in flight, indexed by user_data's data field */
 	struct ubr_ctrl_req **ctrl;
-	unsigned nr_ctrl;
+	unsigned nr_ctrl;	/* size of the table */
+	unsigned ctrl_inflight;
 	/* libev wake-up through the ring */
 	bool ev_poll_armed;
 	bool ev_due;

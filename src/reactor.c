@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reactor loop: one thread, one io_uring for every device, libev woken
+ * through the ring. See include/ubr_reactor.h for the shape.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubr_ctrl.h"
+#include "ubr_log.h"
+#include "ubr_reactor.h"
+#include "ubr_user_data.h"
+
+#define UBR_DEFAULT_SQ 512
+#define UBR_EVENT_LIBEV 1
+
+static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
+{
+	struct io_uring_params p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	/*
+	 * SQE128 carries control and I/O uring_cmds. One issuer (this
+	 * thread) and deferred task work: completions are run only when we
+	 * enter the kernel, so nothing interrupts the thread between turns.
+	 * A CQ four times the SQ absorbs the commands of many devices
+	 * completing together.
+	 */
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
+		  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		  IORING_SETUP_COOP_TASKRUN;
+	p.cq_entries = sq_entries * 4;
+	ret = io_uring_queue_init_params(sq_entries, &r->ring, &p);
+	if (ret < 0)
+		return ret;
+	/* Device char files are fixed files, numbered by device slot. */
+	ret = io_uring_register_files_sparse(&r->ring, UBR_MAX_DEVS);
+	if (ret < 0)
+		goto fail;
+	r->sq_entries = sq_entries;
+	return 0;
+fail:
+	io_uring_queue_exit(&r->ring);
+	return ret;
+}
+
+int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->ctrl_fd = open("/dev/ublk-control", O_RDWR | O_CLOEXEC);
+	if (r->ctrl_fd < 0)
+		return -errno;
+	ret = ring_setup(r, sq_entries ? sq_entries : UBR_DEFAULT_SQ);
+	if (ret < 0)
+		goto close_ctrl;
+	r->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	if (!r->loop) {
+		ret = -ENOMEM;
+		goto exit_ring;
+	}
+	ev_set_userdata(r->loop, r);
+	ret = ubr_ctrl_get_features_sync(r, &r->features);
+	if (ret < 0)
+		goto free_loop;
+	r->features_known = true;
+	return 0;
+free_loop:
+	ev_loop_destroy(r->loop);
+exit_ring:
+	io_uring_queue_exit(&r->ring);
+close_ctrl:
+	close(r->ctrl_fd);
+	return ret;
+}
+
+void ubr_reactor_deinit(struct ubr_reactor *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nr_ctrl; i++)
+		free(r->ctrl[i]);
+	free(r->ctrl);
+	free(r->devs);
+	free(r->timers);
+	ev_loop_destroy(r->loop);
+	io_uring_queue_exit(&r->ring);
+	close(r->ctrl_fd);
+}
+
+struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+	while (!sqe) {
+		/* Full SQ: hand what is queued to the kernel, then retry. */
+		r->counters.submits++;
+		if (io_uring_submit(&r->ring) < 0)
+			ubr_warn("io_uring_submit: %s", strerror(errno));
+		sqe = io_uring_get_sqe(&r->ring);
+	}
+	return sqe;
+}
+
+/* --- libev through the ring ------------------------------------------ */
+
+static void ev_poll_arm(struct ubr_reactor *r)
+{
+	struct io_uring_sqe *sqe;
+
+	if (r->ev_poll_armed)
+		return;
+	sqe = ubr_reactor_sqe(r);
+	io_uring_prep_poll_add(sqe, ev_backend_fd(r->loop), POLLIN);
+	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_EVENT, 0, 0, 0,
+						   UBR_EVENT_LIBEV));
+	r->ev_poll_armed = true;
+}
+
+static void ev_invoke_pending_cb(struct ev_loop *loop)
+{
+	struct ubr_reactor *r = ev_userdata(loop);
+
+	if (ev_pending_count(loop))
+		r->ev_invoked = true;
+	ev_invoke_pending(loop);
+}
+
+/*
+ * Run libev without blocking until its callbacks stop starting new work:
+ * libev adds watchers started inside a callback to epoll only on its next
+ * iteration, and the ring is about to sleep on that epoll descriptor.
+ */
+static void ev_run_due(struct ubr_reactor *r)
+{
+	int rounds = 0;
+
+	do {
+		r->ev_invoked = false;
+		ev_run(r->loop, EVRUN_NOWAIT);
+		r->counters.ev_runs++;
+	} while (r->ev_invoked && ++rounds < 64);
+	r->ev_due = false;
+	ev_poll_arm(r);
+}
+
+/* --- timers ------------------------------------------------------------- */
+
+void ubr_timer_start(struct ubr_reactor *r, ev_timer *w)
+{
+	ev_timer **t;
+	unsigned i;
+
+	ev_timer_start(r->loop, w);
+	for (i = 0; i < r->nr_timers; i++)
+		if (r->timers[i] == w)
+			return;
+	t = realloc(r->timers, (r->nr_timers + 1) * sizeof(*t));
+	if (!t) {
+		ubr_err("out of memory for a timer");
+		return;
+	}
+	r->timers = t;
+	r->timers[r->nr_timers++] = w;
+}
+
+void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w)
+{
+	unsigned i;
+
+	ev_timer_stop(r->loop, w);
+	for (i = 0; i < r->nr_timers; i++) {
+		if (r->timers[i] == w) {
+			r->timers[i] = r->timers[--r->nr_timers];
+			return;
+		}
+	}
+}
+
+/* Seconds until the earliest active timer, or -1 for none. */
+static double timers_next(struct ubr_reactor *r)
+{
+	double next = -1, left;
+	unsigned i;
+
+	for (i = 0; i < r->nr_timers; i++) {
+		if (!ev_is_active(r->timers[i]))
+			continue;
+		left = ev_timer_remaining(r->loop, r->timers[i]);
+		if (next < 0 || left < next)
+			next = left;
+	}
+	return next;
+}
+
+/* --- the loop ----------------------------------------------------------- */
+
+static void dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = cqe->user_data;
+
+	switch (ubr_ud_kind_of(ud)) {
+	case UBR_UD_IO_CMD:
+		r->counters.io_cqes++;
+		ubr_queue_cmd_done(r, ud, cqe->res);
+		break;
+	case UBR_UD_TARGET:
+		ubr_queue_tgt_done(r, cqe);
+		break;
+	case UBR_UD_CTRL:
+		ubr_ctrl_done(r, ud, cqe->res);
+		r->ev_due = true; /* an admin reply may be waiting to go out */
+		break;
+	case UBR_UD_EVENT:
+		r->ev_poll_armed = false;
+		r->ev_due = true;
+		break;
+	case UBR_UD_IGNORE:
+		break;
+	default:
+		ubr_warn("completion with unknown user_data 0x%llx res %d",
+			 (unsigned long long)ud, cqe->res);
+	}
+}
+
+static unsigned reap(struct ubr_reactor *r)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&r->ring, head, cqe) {
+		dispatch(r, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&r->ring, n);
+	r->counters.cqes += n;
+	return n;
+}
+
+static int wait_turn(struct ubr_reactor *r)
+{
+	struct __kernel_timespec ts, *tsp = NULL;
+	struct io_uring_cqe *cqe;
+	double next = timers_next(r);
+	int ret;
+
+	if (next >= 0) {
+		ts.tv_sec = (long long)next;
+		ts.tv_nsec = (long long)((next - (double)ts.tv_sec) * 1e9);
+		tsp = &ts;
+	}
+	r->counters.enters++;
+	ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, tsp, NULL);
+	if (ret == -ETIME) {
+		r->ev_due = true; /* a libev timer is due */
+		return 0;
+	}
+	if (ret == -EINTR)
+		return 0;
+	return ret < 0 ? ret : 0;
+}
+
+static bool loop_done(const struct ubr_reactor *r)
+{
+	return r->stopping && r->nr_devs == 0 && r->ctrl_inflight == 0;
+}
+
+int ubr_reactor_run(struct ubr_reactor *r)
+{
+	int ret;
+
+	ev_set_invoke_pending_cb(r->loop, ev_invoke_pending_cb);
+	ev_run_due(r);
+	while (!loop_done(r)) {
+		ret = wait_turn(r);
+		if (ret < 0) {
+			ubr_err("io_uring_enter: %s", strerror(-ret));
+			return ret;
+		}
+		reap(r);
+		if (r->ev_due)
+			ev_run_due(r);
+	}
+	/* Let the admin layer flush its last replies. */
+	ev_run_due(r);
+	r->stopped = true;
+	return 0;
+}
+
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
+{
+	unsigned slot;
+
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	r->exit_status = exit_status;
+	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
+	for (slot = 0; slot < r->nr_slots; slot++)
+		if (r->devs[slot])
+			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
+}
