@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -111,7 +112,8 @@ static_assert(sizeof(struct ublksrv_io_desc) == 24, "io desc ABI");
 static_assert(sizeof(struct ublksrv_io_cmd) == 16, "io cmd ABI");
 static_assert(sizeof(struct ublk_param_basic) == 32, "basic params ABI");
 static_assert(sizeof(struct ublk_param_discard) == 20, "discard params ABI");
-static_assert(sizeof(struct ublk_params) == 8 + 32 + 20 + 16, "params ABI");
+static_assert(offsetof(struct ublk_params, discard) == 40, "params ABI");
+static_assert(offsetof(struct ublk_params, devt) == 60, "params ABI");
 
 /* Control opcodes (command number; the ioctl encoding wraps them). */
 #define UBLK_CMD_GET_DEV_INFO 0x02

@@ -96,8 +96,9 @@ struct ubr_dev {
 	enum ubr_dev_state state;
 	int cdev_fd;	   /* /dev/ublkcN, or -1 */
 	bool cdev_fixed;   /* registered as fixed file number `slot` */
-	bool stop_sent;
-	bool start_failed;
+	bool id_known;	   /* ADD_DEV answered: the kernel has it */
+	bool stop_done;	   /* STOP_DEV answered */
+	bool del_queued;   /* delete once the add has finished */
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
@@ -108,9 +109,11 @@ struct ubr_dev {
 	struct ubr_queue *queues;
 	size_t mem_bytes;  /* what this device costs the daemon */
 	struct ubr_stats stats;
-	/* the pending add or delete, answered when it finishes */
-	ubr_dev_done_cb done_cb;
-	void *done_ctx;
+	/* the pending add, and delete, answered when each finishes */
+	ubr_dev_done_cb add_cb;
+	void *add_ctx;
+	ubr_dev_done_cb del_cb;
+	void *del_ctx;
 	int err;
 	char err_msg[160];
 };
@@ -127,7 +130,19 @@ const char *ubr_dev_state_name(enum ubr_dev_state s);
 const char *ubr_copy_mode_name(enum ubr_copy_mode m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
+uint64_t ubr_features_used(const struct ubr_reactor *r);
+
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
+
+/* Core-internal: the table (src/dev.c) and queues (src/queue.c). */
+int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev);
+void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev);
+int ubr_queues_setup(struct ubr_dev *dev);
+void ubr_queues_free(struct ubr_dev *dev);
+void ubr_queues_fetch_all(struct ubr_dev *dev);
+bool ubr_queues_idle(const struct ubr_dev *dev);
+/* A command or target I/O of a stopping device came back: go on. */
+void ubr_dev_teardown_step(struct ubr_dev *dev);
 
 #endif /* UBR_DEV_H */

@@ -45,6 +45,7 @@ struct ubr_reactor {
 	unsigned nr_ctrl;	/* size of the table */
 	unsigned ctrl_inflight;
 	/* libev wake-up through the ring */
+	int ev_fd;	     /* libev's epoll descriptor */
 	bool ev_poll_armed;
 	bool ev_due;
 	bool ev_invoked;
@@ -67,6 +68,9 @@ void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
+
+/* libev's epoll descriptor (src/ev_backend.c), or -errno. */
+int ubr_ev_backend_fd(struct ev_loop *loop);
 
 /* libev timers that must bound the ring's wait go through these. */
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);

@@ -68,6 +68,11 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		goto exit_ring;
 	}
 	ev_set_userdata(r->loop, r);
+	r->ev_fd = ubr_ev_backend_fd(r->loop);
+	if (r->ev_fd < 0) {
+		ret = r->ev_fd;
+		goto free_loop;
+	}
 	ret = ubr_ctrl_get_features_sync(r, &r->features);
 	if (ret < 0)
 		goto free_loop;
@@ -119,7 +124,7 @@ static void ev_poll_arm(struct ubr_reactor *r)
 	if (r->ev_poll_armed)
 		return;
 	sqe = ubr_reactor_sqe(r);
-	io_uring_prep_poll_add(sqe, ev_backend_fd(r->loop), POLLIN);
+	io_uring_prep_poll_add(sqe, r->ev_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_EVENT, 0, 0, 0,
 						   UBR_EVENT_LIBEV));
 	r->ev_poll_armed = true;

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The user-facing half of ublk-reactor: command-line parsing, the admin
+ * socket protocol between the CLI and the daemon, the client, the daemon's
+ * start-up, and the admin server inside the reactor.
+ *
+ * The CLI and the daemon parse the same words with the same functions: the
+ * client parses first, so usage errors never need a daemon, and the daemon
+ * parses again, because it trusts nothing that comes over the socket.
+ */
+#ifndef UBR_CLI_H
+#define UBR_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ubr_dev.h"
+#include "ubr_log.h"
+
+struct ubr_reactor;
+
+/* --- parsing (src/cli_parse.c) ------------------------------------------ */
+
+/*
+ * Bounds of `add` options. Queue and device-id bounds come from the kernel:
+ * it silently clamps nr_hw_queues to nr_cpu_ids, and refuses ids at or above
+ * its minor-number space (1 << MINORBITS).
+ */
+#define UBR_MIN_DEPTH 1
+#define UBR_MAX_DEPTH_OPT 4096
+#define UBR_MIN_IO_BYTES 4096U
+#define UBR_MAX_IO_BYTES (1U << 20)
+#define UBR_MAX_DEV_ID ((1U << 20) - 1)
+#define UBR_MIN_CHUNK (4U << 10)
+#define UBR_MAX_CHUNK (1U << 20)
+#define UBR_DEFAULT_CHUNK (64U << 10)
+
+/* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
+int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Bytes with an optional K/M/G/T suffix (powers of 1024, optional "iB"). */
+int ubr_parse_size(const char *s, uint64_t *out);
+/* "250G", "1.5M", "512": the largest unit that leaves >= 1, one decimal. */
+void ubr_format_size(uint64_t bytes, char *buf, size_t len);
+/* The kernel's nr_cpu_ids: the highest possible CPU + 1. */
+unsigned ubr_nr_cpu_ids(void);
+/* The most queues `add` accepts: nr_cpu_ids, capped by user_data's field. */
+unsigned ubr_max_queues(void);
+
+/*
+ * Parse `add TARGET [OPTIONS] [FILE...]` (argv[0] is "add") into o, which is
+ * initialised here. o->paths get copies of the FILE words as given; when
+ * file_argi is not NULL, file_argi[i] is the argv index of FILE i, so that
+ * the client can send resolved paths in their place. Reentrant: no global
+ * state. Returns 0, -EINVAL (usage: err says why) or -ENOMEM.
+ */
+int ubr_parse_add(int argc, char **argv, struct ubr_dev_opts *o, char *err,
+		  size_t errlen);
+int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
+		     int *file_argi, char *err, size_t errlen);
+
+/* `del ID...` or `del --all` (argv[0] is "del"). */
+struct ubr_del_args {
+	bool all;
+	unsigned nr_ids;
+	uint32_t *ids; /* malloc'ed, duplicates removed, in command order */
+};
+int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
+		  size_t errlen);
+void ubr_del_args_release(struct ubr_del_args *d);
+
+/* `list [--json]` and `features` take only flags: --json for list. */
+int ubr_parse_list(int argc, char **argv, bool *json, char *err,
+		   size_t errlen);
+int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen);
+
+/* --- kernel features (src/features.c) ----------------------------------- */
+
+/* "USER_COPY" for bit 7, NULL for a bit we have no name for. */
+const char *ubr_feature_name(unsigned bit);
+/* One line per known or present bit: NAME, yes/no, and "used" if used. */
+void ubr_features_print(FILE *f, bool known, uint64_t have, uint64_t used);
+/* The bits the daemon uses when the kernel has them (src/dev.c, core). */
+uint64_t ubr_features_used(const struct ubr_reactor *r);
+
+/* --- admin protocol (src/admin_proto.c) --------------------------------- */
+
+/*
+ * One request is one SOCK_SEQPACKET message: a header, then `count`
+ * NUL-terminated words (the command line after "ublk-reactor"), with the
+ * client's descriptors as SCM_RIGHTS. Replies are frames with the same
+ * header: STDOUT/STDERR carry text, EXIT carries the status in `count` and
+ * is always last. Fields are in host order: both ends are on one machine.
+ */
+#define UBR_ADMIN_MAGIC 0x55425241U /* "UBRA" */
+#define UBR_ADMIN_VERSION 1
+#define UBR_ADMIN_MAX_ARGS 64
+#define UBR_ADMIN_MAX_MSG (64U << 10)
+#define UBR_ADMIN_MAX_TEXT (16U << 10) /* text bytes in one reply frame */
+#define UBR_ADMIN_MAX_FDS UBR_MAX_FILES
+
+enum ubr_admin_type {
+	UBR_ADMIN_REQUEST = 1,
+	UBR_ADMIN_STDOUT = 2,
+	UBR_ADMIN_STDERR = 3,
+	UBR_ADMIN_EXIT = 4,
+};
+
+struct ubr_admin_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;	/* enum ubr_admin_type */
+	uint32_t count; /* REQUEST: number of words; EXIT: the status */
+	uint32_t len;	/* bytes after the header */
+};
+
+/* A received request; argv points into buf. */
+struct ubr_admin_req {
+	int argc;
+	char *argv[UBR_ADMIN_MAX_ARGS + 1];
+	int fds[UBR_ADMIN_MAX_FDS];
+	unsigned nfds;
+	char *buf;
+};
+
+/* Pure encoding, for the socket functions and the unit tests. */
+ssize_t ubr_admin_encode_req(int argc, char *const *argv, char *buf,
+			     size_t len);
+int ubr_admin_decode_req(char *buf, size_t len, struct ubr_admin_req *req,
+			 char *err, size_t errlen);
+ssize_t ubr_admin_encode_frame(enum ubr_admin_type type, uint32_t count,
+			       const void *text, size_t textlen, char *buf,
+			       size_t len);
+
+int ubr_admin_send_req(int sock, int argc, char *const *argv, const int *fds,
+		       unsigned nfds);
+/*
+ * Receive one request. Returns 1 (req filled: release it), 0 (the peer
+ * closed), -EAGAIN, -EBADMSG (malformed: err says why, every descriptor
+ * that came with it is closed) or another -errno.
+ */
+int ubr_admin_recv_req(int sock, struct ubr_admin_req *req, char *err,
+		       size_t errlen);
+void ubr_admin_req_release(struct ubr_admin_req *req);
+
+/* A received reply frame; text points into buf (NUL-terminated). */
+struct ubr_admin_frame {
+	enum ubr_admin_type type;
+	uint32_t count;
+	size_t len;
+	char text[UBR_ADMIN_MAX_TEXT + 1];
+};
+/* 1: frame, 0: the peer closed, -EBADMSG (err set) or another -errno. */
+int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
+			 size_t errlen);
+
+/* --- run directory (src/admin_proto.c) ---------------------------------- */
+
+#define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
+#define UBR_SOCK_NAME "ublk-reactor.sock"
+#define UBR_LOCK_NAME "ublk-reactor.lock"
+
+/* $UBLK_REACTOR_RUNDIR, or /run/ublk-reactor. */
+const char *ubr_rundir(void);
+/* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
+int ubr_run_path(const char *name, char *buf, size_t len);
+
+/* --- admin server, in the daemon (src/admin_server.c) ------------------- */
+
+int ubr_admin_server_init(struct ubr_reactor *r, int listen_fd);
+void ubr_admin_server_deinit(struct ubr_reactor *r);
+
+/* --- edges: the processes (src/client.c, src/daemon.c) ------------------ */
+
+/* add, del, list, features: argv[0] is the command word. Exit status. */
+int ubr_client_main(int argc, char **argv);
+/* daemon [--foreground]: argv[0] is "daemon". Exit status. */
+int ubr_daemon_main(int argc, char **argv);
+/*
+ * Start a detached daemon and wait until it serves (or says why it cannot).
+ * Returns 0, -EALREADY (one already runs), or -errno with err set.
+ */
+int ubr_daemon_spawn(char *err, size_t errlen);
+
+#endif /* UBR_CLI_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The device table, device options and the names shown to users. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubr_dev.h"
+#include "ubr_reactor.h"
+#include "ubr_target.h"
+#include "ubr_user_data.h"
+
+void ubr_dev_opts_init(struct ubr_dev_opts *o)
+{
+	unsigned i;
+
+	memset(o, 0, sizeof(*o));
+	o->id = UBR_DEV_ID_ANY;
+	o->nr_queues = UBR_DEFAULT_QUEUES;
+	o->depth = UBR_DEFAULT_DEPTH;
+	o->max_io_bytes = UBR_DEFAULT_MAX_IO;
+	o->logical_bs = 512;
+	o->copy_mode = UBR_COPY_AUTO;
+	for (i = 0; i < UBR_MAX_FILES; i++)
+		o->fds[i] = -1;
+}
+
+void ubr_dev_opts_release(struct ubr_dev_opts *o)
+{
+	unsigned i;
+
+	for (i = 0; i < UBR_MAX_FILES; i++) {
+		free(o->paths[i]);
+		o->paths[i] = NULL;
+		if (o->fds[i] >= 0)
+			close(o->fds[i]);
+		o->fds[i] = -1;
+	}
+	o->nr_files = 0;
+}
+
+const char *ubr_dev_state_name(enum ubr_dev_state s)
+{
+	switch (s) {
+	case UBR_DEV_ADDING: return "adding";
+	case UBR_DEV_STARTING: return "starting";
+	case UBR_DEV_LIVE: return "live";
+	case UBR_DEV_STOPPING: return "stopping";
+	case UBR_DEV_DELETING: return "deleting";
+	}
+	return "?";
+}
+
+static const char *const copy_mode_names[] = {
+	[UBR_COPY_AUTO] = "auto",
+	[UBR_COPY_BUFFER] = "buffer",
+	[UBR_COPY_USER] = "user",
+	[UBR_COPY_ZERO] = "zero",
+};
+
+const char *ubr_copy_mode_name(enum ubr_copy_mode m)
+{
+	if ((unsigned)m >= sizeof(copy_mode_names) / sizeof(copy_mode_names[0]))
+		return "?";
+	return copy_mode_names[m];
+}
+
+int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(copy_mode_names) / sizeof(copy_mode_names[0]);
+	     i++) {
+		if (!strcmp(s, copy_mode_names[i])) {
+			*m = (enum ubr_copy_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void ubr_dev_set_err(struct ubr_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dev->err_msg, sizeof(dev->err_msg), fmt, ap);
+	va_end(ap);
+}
+
+struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot)
+{
+	return slot < r->nr_slots ? r->devs[slot] : NULL;
+}
+
+unsigned ubr_dev_slots(const struct ubr_reactor *r)
+{
+	return r->nr_slots;
+}
+
+/* Only devices whose kernel id is known (ADD_DEV answered) are found. */
+struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id)
+{
+	unsigned slot;
+
+	for (slot = 0; slot < r->nr_slots; slot++) {
+		struct ubr_dev *dev = r->devs[slot];
+
+		if (dev && dev->state != UBR_DEV_ADDING && dev->id == id)
+			return dev;
+	}
+	return NULL;
+}
+
+/* The lowest free slot (growing the table), or -ENOSPC. */
+int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev)
+{
+	struct ubr_dev **t;
+	unsigned slot, n;
+
+	for (slot = 0; slot < r->nr_slots; slot++)
+		if (!r->devs[slot])
+			goto found;
+	if (r->nr_slots == UBR_MAX_DEVS)
+		return -ENOSPC;
+	n = r->nr_slots ? r->nr_slots * 2 : 16;
+	if (n > UBR_MAX_DEVS)
+		n = UBR_MAX_DEVS;
+	t = realloc(r->devs, n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + r->nr_slots, 0, (n - r->nr_slots) * sizeof(*t));
+	r->devs = t;
+	slot = r->nr_slots;
+	r->nr_slots = n;
+found:
+	r->devs[slot] = dev;
+	dev->slot = slot;
+	r->nr_devs++;
+	return 0;
+}
+
+void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
+{
+	r->devs[dev->slot] = NULL;
+	r->nr_devs--;
+}
+
+/* The feature bits the daemon makes use of when the kernel offers them. */
+uint64_t ubr_features_used(const struct ubr_reactor *r)
+{
+	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY);
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's life as a chain of asynchronous control commands:
+ *
+ *   add:    ADD_DEV -> open /dev/ublkcN, map queues -> SET_PARAMS
+ *           -> FETCH every tag + START_DEV -> live
+ *   delete: STOP_DEV -> every ublk command back (aborted) and no target
+ *           I/O left -> drop the fixed file, unmap, close -> DEL_DEV
+ *
+ * Each step runs from a completion in the reactor thread, so other devices
+ * keep serving while one starts (the kernel scans partitions inside or right
+ * after START_DEV) or stops. A failed add goes down the delete path, so no
+ * half-made kernel device is left behind.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubr_ctrl.h"
+#include "ubr_log.h"
+#include "ubr_reactor.h"
+#include "ubr_target.h"
+#include "ubr_user_data.h"
+
+static void teardown_begin(struct ubr_dev *dev);
+
+static void dev_free(struct ubr_dev *dev)
+{
+	if (dev->ops && dev->ops->deinit && dev->tgt)
+		dev->ops->deinit(dev);
+	ubr_queues_free(dev);
+	ubr_dev_opts_release(&dev->opts);
+	free(dev->tgt_desc);
+	free(dev);
+}
+
+/* Report the add's outcome (once), and the delete's, then forget dev. */
+static void dev_finish(struct ubr_dev *dev)
+{
+	struct ubr_reactor *r = dev->r;
+	uint32_t id = dev->id;
+	ubr_dev_done_cb add_cb = dev->add_cb, del_cb = dev->del_cb;
+	void *add_ctx = dev->add_ctx, *del_ctx = dev->del_ctx;
+	int err = dev->err ? dev->err : -EIO;
+	char msg[sizeof(dev->err_msg)];
+
+	memcpy(msg, dev->err_msg, sizeof(msg));
+	ubr_dev_slot_free(r, dev);
+	dev_free(dev);
+	if (add_cb)
+		add_cb(add_ctx, err, msg, id);
+	if (del_cb)
+		del_cb(del_ctx, 0, NULL, id);
+}
+
+/* Record the first failure of an add, then take the device down. */
+static void add_failed(struct ubr_dev *dev, int err, const char *what)
+{
+	if (!dev->err) {
+		dev->err = err;
+		if (!dev->err_msg[0])
+			ubr_dev_set_err(dev, "dev %u: %s failed: %s", dev->id,
+					what, strerror(-err));
+	}
+	ubr_warn("%s", dev->err_msg);
+	teardown_begin(dev);
+}
+
+static uint64_t copy_mode_flag(enum ubr_copy_mode m)
+{
+	switch (m) {
+	case UBR_COPY_USER: return UBLK_F_USER_COPY;
+	case UBR_COPY_ZERO: return UBLK_F_AUTO_BUF_REG;
+	default: return 0;
+	}
+}
+
+/*
+ * The copy mode: the one asked for if the kernel has it, else the cheapest
+ * the kernel offers. A target that never touches data (null) prefers user
+ * copy, which costs nothing when no copy is made.
+ */
+static int choose_copy_mode(struct ubr_dev *dev)
+{
+	uint64_t f = dev->r->features;
+	enum ubr_copy_mode m = dev->opts.copy_mode;
+
+	if (m == UBR_COPY_AUTO) {
+		if (f & UBLK_F_USER_COPY)
+			m = UBR_COPY_USER;
+		else
+			m = UBR_COPY_BUFFER;
+	} else if (copy_mode_flag(m) && !(f & copy_mode_flag(m))) {
+		ubr_dev_set_err(dev, "copy mode '%s' needs %s, which this kernel does not offer",
+				ubr_copy_mode_name(m),
+				m == UBR_COPY_USER ? "UBLK_F_USER_COPY" :
+						     "UBLK_F_AUTO_BUF_REG");
+		return -EOPNOTSUPP;
+	}
+	if (m == UBR_COPY_ZERO) {
+		ubr_dev_set_err(dev, "copy mode 'zero' is not supported by target %s",
+				dev->ops->name);
+		return -EOPNOTSUPP;
+	}
+	dev->copy_mode = m;
+	return 0;
+}
+
+static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->nr_hw_queues = dev->opts.nr_queues;
+	i->queue_depth = dev->opts.depth;
+	i->max_io_buf_bytes = dev->opts.max_io_bytes;
+	i->dev_id = dev->opts.id;
+	i->ublksrv_pid = getpid();
+	i->flags = copy_mode_flag(dev->copy_mode) |
+		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
+}
+
+/* --- delete ------------------------------------------------------------- */
+
+static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			int res)
+{
+	struct ubr_dev *dev = req->ctx;
+
+	if (res < 0)
+		ubr_err("dev %u: DEL_DEV failed: %s", dev->id, strerror(-res));
+	else
+		ubr_info("dev %u: deleted", dev->id);
+	dev_finish(dev);
+}
+
+/* The kernel lets go of the device only once /dev/ublkcN is closed. */
+static void release_cdev(struct ubr_dev *dev)
+{
+	int none = -1;
+
+	if (dev->cdev_fixed) {
+		io_uring_register_files_update(&dev->r->ring, dev->slot, &none,
+					       1);
+		dev->cdev_fixed = false;
+	}
+	ubr_queues_free(dev);
+	if (dev->cdev_fd >= 0)
+		close(dev->cdev_fd);
+	dev->cdev_fd = -1;
+}
+
+static void send_del(struct ubr_dev *dev)
+{
+	dev->state = UBR_DEV_DELETING;
+	release_cdev(dev);
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_DEL_DEV, dev->id, 0,
+			     del_done_cb, dev)) {
+		ubr_err("dev %u: cannot queue DEL_DEV: out of memory", dev->id);
+		dev_finish(dev);
+	}
+}
+
+void ubr_dev_teardown_step(struct ubr_dev *dev)
+{
+	if (dev->state == UBR_DEV_STOPPING && dev->stop_done &&
+	    ubr_queues_idle(dev))
+		send_del(dev);
+}
+
+static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			 int res)
+{
+	struct ubr_dev *dev = req->ctx;
+
+	if (res < 0)
+		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
+	dev->stop_done = true;
+	ubr_dev_teardown_step(dev);
+}
+
+static void teardown_begin(struct ubr_dev *dev)
+{
+	if (dev->state == UBR_DEV_STOPPING || dev->state == UBR_DEV_DELETING)
+		return;
+	if (dev->cdev_fd < 0 && !dev->id_known) {
+		/* ADD_DEV itself failed: nothing exists in the kernel. */
+		dev_finish(dev);
+		return;
+	}
+	dev->state = UBR_DEV_STOPPING;
+	/* STOP_DEV also returns FETCHes of a device that never started. */
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
+			     stop_done_cb, dev)) {
+		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	}
+}
+
+int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		void *ctx)
+{
+	struct ubr_dev *dev = ubr_dev_find(r, id);
+	char msg[64];
+
+	if (!dev) {
+		snprintf(msg, sizeof(msg), "no device %u", id);
+		if (cb)
+			cb(ctx, -ENOENT, msg, id);
+		return -ENOENT;
+	}
+	if (dev->del_cb || dev->state >= UBR_DEV_STOPPING) {
+		snprintf(msg, sizeof(msg), "device %u is already being deleted",
+			 id);
+		if (cb)
+			cb(ctx, -EBUSY, msg, id);
+		return -EBUSY;
+	}
+	dev->del_cb = cb;
+	dev->del_ctx = ctx;
+	if (dev->state == UBR_DEV_LIVE)
+		teardown_begin(dev);
+	else
+		dev->del_queued = true; /* once START_DEV has answered */
+	return 0;
+}
+
+/* --- add ---------------------------------------------------------------- */
+
+static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			  int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	ubr_dev_done_cb cb = dev->add_cb;
+
+	if (res < 0) {
+		add_failed(dev, res, "START_DEV");
+		return;
+	}
+	dev->state = UBR_DEV_LIVE;
+	dev->add_cb = NULL;
+	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy)",
+		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
+		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode));
+	if (cb)
+		cb(dev->add_ctx, 0, NULL, dev->id);
+	if (dev->del_queued || r->stopping) {
+		dev->del_queued = false;
+		teardown_begin(dev);
+	}
+}
+
+static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			   int res)
+{
+	struct ubr_dev *dev = req->ctx;
+
+	if (res < 0) {
+		add_failed(dev, res, "SET_PARAMS");
+		return;
+	}
+	dev->state = UBR_DEV_STARTING;
+	/*
+	 * The FETCHes go to the kernel in the same submit as START_DEV, ahead
+	 * of it; START_DEV (run on a kernel worker) waits for all of them.
+	 */
+	ubr_queues_fetch_all(dev);
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_START_DEV, dev->id, getpid(),
+			     start_done_cb, dev))
+		add_failed(dev, -ENOMEM, "START_DEV");
+}
+
+static int open_cdev(struct ubr_dev *dev)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", dev->id);
+	dev->cdev_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->cdev_fd < 0) {
+		ubr_dev_set_err(dev, "dev %u: cannot open %s: %s", dev->id,
+				path, strerror(errno));
+		return -errno;
+	}
+	if (io_uring_register_files_update(&dev->r->ring, dev->slot,
+					   &dev->cdev_fd, 1) < 0) {
+		ubr_dev_set_err(dev, "dev %u: cannot register %s in the ring",
+				dev->id, path);
+		return -ENOMEM;
+	}
+	dev->cdev_fixed = true;
+	return 0;
+}
+
+static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	struct ubr_ctrl_req *p;
+	int ret;
+
+	if (res < 0) {
+		if (res == -EEXIST)
+			ubr_dev_set_err(dev, "device ID %u is already in use",
+					dev->opts.id);
+		add_failed(dev, res, "ADD_DEV");
+		return;
+	}
+	dev->info = req->buf.info;
+	dev->id = dev->info.dev_id;
+	dev->id_known = true;
+	ret = open_cdev(dev);
+	if (!ret)
+		ret = ubr_queues_setup(dev);
+	if (ret < 0) {
+		add_failed(dev, ret, "queue setup");
+		return;
+	}
+	p = ubr_ctrl_submit(r, UBLK_U_CMD_SET_PARAMS, dev->id, 0,
+			    params_done_cb, dev);
+	if (!p) {
+		add_failed(dev, -ENOMEM, "SET_PARAMS");
+		return;
+	}
+	p->buf.params = dev->params;
+	p->buf.params.len = sizeof(p->buf.params);
+}
+
+static int dev_prepare(struct ubr_dev *dev)
+{
+	int ret;
+
+	dev->ops = ubr_target_find(dev->opts.target);
+	if (!dev->ops) {
+		ubr_dev_set_err(dev, "unknown target '%s'", dev->opts.target);
+		return -EINVAL;
+	}
+	ret = choose_copy_mode(dev);
+	if (ret < 0)
+		return ret;
+	memset(&dev->params, 0, sizeof(dev->params));
+	return dev->ops->init(dev);
+}
+
+/* Report a failure before anything reached the kernel. */
+static int add_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
+		       void *ctx)
+{
+	if (cb)
+		cb(ctx, err, dev->err_msg, dev->opts.id);
+	dev_free(dev);
+	return err;
+}
+
+int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
+		ubr_dev_done_cb cb, void *ctx)
+{
+	struct ubr_dev *dev = calloc(1, sizeof(*dev));
+	struct ubr_ctrl_req *req;
+	int ret;
+
+	if (!dev) {
+		if (cb)
+			cb(ctx, -ENOMEM, "out of memory", opts->id);
+		return -ENOMEM;
+	}
+	dev->r = r;
+	dev->cdev_fd = -1;
+	dev->opts = *opts; /* takes the paths and descriptors */
+	dev->id = opts->id;
+	if (r->stopping) {
+		ubr_dev_set_err(dev, "the daemon is shutting down");
+		return add_refused(dev, -ESHUTDOWN, cb, ctx);
+	}
+	if (opts->id != UBR_DEV_ID_ANY && ubr_dev_find(r, opts->id)) {
+		ubr_dev_set_err(dev, "device ID %u is already in use", opts->id);
+		return add_refused(dev, -EEXIST, cb, ctx);
+	}
+	ret = dev_prepare(dev);
+	if (ret < 0)
+		return add_refused(dev, ret, cb, ctx);
+	ret = ubr_dev_slot_alloc(r, dev);
+	if (ret < 0) {
+		ubr_dev_set_err(dev, "too many devices (at most %u)",
+				UBR_MAX_DEVS);
+		return add_refused(dev, ret, cb, ctx);
+	}
+	dev->add_cb = cb;
+	dev->add_ctx = ctx;
+	dev->state = UBR_DEV_ADDING;
+	req = ubr_ctrl_submit(r, UBLK_U_CMD_ADD_DEV, dev->opts.id, 0,
+			      add_done_cb, dev);
+	if (!req) {
+		add_failed(dev, -ENOMEM, "ADD_DEV");
+		return -ENOMEM;
+	}
+	fill_dev_info(dev, &req->buf.info);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * null: a device that stores nothing. Reads return whatever the request's
+ * pages held, writes are dropped; every request completes at once, in the
+ * same loop turn that received it. In user-copy mode it owns no buffers.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "ubr_target.h"
+
+static int null_init(struct ubr_dev *dev)
+{
+	struct ublk_param_basic *b = &dev->params.basic;
+	uint64_t size = dev->opts.size ? dev->opts.size : UBR_NULL_DEFAULT_SIZE;
+	unsigned shift = dev->opts.logical_bs == 4096 ? 12 : 9;
+
+	if (dev->opts.nr_files) {
+		ubr_dev_set_err(dev, "target null takes no files");
+		return -EINVAL;
+	}
+	if (size % dev->opts.logical_bs) {
+		ubr_dev_set_err(dev, "size %llu is not a multiple of the block size %u",
+				(unsigned long long)size, dev->opts.logical_bs);
+		return -EINVAL;
+	}
+	dev->params.types = UBLK_PARAM_TYPE_BASIC;
+	b->attrs = dev->opts.read_only ? UBLK_ATTR_READ_ONLY : 0;
+	b->logical_bs_shift = (__u8)shift;
+	b->physical_bs_shift = 12;
+	b->io_opt_shift = 12;
+	b->io_min_shift = (__u8)shift;
+	b->max_sectors = dev->opts.max_io_bytes >> 9;
+	b->dev_sectors = size >> 9;
+	dev->tgt = dev; /* no state of its own */
+	return 0;
+}
+
+static void null_deinit(struct ubr_dev *dev)
+{
+	dev->tgt = NULL;
+}
+
+static void null_queue_io(struct ubr_queue *q, unsigned tag,
+			  const struct ublksrv_io_desc *iod)
+{
+	switch (iod->op_flags & 0xff) {
+	case UBLK_IO_OP_READ:
+	case UBLK_IO_OP_WRITE:
+		ubr_io_complete(q, tag, (int)(iod->nr_sectors << 9));
+		break;
+	case UBLK_IO_OP_FLUSH:
+	case UBLK_IO_OP_DISCARD:
+	case UBLK_IO_OP_WRITE_ZEROES:
+		ubr_io_complete(q, tag, 0);
+		break;
+	default:
+		ubr_io_complete(q, tag, -EOPNOTSUPP);
+	}
+}
+
+static void null_io_done(struct ubr_queue *q, unsigned tag, uint32_t data,
+			 const struct io_uring_cqe *cqe)
+{
+	/* null queues no SQEs */
+}
+
+const struct ubr_target_ops ubr_target_null = {
+	.name = "null",
+	.flags = UBR_TGT_NO_DATA,
+	.init = null_init,
+	.deinit = null_deinit,
+	.queue_io = null_queue_io,
+	.io_done = null_io_done,
+};

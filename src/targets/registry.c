@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Targets by name: adding one is a file in src/targets/ and a line here. */
+#include "config.h"
+
+#include <string.h>
+
+#include "ubr_target.h"
+
+static const struct ubr_target_ops *const targets[] = {
+	&ubr_target_null,
+};
+
+#define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
+
+const struct ubr_target_ops *ubr_target_find(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < NR_TARGETS; i++)
+		if (!strcmp(targets[i]->name, name))
+			return targets[i];
+	return NULL;
+}
+
+const char *ubr_target_names(void)
+{
+	static char names[128];
+	unsigned i;
+
+	if (names[0])
+		return names;
+	for (i = 0; i < NR_TARGETS; i++) {
+		if (i)
+			strcat(names, ", ");
+		strcat(names, targets[i]->name);
+	}
+	return names;
+}
