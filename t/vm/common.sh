@@ -47,3 +47,17 @@ kernel_ready() {
 		-s $kdir/initramfs.stamp && -s $kdir/modules/boot.list ]] || return 1
 	[[ $(cat "$kdir/initramfs.stamp") == "$(initramfs_stamp "$kdir")" ]]
 }
+
+# Last N lines of a serial console log, without CRs and SeaBIOS's terminal
+# control sequences.
+console_tail() {
+	tail -n "$2" "$1" | sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g'
+}
+
+# The guest mounts fresh tmpfs on these, hiding the host's files there.
+hidden_in_guest() {
+	case $1/ in
+	/tmp/* | /run/* | /dev/shm/* | /proc/* | /sys/*) return 0 ;;
+	esac
+	return 1
+}

@@ -1,0 +1,148 @@
+# Shared helpers for the kernel tests t/kernel/*.sh; source it first:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# The tests run as root inside a VM (t/vm/suite) with the environment set by
+# t/vm/guest-suite: UBR_BUILDDIR, UBR_SRCDIR, UBR_KERNEL_SUITE, UBR_SCRATCH (an
+# empty tmpfs dir, also the cwd, removed afterwards), UBR_NULL_BLK_KO. The host
+# file system is read-only there: write only under $UBR_SCRATCH or /tmp.
+#
+# Exit 0 = pass, 77 with "SKIP: reason" = skip (only for a kernel that lacks a
+# feature), anything else = fail.
+
+set -euo pipefail
+
+UBR_BUILDDIR=${UBR_BUILDDIR:-$(pwd)}
+UBR_SCRATCH=${UBR_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/ubr-scratch.XXXXXX")}
+UBR=$UBR_BUILDDIR/src/ublk-reactor
+ubr_test=${0##*/}
+
+fail() {
+	echo "FAIL: $ubr_test: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# Commands run at exit, last registered first, whatever the exit status; the
+# test's own status is kept. on_exit CMD [ARGS...] (quoted as given).
+ubr_exit_cmds=()
+
+on_exit() {
+	local cmd
+	printf -v cmd '%q ' "$@"
+	ubr_exit_cmds+=("$cmd")
+}
+
+ubr_run_exit_cmds() {
+	local status=$? i
+	set +e
+	for ((i = ${#ubr_exit_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${ubr_exit_cmds[i]}"
+	done
+	exit "$status"
+}
+trap ubr_run_exit_cmds EXIT
+
+require_root() {
+	[[ $(id -u) == 0 ]] || fail "must run as root (run it through t/vm/suite or t/vm/run)"
+}
+
+# A missing program is a broken test machine, not a reason to skip.
+require_program() {
+	command -v "$1" >/dev/null || fail "$1 not found (run scripts/install-deps)"
+}
+
+# Skips when the kernel (as the daemon reports it) lacks feature NAME.
+require_feature() {
+	local out
+	[[ -x $UBR ]] || fail "$UBR not built"
+	out=$("$UBR" features 2>&1) || fail "'$UBR features' failed: $out"
+	grep -qiw -- "$1" <<<"$out" || skip "kernel $(uname -r) lacks $1"
+}
+
+# wait_for SECS CMD [ARGS...]: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
+unload_null_blk() {
+	[[ -d /sys/module/null_blk ]] || return 0
+	wait_for 10 rmmod null_blk 2>/dev/null || echo "warning: cannot unload null_blk" >&2
+}
+
+# load_null_blk PARAM=VALUE...: (re)load null_blk; its first disk is
+# /dev/nullb0 (also in $NULLB). Unloaded again at exit.
+load_null_blk() {
+	unload_null_blk
+	if [[ -n ${UBR_NULL_BLK_KO:-} ]]; then
+		insmod "$UBR_NULL_BLK_KO" "$@" || fail "insmod null_blk $* failed"
+	else
+		modprobe null_blk "$@" || fail "modprobe null_blk $* failed"
+	fi
+	on_exit unload_null_blk
+	NULLB=/dev/nullb0
+	wait_for 10 test -b "$NULLB" || fail "$NULLB did not appear"
+}
+
+# True if null_blk accepts module parameter NAME (they differ across kernels).
+null_blk_has_param() {
+	local ko=${UBR_NULL_BLK_KO:-null_blk}
+	modinfo -F parm "$ko" 2>/dev/null | grep -q "^$1:"
+}
+
+# run_fio ARGS...: run fio; on failure show its output and fail. Its output
+# (shown in the test log) stays in $FIO_LOG; with --output-format=json the
+# JSON alone is in $FIO_JSON.
+ubr_fio_runs=0
+run_fio() {
+	ubr_fio_runs=$((ubr_fio_runs + 1))
+	FIO_LOG=$UBR_SCRATCH/fio.$ubr_fio_runs.log
+	FIO_JSON=$UBR_SCRATCH/fio.$ubr_fio_runs.json
+	echo "+ fio $*"
+	if ! fio "$@" --output="$FIO_JSON" >"$FIO_LOG" 2>&1; then
+		cat "$FIO_LOG" "$FIO_JSON"
+		fail "fio failed"
+	fi
+	cat "$FIO_LOG" "$FIO_JSON"
+}
+
+# Sum of the I/Os of every job and direction in fio's JSON output.
+fio_total_ios() {
+	awk -F: '/"total_ios"/ { gsub(/[ ,]/, "", $2); n += $2 } END { print n + 0 }' \
+		"${1:-$FIO_JSON}"
+}
+
+# check_exit EXPECTED CMD [ARGS...]: run CMD, fail unless it exits EXPECTED.
+# Its stdout and stderr are left in $OUT and $ERR (files).
+check_exit() {
+	local want=$1 got=0
+	shift
+	OUT=$UBR_SCRATCH/cmd.out
+	ERR=$UBR_SCRATCH/cmd.err
+	echo "+ $*"
+	"$@" >"$OUT" 2>"$ERR" || got=$?
+	cat "$OUT" "$ERR"
+	[[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
+}
+
+# expect_fail_msg MSG CMD [ARGS...]: CMD must fail and say MSG on stderr.
+expect_fail_msg() {
+	local msg=$1 got=0
+	shift
+	OUT=$UBR_SCRATCH/cmd.out
+	ERR=$UBR_SCRATCH/cmd.err
+	echo "+ $*"
+	"$@" >"$OUT" 2>"$ERR" || got=$?
+	cat "$OUT" "$ERR"
+	((got != 0)) || fail "'$*' succeeded, expected a failure saying '$msg'"
+	grep -qF -- "$msg" "$ERR" || fail "'$*' stderr lacks '$msg'"
+}
