@@ -165,6 +165,8 @@ int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
 const char *ubr_rundir(void);
 /* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
 int ubr_run_path(const char *name, char *buf, size_t len);
+/* The pid the running daemon wrote into its lock file, or 0. */
+int ubr_lock_read_pid(int lock_fd);
 
 /* --- admin server, in the daemon (src/admin_server.c) ------------------- */
 
@@ -182,5 +184,7 @@ int ubr_daemon_main(int argc, char **argv);
  * Returns 0, -EALREADY (one already runs), or -errno with err set.
  */
 int ubr_daemon_spawn(char *err, size_t errlen);
+/* Why ubr_reactor_init() failed, for a user: "ublk_drv is not loaded..." */
+void ubr_reactor_init_strerror(int err, char *buf, size_t len);
 
 #endif /* UBR_CLI_H */

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing for add/del/list, shared by the client and the
+ * daemon. A small table-driven parser rather than getopt_long: getopt keeps
+ * its state in globals and prints its own messages, while the daemon parses
+ * many command lines in one process and must send every message back to the
+ * client that made the mistake.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubr_cli.h"
+#include "ubr_target.h"
+#include "ubr_user_data.h"
+
+static int say(char *err, size_t errlen, const char *fmt, ...) UBR_PRINTF(3, 4);
+
+/* Every usage error goes through here: one line, and -EINVAL. */
+static int say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* --- numbers and sizes --------------------------------------------------- */
+
+/* strtoull accepts spaces, signs and "0x": users mean none of them. */
+static int parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int ret;
+
+	ret = parse_digits(s, &end, &v);
+	if (ret < 0)
+		return ret;
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int size_shift(char c)
+{
+	switch (toupper((unsigned char)c)) {
+	case 'K': return 10;
+	case 'M': return 20;
+	case 'G': return 30;
+	case 'T': return 40;
+	}
+	return -1;
+}
+
+int ubr_parse_size(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int shift = 0, ret;
+
+	ret = parse_digits(s, &end, &v);
+	if (ret < 0)
+		return ret;
+	if (*end) {
+		shift = size_shift(*end++);
+		if (shift < 0)
+			return -EINVAL;
+		if (*end && strcmp(end, "iB"))
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+void ubr_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	unsigned u = 0;
+	uint64_t scale = 1024;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64, bytes);
+		return;
+	}
+	while (u + 1 < sizeof(units) - 1 && bytes / scale >= 1024) {
+		scale <<= 10;
+		u++;
+	}
+	if (bytes % scale == 0 || bytes / scale >= 100)
+		snprintf(buf, len, "%" PRIu64 "%c", bytes / scale, units[u]);
+	else
+		snprintf(buf, len, "%.1f%c", (double)bytes / (double)scale,
+			 units[u]);
+}
+
+/*
+ * /sys/devices/system/cpu/possible reads like "0-3" or "0,2-7": nr_cpu_ids
+ * is the last number plus one. sysconf() is the fallback: on glibc it
+ * counts present CPUs, which is never more than the possible ones.
+ */
+unsigned ubr_nr_cpu_ids(void)
+{
+	char line[256], *p;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	unsigned long last = 0;
+	long n;
+
+	if (f && fgets(line, sizeof(line), f)) {
+		for (p = line; *p; p++)
+			if (isdigit((unsigned char)*p) &&
+			    (p == line || !isdigit((unsigned char)p[-1])))
+				last = strtoul(p, NULL, 10);
+		fclose(f);
+		return (unsigned)last + 1;
+	}
+	if (f)
+		fclose(f);
+	n = sysconf(_SC_NPROCESSORS_CONF);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+unsigned ubr_max_queues(void)
+{
+	unsigned n = ubr_nr_cpu_ids();
+
+	return n < UBR_MAX_QUEUES ? n : UBR_MAX_QUEUES;
+}
+
+/* --- add ----------------------------------------------------------------- */
+
+/* Options that only some targets take. */
+#define OPT_FOR_ALL 0U
+#define OPT_FOR_FILES (1U << 0) /* backed by files: loop, stripe */
+#define OPT_FOR_STRIPE (1U << 1)
+
+/* What each target takes on the command line beyond the common options. */
+struct target_args {
+	const char *name;
+	unsigned min_files, max_files;
+	unsigned opts; /* OPT_FOR_* this target accepts */
+};
+
+static const struct target_args target_args[] = {
+	{ "null", 0, 0, 0 },
+	{ "loop", 1, 1, OPT_FOR_FILES },
+	{ "stripe", 2, UBR_MAX_FILES, OPT_FOR_FILES | OPT_FOR_STRIPE },
+};
+
+/* A target registered in the core but unknown here takes no extras. */
+static const struct target_args default_args = { NULL, 0, 0, 0 };
+
+static const struct target_args *target_args_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(target_args) / sizeof(target_args[0]); i++)
+		if (!strcmp(target_args[i].name, name))
+			return &target_args[i];
+	return &default_args;
+}
+
+struct add_state {
+	struct ubr_dev_opts *o;
+	int *file_argi;
+	const char *opt; /* the option as the user spelled its name */
+	unsigned seen;	 /* OPT_FOR_* of the options given, for the target check */
+	char *err;
+	size_t errlen;
+};
+
+struct add_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
+	bool has_arg;
+	unsigned only;	  /* OPT_FOR_*: the targets that take it */
+	int (*set)(struct add_state *s, const char *val);
+};
+
+static int bad_number(struct add_state *s, const char *what, const char *val,
+		      int ret, uint64_t min, uint64_t max, const char *why)
+{
+	if (ret == -ERANGE)
+		return say(s->err, s->errlen,
+			   "invalid %s '%s': must be %" PRIu64 "..%" PRIu64 "%s",
+			   what, val, min, max, why);
+	return say(s->err, s->errlen, "invalid %s '%s': not a number", what,
+		   val);
+}
+
+static int bounded(struct add_state *s, const char *what, const char *val,
+		   uint64_t min, uint64_t max, const char *why, uint64_t *out)
+{
+	int ret;
+
+	*out = 0;
+	ret = ubr_parse_u64(val, min, max, out);
+	return ret ? bad_number(s, what, val, ret, min, max, why) : 0;
+}
+
+static int set_id(struct add_state *s, const char *val)
+{
+	uint64_t v;
+	int ret = bounded(s, "device ID", val, 0, UBR_MAX_DEV_ID, "", &v);
+
+	if (!ret)
+		s->o->id = (uint32_t)v;
+	return ret;
+}
+
+static int set_queues(struct add_state *s, const char *val)
+{
+	uint64_t v;
+	int ret = bounded(s, "queue count", val, 1, ubr_max_queues(),
+			  " (the kernel allows one queue per possible CPU)",
+			  &v);
+
+	if (!ret)
+		s->o->nr_queues = (uint16_t)v;
+	return ret;
+}
+
+static int set_depth(struct add_state *s, const char *val)
+{
+	uint64_t v;
+	int ret = bounded(s, "queue depth", val, UBR_MIN_DEPTH,
+			  UBR_MAX_DEPTH_OPT, "", &v);
+
+	if (!ret)
+		s->o->depth = (uint16_t)v;
+	return ret;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* A size option, bounded, a multiple of `align` (and a power of 2). */
+static int size_opt(struct add_state *s, const char *val, uint64_t min,
+		    uint64_t max, uint64_t align, bool pow2, uint64_t *out)
+{
+	char lo[16], hi[16];
+	int ret = ubr_parse_size(val, out);
+
+	if (ret == -EINVAL)
+		return say(s->err, s->errlen,
+			   "invalid %s '%s': not a size (bytes, or with a K, M, G or T suffix)",
+			   s->opt, val);
+	ubr_format_size(min, lo, sizeof(lo));
+	ubr_format_size(max, hi, sizeof(hi));
+	if (ret == -ERANGE || *out < min || *out > max)
+		return say(s->err, s->errlen, "invalid %s '%s': must be %s..%s",
+			   s->opt, val, lo, hi);
+	if (pow2 && !is_pow2(*out))
+		return say(s->err, s->errlen,
+			   "invalid %s '%s': must be a power of 2", s->opt, val);
+	if (*out % align)
+		return say(s->err, s->errlen,
+			   "invalid %s '%s': must be a multiple of %" PRIu64,
+			   s->opt, val, align);
+	return 0;
+}
+
+static int set_max_io(struct add_state *s, const char *val)
+{
+	uint64_t v;
+	int ret = size_opt(s, val, UBR_MIN_IO_BYTES, UBR_MAX_IO_BYTES, 4096,
+			   false, &v);
+
+	if (!ret)
+		s->o->max_io_bytes = (uint32_t)v;
+	return ret;
+}
+
+/* The block-size multiple is checked once every option is known. */
+static int set_size(struct add_state *s, const char *val)
+{
+	return size_opt(s, val, 512, 1ULL << 62, 512, false,
+			&s->o->size);
+}
+
+static int set_lbs(struct add_state *s, const char *val)
+{
+	if (strcmp(val, "512") && strcmp(val, "4096") && strcmp(val, "4K") &&
+	    strcmp(val, "4k"))
+		return say(s->err, s->errlen,
+			   "invalid logical block size '%s': must be 512 or 4096",
+			   val);
+	s->o->logical_bs = val[0] == '5' ? 512 : 4096;
+	return 0;
+}
+
+static int set_read_only(struct add_state *s, const char *val)
+{
+	s->o->read_only = true;
+	return 0;
+}
+
+static int set_buffered(struct add_state *s, const char *val)
+{
+	s->o->buffered = true;
+	return 0;
+}
+
+static int set_copy_mode(struct add_state *s, const char *val)
+{
+	if (ubr_copy_mode_parse(val, &s->o->copy_mode) < 0)
+		return say(s->err, s->errlen,
+			   "invalid copy mode '%s': must be auto, buffer, user or zero",
+			   val);
+	return 0;
+}
+
+static int set_chunk(struct add_state *s, const char *val)
+{
+	uint64_t v;
+	int ret = size_opt(s, val, UBR_MIN_CHUNK, UBR_MAX_CHUNK, 4096, true,
+			   &v);
+
+	if (!ret)
+		s->o->chunk_size = (uint32_t)v;
+	return ret;
+}
+
+/* Keep in step with the usage text in src/main.c and the man page. */
+static const struct add_opt add_opts[] = {
+	{ "id", 'n', true, OPT_FOR_ALL, set_id },
+	{ "queues", 'q', true, OPT_FOR_ALL, set_queues },
+	{ "depth", 'd', true, OPT_FOR_ALL, set_depth },
+	{ "max-io-size", 0, true, OPT_FOR_ALL, set_max_io },
+	{ "size", 0, true, OPT_FOR_ALL, set_size },
+	{ "logical-block-size", 0, true, OPT_FOR_ALL, set_lbs },
+	{ "read-only", 0, false, OPT_FOR_ALL, set_read_only },
+	{ "copy-mode", 0, true, OPT_FOR_ALL, set_copy_mode },
+	{ "buffered", 0, false, OPT_FOR_FILES, set_buffered },
+	{ "chunk-size", 0, true, OPT_FOR_STRIPE, set_chunk },
+};
+
+static const struct add_opt *add_opt_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++)
+		if (strlen(add_opts[i].name) == len &&
+		    !strncmp(add_opts[i].name, name, len))
+			return &add_opts[i];
+	return NULL;
+}
+
+static const struct add_opt *add_opt_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++)
+		if (add_opts[i].short_name && add_opts[i].short_name == c)
+			return &add_opts[i];
+	return NULL;
+}
+
+/*
+ * One option word at argv[*i]: "--name", "--name=value", "--name value",
+ * "-n value" or "-nvalue". Advances *i past a separate value.
+ */
+static int add_option(struct add_state *s, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *val = NULL, *eq;
+	const struct add_opt *opt;
+	char name[64];
+
+	if (arg[1] == '-') {
+		eq = strchr(arg + 2, '=');
+		opt = add_opt_long(arg + 2, eq ? (size_t)(eq - arg - 2) :
+					       strlen(arg + 2));
+		val = eq ? eq + 1 : NULL;
+	} else {
+		opt = add_opt_short(arg[1]);
+		val = arg[2] ? arg + 2 : NULL;
+	}
+	if (!opt)
+		return say(s->err, s->errlen, "unknown option '%s' for add",
+			   arg);
+	snprintf(name, sizeof(name), "--%s", opt->name);
+	s->opt = name;
+	if (!opt->has_arg && val)
+		return say(s->err, s->errlen, "option %s takes no value",
+			   name);
+	if (opt->has_arg && !val) {
+		if (*i + 1 >= argc)
+			return say(s->err, s->errlen, "option %s needs a value",
+				   name);
+		val = argv[++*i];
+	}
+	s->seen |= opt->only;
+	return opt->set(s, val);
+}
+
+static int add_positional(struct add_state *s, int i, const char *arg)
+{
+	struct ubr_dev_opts *o = s->o;
+
+	if (!o->target[0]) {
+		if (strlen(arg) >= sizeof(o->target) || !ubr_target_find(arg))
+			return say(s->err, s->errlen,
+				   "unknown target '%s' (targets: %s)", arg,
+				   ubr_target_names());
+		strcpy(o->target, arg);
+		return 0;
+	}
+	if (o->nr_files == UBR_MAX_FILES)
+		return say(s->err, s->errlen, "too many FILEs (at most %u)",
+			   UBR_MAX_FILES);
+	o->paths[o->nr_files] = strdup(arg);
+	if (!o->paths[o->nr_files]) {
+		say(s->err, s->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (s->file_argi)
+		s->file_argi[o->nr_files] = i;
+	o->nr_files++;
+	return 0;
+}
+
+static int check_files(struct add_state *s, const struct target_args *t)
+{
+	unsigned n = s->o->nr_files;
+	const char *name = s->o->target;
+
+	if (n >= t->min_files && n <= t->max_files)
+		return 0;
+	if (t->max_files == 0)
+		return say(s->err, s->errlen, "target %s takes no FILE", name);
+	if (t->min_files == t->max_files)
+		return say(s->err, s->errlen, "target %s needs %u FILE%s, got %u",
+			   name, t->min_files, t->min_files == 1 ? "" : "s", n);
+	return say(s->err, s->errlen, "target %s needs %u to %u FILEs, got %u",
+		   name, t->min_files, t->max_files, n);
+}
+
+/* The checks that need the whole command line. */
+static int add_finish(struct add_state *s)
+{
+	struct ubr_dev_opts *o = s->o;
+	const struct target_args *t;
+	int ret;
+
+	if (!o->target[0])
+		return say(s->err, s->errlen,
+			   "add needs a target (targets: %s)",
+			   ubr_target_names());
+	t = target_args_find(o->target);
+	if ((s->seen & OPT_FOR_STRIPE) && !(t->opts & OPT_FOR_STRIPE))
+		return say(s->err, s->errlen,
+			   "option --chunk-size is for the stripe target only");
+	if ((s->seen & OPT_FOR_FILES) && !(t->opts & OPT_FOR_FILES))
+		return say(s->err, s->errlen,
+			   "option --buffered is for targets with backing files only");
+	ret = check_files(s, t);
+	if (ret < 0)
+		return ret;
+	if (o->size % o->logical_bs)
+		return say(s->err, s->errlen,
+			   "invalid --size %" PRIu64
+			   ": must be a multiple of the logical block size (%u)",
+			   o->size, o->logical_bs);
+	return 0;
+}
+
+int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
+		     int *file_argi, char *err, size_t errlen)
+{
+	struct add_state s = { o, file_argi, NULL, 0, err, errlen };
+	bool opts_done = false;
+	int i, ret = 0;
+
+	ubr_dev_opts_init(o);
+	err[0] = '\0';
+	for (i = 1; i < argc && !ret; i++) {
+		const char *arg = argv[i];
+
+		if (!opts_done && !strcmp(arg, "--"))
+			opts_done = true;
+		else if (!opts_done && arg[0] == '-' && arg[1])
+			ret = add_option(&s, argc, argv, &i);
+		else
+			ret = add_positional(&s, i, arg);
+	}
+	if (!ret)
+		ret = add_finish(&s);
+	if (ret < 0)
+		ubr_dev_opts_release(o);
+	return ret;
+}
+
+int ubr_parse_add(int argc, char **argv, struct ubr_dev_opts *o, char *err,
+		  size_t errlen)
+{
+	return ubr_parse_add_at(argc, argv, o, NULL, err, errlen);
+}
+
+/* --- del, list, features ------------------------------------------------- */
+
+static int del_add_id(struct ubr_del_args *d, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nr_ids; i++)
+		if (d->ids[i] == id)
+			return 0;
+	d->ids[d->nr_ids++] = id;
+	return 0;
+}
+
+static int del_word(struct ubr_del_args *d, const char *arg, char *err,
+		    size_t errlen)
+{
+	uint64_t v;
+	int ret;
+
+	if (!strcmp(arg, "--all") || !strcmp(arg, "-a")) {
+		d->all = true;
+		return 0;
+	}
+	if (arg[0] == '-' && arg[1])
+		return say(err, errlen, "unknown option '%s' for del", arg);
+	ret = ubr_parse_u64(arg, 0, UBR_MAX_DEV_ID, &v);
+	if (ret == -ERANGE)
+		return say(err, errlen, "invalid device ID '%s': must be 0..%u",
+			   arg, UBR_MAX_DEV_ID);
+	if (ret)
+		return say(err, errlen, "invalid device ID '%s': not a number",
+			   arg);
+	return del_add_id(d, (uint32_t)v);
+}
+
+int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
+		  size_t errlen)
+{
+	int i, ret = 0;
+
+	memset(d, 0, sizeof(*d));
+	err[0] = '\0';
+	if (argc > 1) {
+		d->ids = calloc((size_t)argc, sizeof(*d->ids));
+		if (!d->ids) {
+			say(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	for (i = 1; i < argc && !ret; i++)
+		ret = del_word(d, argv[i], err, errlen);
+	if (!ret && d->all && d->nr_ids)
+		ret = say(err, errlen, "del takes device IDs or --all, not both");
+	if (!ret && !d->all && !d->nr_ids)
+		ret = say(err, errlen, "del needs device IDs or --all");
+	if (ret < 0)
+		ubr_del_args_release(d);
+	return ret;
+}
+
+void ubr_del_args_release(struct ubr_del_args *d)
+{
+	free(d->ids);
+	d->ids = NULL;
+	d->nr_ids = 0;
+}
+
+int ubr_parse_list(int argc, char **argv, bool *json, char *err,
+		   size_t errlen)
+{
+	int i;
+
+	*json = false;
+	err[0] = '\0';
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json"))
+			return say(err, errlen, "unknown argument '%s' for list",
+				   argv[i]);
+		*json = true;
+	}
+	return 0;
+}
+
+int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (argc > 1)
+		return say(err, errlen, "%s takes no arguments (got '%s')",
+			   argv[0], argv[1]);
+	return 0;
+}

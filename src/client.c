@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of every admin command: check the command line here (a
+ * usage error needs no daemon), open the backing files with the caller's
+ * own rights, reach the daemon (starting it for `add`), pass the request
+ * and the descriptors, and relay the answer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ubr_admin.h"
+#include "ubr_cli.h"
+#include "ubr_reactor.h"
+
+/* How long to wait for a daemon that is starting (or to start one). */
+#define CONNECT_WAIT_MS 15000
+#define RETRY_MS 50
+
+#define MSG_NOT_ROOT "permission denied: only root may manage ublk devices"
+#define MSG_NO_DRIVER "ublk_drv is not loaded: modprobe ublk_drv"
+
+static int error(int status, const char *fmt, ...) UBR_PRINTF(2, 3);
+
+/* The one line a failed command prints, and its exit status. */
+static int error(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ublk-reactor: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* --- reaching the daemon ------------------------------------------------- */
+
+static int sock_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
+ * Is a daemon alive? It holds an exclusive flock on the lock file from
+ * before it binds the socket until after it removed it. Returns the
+ * holder's pid (or INT_MAX if it wrote none yet), 0 if no daemon holds it.
+ * When free and `stale_sock` is set, the socket is removed while the lock
+ * is held, so that no starting daemon's fresh socket is removed instead.
+ */
+static int daemon_probe(const char *stale_sock)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd, pid;
+
+	if (ubr_run_path(UBR_LOCK_NAME, path, sizeof(path)) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		pid = ubr_lock_read_pid(fd);
+		close(fd);
+		return pid ? pid : INT_MAX;
+	}
+	if (stale_sock)
+		unlink(stale_sock);
+	close(fd);
+	return 0;
+}
+
+struct conn_state {
+	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool stale;	 /* a socket without a daemon was found */
+	bool removed;	 /* ... and removed */
+	int busy_pid;	 /* a daemon holds the lock but does not answer */
+};
+
+/* One try: the socket fd, or -errno with st telling what was found. */
+static int connect_once(struct conn_state *st)
+{
+	int fd = sock_connect(st->sock), pid;
+
+	if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED))
+		return fd;
+	st->busy_pid = 0;
+	pid = daemon_probe(fd == -ECONNREFUSED ? st->sock : NULL);
+	if (pid) {
+		st->busy_pid = pid; /* starting, or stopping: try again */
+		return -EAGAIN;
+	}
+	if (fd == -ECONNREFUSED) {
+		st->stale = true;
+		st->removed = access(st->sock, F_OK) < 0;
+	}
+	return -ENOENT;
+}
+
+static int not_running(const struct conn_state *st)
+{
+	if (st->stale && st->removed)
+		return error(UBR_EXIT_FAIL,
+			     "the daemon is not running (removed the stale socket %s left by a daemon that died)",
+			     st->sock);
+	if (st->stale)
+		return error(UBR_EXIT_FAIL,
+			     "the daemon is not running (stale socket %s left by a daemon that died)",
+			     st->sock);
+	return error(UBR_EXIT_FAIL, "the daemon is not running");
+}
+
+static int connect_failed(const struct conn_state *st, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
+	if (err == -EAGAIN && st->busy_pid != INT_MAX)
+		return error(UBR_EXIT_FAIL,
+			     "the daemon (pid %d) does not answer on %s",
+			     st->busy_pid, st->sock);
+	if (err == -EAGAIN)
+		return error(UBR_EXIT_FAIL, "the daemon does not answer on %s",
+			     st->sock);
+	return error(UBR_EXIT_FAIL, "cannot connect to %s: %s", st->sock,
+		     strerror(-err));
+}
+
+static int start_daemon(void)
+{
+	char err[256];
+	int ret;
+
+	if (access("/dev/ublk-control", F_OK) < 0)
+		return error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
+	if (geteuid() != 0)
+		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
+	ret = ubr_daemon_spawn(err, sizeof(err));
+	if (ret < 0 && ret != -EALREADY)
+		return error(UBR_EXIT_FAIL, "%s", err);
+	return 0;
+}
+
+/*
+ * The connected socket, or -1 with the message printed. With `start`, a
+ * missing daemon is started; without, *status says "not running".
+ */
+static int daemon_connect(bool start, bool quiet, int *status)
+{
+	struct conn_state st = { 0 };
+	long long deadline = now_ms() + CONNECT_WAIT_MS;
+	bool spawned = false;
+	int fd;
+
+	*status = UBR_EXIT_FAIL;
+	if (ubr_run_path(UBR_SOCK_NAME, st.sock, sizeof(st.sock)) < 0) {
+		error(UBR_EXIT_FAIL, "run directory path too long: %s",
+		      ubr_rundir());
+		return -1;
+	}
+	for (;;) {
+		fd = connect_once(&st);
+		if (fd >= 0)
+			return fd;
+		if (fd == -ENOENT && !start) {
+			if (!quiet)
+				not_running(&st);
+			return -ENOENT;
+		}
+		if (fd == -ENOENT && !spawned) {
+			if (start_daemon())
+				return -1;
+			spawned = true;
+			continue;
+		}
+		if ((fd != -EAGAIN && fd != -ENOENT) || now_ms() > deadline) {
+			connect_failed(&st, fd);
+			return -1;
+		}
+		sleep_ms(RETRY_MS);
+	}
+}
+
+/* --- the request --------------------------------------------------------- */
+
+static void write_all(FILE *f, const char *text, size_t len)
+{
+	fwrite(text, 1, len, f);
+	fflush(f);
+}
+
+/* Print the daemon's output as it comes; its last frame is the status. */
+static int relay(int sock)
+{
+	struct ubr_admin_frame *f = malloc(sizeof(*f));
+	char err[256];
+	int ret, status = -1;
+
+	if (!f)
+		return error(UBR_EXIT_FAIL, "out of memory");
+	while (status < 0) {
+		ret = ubr_admin_recv_frame(sock, f, err, sizeof(err));
+		if (ret <= 0) {
+			status = error(UBR_EXIT_FAIL, "%s",
+				       ret == 0 ? "the daemon closed the connection before answering" :
+				       ret == -EBADMSG ? err : strerror(-ret));
+			break;
+		}
+		if (f->type == UBR_ADMIN_STDOUT)
+			write_all(stdout, f->text, f->len);
+		else if (f->type == UBR_ADMIN_STDERR)
+			write_all(stderr, f->text, f->len);
+		else
+			status = f->count > 255 ? UBR_EXIT_FAIL : (int)f->count;
+	}
+	free(f);
+	return status;
+}
+
+static int request(int sock, int argc, char **argv, const int *fds,
+		   unsigned nfds)
+{
+	int ret = ubr_admin_send_req(sock, argc, argv, fds, nfds);
+
+	if (ret == -E2BIG)
+		ret = error(UBR_EXIT_USAGE, "command line too long");
+	else if (ret < 0)
+		ret = error(UBR_EXIT_FAIL, "cannot send the request: %s",
+			    strerror(-ret));
+	else
+		ret = relay(sock);
+	close(sock);
+	return ret;
+}
+
+/* --- add: backing files -------------------------------------------------- */
+
+static int file_error(const char *path, int err, bool read_only)
+{
+	bool ro_ok = !read_only && (err == EACCES || err == EROFS ||
+				    err == EPERM) &&
+		     access(path, R_OK) == 0;
+
+	if (ro_ok)
+		return error(UBR_EXIT_FAIL,
+			     "%s is read-only (%s): use --read-only", path,
+			     strerror(err));
+	if (err == EISDIR)
+		return error(UBR_EXIT_FAIL, "%s is a directory", path);
+	return error(UBR_EXIT_FAIL, "cannot open %s: %s", path, strerror(err));
+}
+
+/*
+ * Checks the kernel or the target would make less clearly. Root may open a
+ * file with no write permission bit for writing; treat it as read-only all
+ * the same, as the file's owner meant.
+ */
+static int file_check(const char *path, int fd, bool read_only)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error(UBR_EXIT_FAIL, "cannot stat %s: %s", path,
+			     strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return error(UBR_EXIT_FAIL, "%s is a directory", path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return error(UBR_EXIT_FAIL,
+			     "%s is not a regular file or a block device", path);
+	if (!read_only && S_ISREG(st.st_mode) && !(st.st_mode & 0222))
+		return error(UBR_EXIT_FAIL,
+			     "%s is read-only (mode %03o): use --read-only",
+			     path, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+static int file_open(const char *path, bool read_only, int *fd)
+{
+	int ret;
+
+	*fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (*fd < 0)
+		return file_error(path, errno, read_only);
+	ret = file_check(path, *fd, read_only);
+	if (ret) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+/*
+ * Open every FILE into o->fds and resolve o->paths to absolute paths: the
+ * daemon runs elsewhere (cwd "/") and records the paths for recovery.
+ */
+static int files_open(struct ubr_dev_opts *o)
+{
+	unsigned i;
+	char *abs;
+	int ret;
+
+	for (i = 0; i < o->nr_files; i++) {
+		ret = file_open(o->paths[i], o->read_only, &o->fds[i]);
+		if (ret)
+			return ret;
+		abs = realpath(o->paths[i], NULL);
+		if (!abs)
+			return error(UBR_EXIT_FAIL, "cannot resolve %s: %s",
+				     o->paths[i], strerror(errno));
+		free(o->paths[i]);
+		o->paths[i] = abs;
+	}
+	return 0;
+}
+
+static int client_add(int argc, char **argv)
+{
+	struct ubr_dev_opts o;
+	int file_argi[UBR_MAX_FILES];
+	char err[256], **send_argv = NULL;
+	int ret, sock, status;
+	unsigned i;
+
+	ret = ubr_parse_add_at(argc, argv, &o, file_argi, err, sizeof(err));
+	if (ret < 0)
+		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
+			     "%s", err);
+	ret = files_open(&o);
+	if (ret)
+		goto out;
+	ret = UBR_EXIT_FAIL;
+	send_argv = calloc((size_t)argc + 1, sizeof(*send_argv));
+	if (!send_argv) {
+		error(ret, "out of memory");
+		goto out;
+	}
+	memcpy(send_argv, argv, (size_t)argc * sizeof(*argv));
+	for (i = 0; i < o.nr_files; i++)
+		send_argv[file_argi[i]] = o.paths[i];
+	sock = daemon_connect(true, false, &status);
+	if (sock >= 0)
+		ret = request(sock, argc, send_argv, o.fds, o.nr_files);
+out:
+	free(send_argv);
+	ubr_dev_opts_release(&o);
+	return ret;
+}
+
+/* --- features without a daemon ------------------------------------------- */
+
+static int features_local(void)
+{
+	struct ubr_reactor *r = calloc(1, sizeof(*r));
+	char msg[256];
+	int ret;
+
+	if (!r)
+		return error(UBR_EXIT_FAIL, "out of memory");
+	/* A tiny ring: only GET_FEATURES goes through it. */
+	ret = ubr_reactor_init(r, 4);
+	if (ret < 0) {
+		free(r);
+		ubr_reactor_init_strerror(ret, msg, sizeof(msg));
+		return error(UBR_EXIT_FAIL, "%s", msg);
+	}
+	ubr_features_print(stdout, r->features_known, r->features,
+			   ubr_features_used(r));
+	ubr_reactor_deinit(r);
+	free(r);
+	return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
+}
+
+static int client_features(int argc, char **argv)
+{
+	int sock, status;
+
+	sock = daemon_connect(false, true, &status);
+	if (sock == -ENOENT)
+		return features_local();
+	if (sock < 0)
+		return status;
+	return request(sock, argc, argv, NULL, 0);
+}
+
+/* --- entry --------------------------------------------------------------- */
+
+static int check_syntax(int argc, char **argv)
+{
+	struct ubr_del_args d;
+	char err[256];
+	bool json;
+	int ret;
+
+	if (!strcmp(argv[0], "del")) {
+		ret = ubr_parse_del(argc, argv, &d, err, sizeof(err));
+		ubr_del_args_release(&d);
+	} else if (!strcmp(argv[0], "list")) {
+		ret = ubr_parse_list(argc, argv, &json, err, sizeof(err));
+	} else {
+		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
+	}
+	if (ret < 0)
+		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
+			     "%s", err);
+	return 0;
+}
+
+int ubr_client_main(int argc, char **argv)
+{
+	int ret, sock, status;
+
+	if (!strcmp(argv[0], "add"))
+		return client_add(argc, argv);
+	ret = check_syntax(argc, argv);
+	if (ret)
+		return ret;
+	if (!strcmp(argv[0], "features"))
+		return client_features(argc, argv);
+	sock = daemon_connect(false, false, &status);
+	if (sock < 0)
+		return status;
+	return request(sock, argc, argv, NULL, 0);
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon process: run directory, lock, admin socket, signals, and the
+ * reactor's loop; and the other side of its start-up, ubr_daemon_spawn().
+ *
+ * Start-up is reported on a "ready" pipe, one line: "R" once the socket
+ * accepts requests, "A PID" if another daemon already runs, "E MESSAGE" if
+ * it cannot start. The client that started the daemon prints the message,
+ * so a detached daemon's failure is not only in syslog.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ubr_admin.h"
+#include "ubr_cli.h"
+#include "ubr_reactor.h"
+
+#define LISTEN_BACKLOG 64
+/* A client probing the lock holds it shared for an instant: retry. */
+#define LOCK_TRIES 20
+#define LOCK_RETRY_MS 50
+#define SPAWN_WAIT_MS 30000
+
+struct daemon_args {
+	bool foreground;
+	bool detach;
+	bool verbose;
+	int ready_fd;
+};
+
+struct daemon {
+	struct daemon_args args;
+	struct ubr_reactor r;
+	bool reactor_up;
+	int lock_fd;
+	int listen_fd;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ev_signal sigterm_w, sigint_w;
+	char err[256];
+};
+
+static int fail(struct daemon *d, int ret, const char *fmt, ...)
+	UBR_PRINTF(3, 4);
+
+/* Record why start-up failed; returns ret (a -errno). */
+static int fail(struct daemon *d, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+void ubr_reactor_init_strerror(int err, char *buf, size_t len)
+{
+	if (err == -ENOENT || err == -ENODEV || err == -ENXIO)
+		snprintf(buf, len, "ublk_drv is not loaded: modprobe ublk_drv");
+	else if (err == -EACCES || err == -EPERM)
+		snprintf(buf, len,
+			 "cannot open /dev/ublk-control: %s (only root may manage ublk devices)",
+			 strerror(-err));
+	else
+		snprintf(buf, len, "cannot set up the ublk control ring: %s",
+			 strerror(-err));
+}
+
+/* --- readiness ----------------------------------------------------------- */
+
+static void ready_report(struct daemon *d, const char *line)
+{
+	ssize_t n;
+
+	if (d->args.ready_fd < 0)
+		return;
+	do
+		n = write(d->args.ready_fd, line, strlen(line));
+	while (n < 0 && errno == EINTR);
+	close(d->args.ready_fd);
+	d->args.ready_fd = -1;
+}
+
+/* Parse what the daemon said on the ready pipe. */
+static int ready_parse(char *line, char *err, size_t errlen)
+{
+	line[strcspn(line, "\n")] = '\0';
+	if (!strcmp(line, "R"))
+		return 0;
+	if (line[0] == 'A') {
+		snprintf(err, errlen, "the daemon is already running (pid %s)",
+			 line + 2);
+		return -EALREADY;
+	}
+	if (line[0] == 'E' && line[1] == ' ') {
+		snprintf(err, errlen, "%s", line + 2);
+		return -EIO;
+	}
+	snprintf(err, errlen,
+		 "the daemon exited while starting (see the system log)");
+	return -EIO;
+}
+
+static int ready_wait(int fd, char *err, size_t errlen)
+{
+	char line[512];
+	size_t len = 0;
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t n;
+
+	while (len < sizeof(line) - 1) {
+		if (poll(&p, 1, SPAWN_WAIT_MS) == 0) {
+			snprintf(err, errlen,
+				 "the daemon did not start within %d s",
+				 SPAWN_WAIT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		n = read(fd, line + len, sizeof(line) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	line[len] = '\0';
+	return ready_parse(line, err, errlen);
+}
+
+/*
+ * The daemon-to-be: detached from the caller's session by a second fork
+ * (the caller reaps the first at once, so the daemon is nobody's zombie),
+ * with /dev/null for stdio so that `dev=$(ublk-reactor add ...)` does not
+ * wait for the daemon to close the caller's pipe.
+ */
+static void spawn_child(int ready_fd)
+{
+	char num[16];
+	int null;
+
+	if (fork() != 0)
+		_exit(0);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	fcntl(ready_fd, F_SETFD, 0);
+	snprintf(num, sizeof(num), "%d", ready_fd);
+	execl("/proc/self/exe", "ublk-reactor", "daemon", "--detach",
+	      "--ready-fd", num, (char *)NULL);
+	dprintf(ready_fd, "E cannot run /proc/self/exe: %s\n", strerror(errno));
+	_exit(127);
+}
+
+int ubr_daemon_spawn(char *err, size_t errlen)
+{
+	int p[2], ret, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		goto fail;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		goto fail;
+	}
+	if (pid == 0)
+		spawn_child(p[1]);
+	close(p[1]);
+	waitpid(pid, &status, 0);
+	ret = ready_wait(p[0], err, errlen);
+	close(p[0]);
+	return ret;
+fail:
+	snprintf(err, errlen, "cannot start the daemon: %s", strerror(errno));
+	return -errno;
+}
+
+/* --- start-up steps ------------------------------------------------------ */
+
+static int rundir_create(struct daemon *d)
+{
+	const char *dir = ubr_rundir();
+	struct stat st;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fail(d, -errno, "cannot create %s: %s", dir,
+			    strerror(errno));
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail(d, -ENOTDIR, "%s is not a directory", dir);
+	if (ubr_run_path(UBR_SOCK_NAME, d->sock_path, sizeof(d->sock_path)) ||
+	    ubr_run_path(UBR_LOCK_NAME, d->lock_path, sizeof(d->lock_path)))
+		return fail(d, -ENAMETOOLONG, "run directory path too long: %s",
+			    dir);
+	return 0;
+}
+
+static int lock_take(struct daemon *d)
+{
+	struct timespec pause = { 0, LOCK_RETRY_MS * 1000000L };
+	int tries;
+
+	d->lock_fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (d->lock_fd < 0)
+		return fail(d, -errno, "cannot open %s: %s", d->lock_path,
+			    strerror(errno));
+	for (tries = 0; tries < LOCK_TRIES; tries++) {
+		if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return fail(d, -errno, "cannot lock %s: %s",
+				    d->lock_path, strerror(errno));
+		nanosleep(&pause, NULL);
+	}
+	return fail(d, -EALREADY, "%d", ubr_lock_read_pid(d->lock_fd));
+}
+
+static void lock_write_pid(struct daemon *d)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (ftruncate(d->lock_fd, 0) < 0 ||
+	    pwrite(d->lock_fd, buf, (size_t)n, 0) != n)
+		ubr_warn("cannot write the pid to %s: %s", d->lock_path,
+			 strerror(errno));
+}
+
+static int reactor_start(struct daemon *d)
+{
+	int ret = ubr_reactor_init(&d->r, 0);
+
+	if (ret < 0) {
+		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
+		return ret;
+	}
+	d->reactor_up = true;
+	return 0;
+}
+
+/*
+ * We hold the lock, so whatever socket is there belongs to a daemon that
+ * died: replace it. Mode 0666 lets anyone connect, so that a non-root
+ * caller hears "permission denied" from the credential check rather than
+ * a bare EACCES from connect().
+ */
+static int listen_open(struct daemon *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+					       SOCK_CLOEXEC, 0);
+	if (d->listen_fd < 0)
+		return fail(d, -errno, "socket: %s", strerror(errno));
+	strcpy(sun.sun_path, d->sock_path);
+	if (unlink(d->sock_path) == 0)
+		ubr_info("removed a stale socket %s", d->sock_path);
+	if (bind(d->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return fail(d, -errno, "cannot bind %s: %s", d->sock_path,
+			    strerror(errno));
+	if (chmod(d->sock_path, 0666) < 0 ||
+	    listen(d->listen_fd, LISTEN_BACKLOG) < 0)
+		return fail(d, -errno, "cannot listen on %s: %s", d->sock_path,
+			    strerror(errno));
+	return 0;
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ubr_reactor *r = w->data;
+
+	ubr_info("signal %d: deleting every device and exiting", w->signum);
+	ubr_reactor_stop(r, 0);
+}
+
+static void signals_start(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&d->sigterm_w, signal_cb, SIGTERM);
+	ev_signal_init(&d->sigint_w, signal_cb, SIGINT);
+	d->sigterm_w.data = d->sigint_w.data = &d->r;
+	ev_signal_start(d->r.loop, &d->sigterm_w);
+	ev_signal_start(d->r.loop, &d->sigint_w);
+}
+
+/* A daemon must not keep the caller's terminal, directory or session. */
+static void detach_setup(void)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	setsid();
+	if (chdir("/") < 0)
+		ubr_warn("chdir /: %s", strerror(errno));
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	ubr_log_to_syslog(true);
+}
+
+static int daemon_setup(struct daemon *d)
+{
+	int ret;
+
+	umask(022);
+	ret = rundir_create(d);
+	if (!ret)
+		ret = lock_take(d);
+	if (!ret)
+		ret = reactor_start(d);
+	if (!ret)
+		ret = listen_open(d);
+	if (!ret && ubr_admin_server_init(&d->r, d->listen_fd) < 0)
+		ret = fail(d, -ENOMEM, "out of memory");
+	if (ret < 0)
+		return ret;
+	signals_start(d);
+	lock_write_pid(d);
+	return 0;
+}
+
+static void daemon_cleanup(struct daemon *d)
+{
+	if (d->reactor_up) {
+		ev_signal_stop(d->r.loop, &d->sigterm_w);
+		ev_signal_stop(d->r.loop, &d->sigint_w);
+		ubr_admin_server_deinit(&d->r);
+		ubr_reactor_deinit(&d->r);
+	}
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->sock_path);
+	}
+	/*
+	 * The lock file stays: removing it while others may have it open
+	 * would let two daemons lock two different files.
+	 */
+	if (d->lock_fd >= 0) {
+		if (ftruncate(d->lock_fd, 0) < 0)
+			ubr_warn("cannot clear %s", d->lock_path);
+		close(d->lock_fd);
+	}
+}
+
+static int daemon_run(struct daemon *d)
+{
+	char line[300];
+	int ret;
+
+	if (d->args.detach)
+		detach_setup();
+	ret = daemon_setup(d);
+	if (ret == -EALREADY) {
+		snprintf(line, sizeof(line), "A %s\n", d->err);
+		ready_report(d, line);
+		ubr_err("the daemon is already running (pid %s)", d->err);
+	} else if (ret < 0) {
+		snprintf(line, sizeof(line), "E %s\n", d->err);
+		ready_report(d, line);
+		ubr_err("%s", d->err);
+	} else {
+		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
+		ready_report(d, "R\n");
+		ret = ubr_reactor_run(&d->r);
+		ret = ret < 0 ? UBR_EXIT_FAIL : d->r.exit_status;
+		ubr_info("exiting with status %d", ret);
+	}
+	daemon_cleanup(d);
+	return ret < 0 ? UBR_EXIT_FAIL : ret;
+}
+
+/* --- command line -------------------------------------------------------- */
+
+static int daemon_usage(const char *msg)
+{
+	fprintf(stderr,
+		"ublk-reactor: %s (usage: ublk-reactor daemon [--foreground] [--verbose])\n",
+		msg);
+	return UBR_EXIT_USAGE;
+}
+
+static int daemon_parse(int argc, char **argv, struct daemon_args *a)
+{
+	char msg[128];
+	uint64_t fd;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->ready_fd = -1;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f"))
+			a->foreground = true;
+		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			a->verbose = true;
+		else if (!strcmp(argv[i], "--detach")) /* internal */
+			a->detach = true;
+		else if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc &&
+			 !ubr_parse_u64(argv[i + 1], 3, 1U << 20, &fd))
+			a->ready_fd = (int)fd, i++; /* internal: a pipe */
+		else {
+			snprintf(msg, sizeof(msg),
+				 "unknown argument '%.64s' for daemon", argv[i]);
+			return daemon_usage(msg);
+		}
+	}
+	if (a->foreground && a->detach)
+		return daemon_usage("--foreground and --detach exclude each other");
+	return 0;
+}
+
+/* `daemon` without --foreground: start one in the background, like add. */
+static int daemon_background(void)
+{
+	char err[256];
+	int ret;
+
+	if (access("/dev/ublk-control", F_OK) < 0) {
+		fprintf(stderr, "ublk-reactor: ublk_drv is not loaded: modprobe ublk_drv\n");
+		return UBR_EXIT_FAIL;
+	}
+	ret = ubr_daemon_spawn(err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "ublk-reactor: %s\n", err);
+		return UBR_EXIT_FAIL;
+	}
+	return UBR_EXIT_OK;
+}
+
+int ubr_daemon_main(int argc, char **argv)
+{
+	struct daemon *d;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "ublk-reactor: out of memory\n");
+		return UBR_EXIT_FAIL;
+	}
+	d->lock_fd = d->listen_fd = -1;
+	ret = daemon_parse(argc, argv, &d->args);
+	if (!ret) {
+		ubr_log_set_verbose(d->args.verbose);
+		if (d->args.foreground || d->args.detach)
+			ret = daemon_run(d);
+		else
+			ret = daemon_background();
+	}
+	if (d->args.ready_fd >= 0)
+		close(d->args.ready_fd);
+	free(d);
+	return ret;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ublk-reactor: one binary for the CLI and the daemon. main() only picks
+ * the command; the client (src/client.c) and the daemon (src/daemon.c) do
+ * the work and return the exit status: 0 success, 1 failure, 2 usage.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ubr_admin.h"
+#include "ubr_cli.h"
+#include "ubr_target.h"
+
+/* One line per target; shown only for the targets this build has. */
+static const struct {
+	const char *name, *args, *what;
+} target_help[] = {
+	{ "null", "", "stores nothing: writes are dropped, reads return no data" },
+	{ "loop", " FILE", "a regular file or a block device" },
+	{ "stripe", " FILE FILE...", "2 to 8 files, striped in chunks" },
+};
+
+/*
+ * Keep in step with man/ublk-reactor.8: t/man-lint.t checks that every
+ * command and long option shown here is documented there.
+ */
+static void usage(FILE *f)
+{
+	size_t i;
+	char line[64];
+
+	fprintf(f,
+		"Usage: ublk-reactor COMMAND [ARGUMENTS]\n"
+		"\n"
+		"Userspace block devices (/dev/ublkbN), all served by one daemon thread\n"
+		"on one io_uring. The first add starts the daemon.\n"
+		"\n"
+		"Commands:\n"
+		"  add TARGET [OPTIONS] [FILE...]  create a device, print its /dev/ublkbN\n"
+		"  del ID... | del --all           delete devices\n"
+		"  list [--json]                   show the devices\n"
+		"  features                        the kernel's ublk features, and those used\n"
+		"  daemon [--foreground] [--verbose]\n"
+		"                                  run the daemon (detached unless --foreground)\n"
+		"  help, --help                    show this help\n"
+		"  --version                       show the version\n"
+		"\n"
+		"Options for add:\n"
+		"  -n, --id ID                   device ID (default: the kernel picks one)\n"
+		"  -q, --queues N                queues, 1 to the number of possible CPUs (1)\n"
+		"  -d, --depth N                 requests per queue, 1..4096 (128)\n"
+		"      --max-io-size BYTES       largest request, 4K..1M, 4K multiple (512K)\n"
+		"      --size BYTES              device size (null: 250G; loop, stripe: the files')\n"
+		"      --logical-block-size 512|4096\n"
+		"                                logical block size (512)\n"
+		"      --read-only               a read-only device (files opened read-only)\n"
+		"      --copy-mode auto|buffer|user|zero\n"
+		"                                how request data moves (auto: the best offered)\n"
+		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
+		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
+		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
+		"\n"
+		"Targets in this build: %s\n",
+		ubr_target_names());
+	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++) {
+		if (!ubr_target_find(target_help[i].name))
+			continue;
+		snprintf(line, sizeof(line), "%s%s", target_help[i].name,
+			 target_help[i].args);
+		fprintf(f, "  %-28s  %s\n", line, target_help[i].what);
+	}
+	fprintf(f,
+		"\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n"
+		"Environment: UBLK_REACTOR_RUNDIR (default %s).\n"
+		"See ublk-reactor(8).\n",
+		UBR_RUNDIR_DEFAULT);
+}
+
+static bool is_client_command(const char *cmd)
+{
+	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
+	       !strcmp(cmd, "list") || !strcmp(cmd, "features");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return UBR_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("ublk-reactor %s\n", PACKAGE_VERSION);
+		return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
+	}
+	if (!strcmp(cmd, "daemon"))
+		return ubr_daemon_main(argc - 1, argv + 1);
+	if (is_client_command(cmd))
+		return ubr_client_main(argc - 1, argv + 1);
+	fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",
+		cmd);
+	return UBR_EXIT_USAGE;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing: sizes, bounds, add/del/list, and reentrancy. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "ubr_cli.h"
+#include "ubr_target.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+
+static char err[256];
+
+static int nargs(char **v)
+{
+	int n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static void size_ok(const char *s, uint64_t want)
+{
+	uint64_t v = 0;
+	int ret = ubr_parse_size(s, &v);
+
+	ok(ret == 0 && v == want, "size '%s' = %llu (got %d, %llu)", s,
+	   (unsigned long long)want, ret, (unsigned long long)v);
+}
+
+static void size_bad(const char *s, int want)
+{
+	uint64_t v = 12345;
+	int ret = ubr_parse_size(s, &v);
+
+	ok(ret == want && v == 12345, "size '%s' refused with %d (got %d)", s,
+	   want, ret);
+}
+
+static void test_sizes(void)
+{
+	size_ok("0", 0);
+	size_ok("512", 512);
+	size_ok("4K", 4096);
+	size_ok("4k", 4096);
+	size_ok("64KiB", 65536);
+	size_ok("1M", 1 << 20);
+	size_ok("250G", 250ULL << 30);
+	size_ok("2T", 2ULL << 40);
+	size_ok("18446744073709551615", UINT64_MAX);
+	size_ok("16777215T", 16777215ULL << 40);
+	size_bad("", -EINVAL);
+	size_bad("K", -EINVAL);
+	size_bad("-1", -EINVAL);
+	size_bad("+1", -EINVAL);
+	size_bad(" 1", -EINVAL);
+	size_bad("1 ", -EINVAL);
+	size_bad("0x10", -EINVAL);
+	size_bad("1.5M", -EINVAL);
+	size_bad("1KB", -EINVAL);
+	size_bad("1Ki", -EINVAL);
+	size_bad("1P", -EINVAL);
+	size_bad("18446744073709551616", -ERANGE);
+	size_bad("16777216T", -ERANGE);
+	size_bad("99999999999999999999999K", -ERANGE);
+}
+
+static void test_u64(void)
+{
+	uint64_t v;
+
+	ok(ubr_parse_u64("7", 1, 10, &v) == 0 && v == 7, "u64 in range");
+	is_int(ubr_parse_u64("0", 1, 10, &v), -ERANGE, "u64 below min");
+	is_int(ubr_parse_u64("11", 1, 10, &v), -ERANGE, "u64 above max");
+	is_int(ubr_parse_u64("1O", 1, 10, &v), -EINVAL, "u64 trailing junk");
+	is_int(ubr_parse_u64("", 0, 10, &v), -EINVAL, "u64 empty");
+}
+
+static void fmt_is(uint64_t bytes, const char *want)
+{
+	char buf[16];
+
+	ubr_format_size(bytes, buf, sizeof(buf));
+	is_str(buf, want, want);
+}
+
+static void test_format(void)
+{
+	fmt_is(0, "0");
+	fmt_is(512, "512");
+	fmt_is(1024, "1K");
+	fmt_is(1536, "1.5K");
+	fmt_is(9 << 20, "9M");
+	fmt_is(250ULL << 30, "250G");
+	fmt_is((1ULL << 30) - 1, "1023M");
+	fmt_is(3ULL << 29, "1.5G");
+	fmt_is(UINT64_MAX, "16.0E");
+}
+
+/* --- add --------------------------------------------------------------- */
+
+static int add(char **argv, struct ubr_dev_opts *o)
+{
+	return ubr_parse_add(nargs(argv), argv, o, err, sizeof(err));
+}
+
+/* A refused command: -EINVAL and a message containing `want`. */
+static void add_bad(char **argv, const char *want, const char *what)
+{
+	struct ubr_dev_opts o;
+	int ret = add(argv, &o);
+
+	ok(ret == -EINVAL && strstr(err, want), "%s: '%s'", what, err);
+}
+
+static void test_add_defaults(void)
+{
+	struct ubr_dev_opts o;
+	char **v = ARGV("add", "null");
+
+	is_int(add(v, &o), 0, "add null");
+	is_str(o.target, "null", "target");
+	ok(o.id == UBR_DEV_ID_ANY && o.nr_queues == 1 && o.depth == 128 &&
+		   o.size == 0 && o.logical_bs == 512 && !o.read_only &&
+		   o.copy_mode == UBR_COPY_AUTO && o.nr_files == 0,
+	   "defaults");
+	ubr_dev_opts_release(&o);
+}
+
+static void test_add_all_options(void)
+{
+	struct ubr_dev_opts o;
+	char **v = ARGV("add", "-n", "5", "--queues=1", "-d64", "null",
+			"--size", "1G", "--logical-block-size", "4096",
+			"--read-only", "--copy-mode", "user", "--max-io-size",
+			"256K");
+
+	is_int(add(v, &o), 0, "every common option");
+	ok(o.id == 5 && o.nr_queues == 1 && o.depth == 64 &&
+		   o.size == (1ULL << 30) && o.logical_bs == 4096 &&
+		   o.read_only && o.copy_mode == UBR_COPY_USER &&
+		   o.max_io_bytes == (256U << 10),
+	   "every value taken");
+	ubr_dev_opts_release(&o);
+}
+
+static void test_add_errors(void)
+{
+	char max[16], over[16];
+
+	snprintf(max, sizeof(max), "%u", ubr_max_queues());
+	snprintf(over, sizeof(over), "%u", ubr_max_queues() + 1);
+	add_bad(ARGV("add"), "add needs a target", "no target");
+	add_bad(ARGV("add", "nosuch"), "unknown target 'nosuch'",
+		"unknown target");
+	add_bad(ARGV("add", "null", "--bogus"), "unknown option '--bogus'",
+		"unknown long option");
+	add_bad(ARGV("add", "null", "-x"), "unknown option '-x'",
+		"unknown short option");
+	add_bad(ARGV("add", "null", "-d", "0"), "must be 1..4096",
+		"depth 0");
+	add_bad(ARGV("add", "null", "-d", "5000"), "must be 1..4096",
+		"depth 5000");
+	add_bad(ARGV("add", "null", "-d", "abc"), "not a number",
+		"depth not a number");
+	add_bad(ARGV("add", "null", "-d", "-1"), "not a number",
+		"depth negative");
+	add_bad(ARGV("add", "null", "-d"), "needs a value",
+		"depth without value");
+	add_bad(ARGV("add", "null", "-q", "0"), "queue count '0'",
+		"queues 0");
+	add_bad(ARGV("add", "null", "-q", over), "possible CPU",
+		"queues above the CPUs");
+	add_bad(ARGV("add", "null", "--logical-block-size", "1024"),
+		"must be 512 or 4096", "block size 1024");
+	add_bad(ARGV("add", "null", "-n", "1048576"), "device ID",
+		"id too large");
+	add_bad(ARGV("add", "null", "--read-only=yes"), "takes no value",
+		"flag with a value");
+	add_bad(ARGV("add", "null", "--copy-mode", "fast"),
+		"invalid copy mode 'fast'", "bad copy mode");
+	add_bad(ARGV("add", "null", "--max-io-size", "2M"), "4K..1M",
+		"max io size too big");
+	add_bad(ARGV("add", "null", "--max-io-size", "5000"),
+		"multiple of 4096", "max io size not a page multiple");
+	add_bad(ARGV("add", "null", "--size", "1000"), "multiple of 512",
+		"size not a sector multiple");
+	add_bad(ARGV("add", "null", "--size", "6K", "--logical-block-size",
+		     "4096"),
+		"multiple of the logical block size (4096)",
+		"size not a block multiple");
+	add_bad(ARGV("add", "null", "--size", "0"), "512..",
+		"size zero");
+	add_bad(ARGV("add", "null", "--size", "10Q"), "not a size",
+		"size with a bad suffix");
+	add_bad(ARGV("add", "null", "/tmp/x"), "takes no FILE",
+		"null with a file");
+	add_bad(ARGV("add", "null", "--chunk-size", "64K"),
+		"stripe target only", "chunk size on null");
+	add_bad(ARGV("add", "null", "--buffered"), "backing files",
+		"buffered on null");
+	ok(add(ARGV("add", "null", "-q", max), &(struct ubr_dev_opts){ 0 }) == 0,
+	   "queues = possible CPUs accepted");
+}
+
+static void test_add_forms(void)
+{
+	struct ubr_dev_opts o;
+
+	is_int(add(ARGV("add", "null", "--depth=32"), &o), 0, "--opt=val");
+	is_int(o.depth, 32, "--opt=val value");
+	is_int(add(ARGV("add", "-d7", "null"), &o), 0, "-Nval before target");
+	is_int(o.depth, 7, "-Nval value");
+	is_int(add(ARGV("add", "null", "--", "-d"), &o), -EINVAL,
+	       "-- makes -d a FILE");
+	is_int(add(ARGV("add", "null", "--logical-block-size", "4K"), &o),
+	       0, "block size 4K");
+	is_int(o.logical_bs, 4096, "4K is 4096");
+}
+
+static void test_add_files(void)
+{
+	struct ubr_dev_opts o;
+	int argi[UBR_MAX_FILES];
+	char **v;
+
+	if (!ubr_target_find("stripe")) {
+		skip(5, "the stripe target is not in this build yet");
+		return;
+	}
+	v = ARGV("add", "stripe", "a", "--chunk-size", "128K", "b",
+		 "--buffered");
+	is_int(ubr_parse_add_at(nargs(v), v, &o, argi, err, sizeof(err)), 0,
+	       "stripe with two files");
+	ok(o.nr_files == 2 && !strcmp(o.paths[0], "a") &&
+		   !strcmp(o.paths[1], "b"),
+	   "paths in order");
+	ok(argi[0] == 2 && argi[1] == 5, "file argv indexes");
+	ok(o.chunk_size == (128U << 10) && o.buffered, "chunk and buffered");
+	ubr_dev_opts_release(&o);
+	add_bad(ARGV("add", "stripe", "--chunk-size", "96K"),
+		"power of 2", "chunk not a power of 2");
+}
+
+static void test_add_reentrant(void)
+{
+	struct ubr_dev_opts o;
+	int i, fails = 0;
+
+	add(ARGV("add", "null", "-d", "0"), &o);
+	is_int(add(ARGV("add", "null", "-d", "9", "--read-only", "-q"), &o),
+	       -EINVAL, "an error mid-way");
+	is_int(add(ARGV("add", "null"), &o), 0, "then a clean parse");
+	ok(o.depth == 128 && !o.read_only, "no state left from before");
+	for (i = 0; i < 1000; i++) {
+		fails += add(ARGV("add", "null", "-d", "64"), &o) != 0 ||
+			 o.depth != 64;
+		fails += add(ARGV("add", "null", "--nope"), &o) != -EINVAL;
+	}
+	is_int(fails, 0, "2000 parses in a row");
+}
+
+/* --- del, list ----------------------------------------------------------- */
+
+static int del(char **argv, struct ubr_del_args *d)
+{
+	return ubr_parse_del(nargs(argv), argv, d, err, sizeof(err));
+}
+
+static int list(char **argv, bool *json)
+{
+	return ubr_parse_list(nargs(argv), argv, json, err, sizeof(err));
+}
+
+static void test_del(void)
+{
+	struct ubr_del_args d;
+
+	is_int(del(ARGV("del", "3", "1", "3"), &d), 0, "del 3 1 3");
+	ok(d.nr_ids == 2 && d.ids[0] == 3 && d.ids[1] == 1 && !d.all,
+	   "ids deduplicated, in order");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del", "--all"), &d), 0, "del --all");
+	ok(d.all && d.nr_ids == 0, "all set");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del"), &d), -EINVAL, "del alone");
+	is_int(del(ARGV("del", "--all", "1"), &d), -EINVAL,
+	       "del --all with an id");
+	is_int(del(ARGV("del", "x1"), &d), -EINVAL, "del of a non-number");
+	ok(strstr(err, "not a number") != NULL, "message says why: %s", err);
+	is_int(del(ARGV("del", "-1"), &d), -EINVAL, "del -1");
+	is_int(del(ARGV("del", "1048576"), &d), -EINVAL, "del of a huge id");
+}
+
+static void test_list(void)
+{
+	char **v = ARGV("features", "x");
+	bool json;
+
+	is_int(list(ARGV("list"), &json), 0, "list");
+	ok(!json, "text by default");
+	is_int(list(ARGV("list", "--json"), &json), 0, "list --json");
+	ok(json, "json asked");
+	is_int(list(ARGV("list", "-l"), &json), -EINVAL, "list -l");
+	is_int(ubr_parse_no_args(nargs(v), v, err, sizeof(err)), -EINVAL,
+	       "features x");
+}
+
+int main(void)
+{
+	test_sizes();
+	test_u64();
+	test_format();
+	test_add_defaults();
+	test_add_all_options();
+	test_add_errors();
+	test_add_forms();
+	test_add_files();
+	test_add_reentrant();
+	test_del();
+	test_list();
+	return done_testing();
+}
