@@ -79,7 +79,7 @@ int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen);
 
 /* "USER_COPY" for bit 7, NULL for a bit we have no name for. */
 const char *ubr_feature_name(unsigned bit);
-/* One line per known or present bit: NAME, yes/no, and "used" if used. */
+/* One line per bit the kernel has: its name, and "used" if we use it. */
 void ubr_features_print(FILE *f, bool known, uint64_t have, uint64_t used);
 /* The bits the daemon uses when the kernel has them (src/dev.c, core). */
 uint64_t ubr_features_used(const struct ubr_reactor *r);
