@@ -10,7 +10,10 @@
 # Exit 0 = pass, 77 with "SKIP: reason" = skip (only for a kernel that lacks a
 # feature), anything else = fail.
 
-set -euo pipefail
+set -Eeuo pipefail
+
+# set -e alone stops a test silently: say which command failed.
+trap 'echo "FAIL: ${0##*/}: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 UBR_BUILDDIR=${UBR_BUILDDIR:-$(pwd)}
 UBR_SCRATCH=${UBR_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/ubr-scratch.XXXXXX")}
