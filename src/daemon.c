@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -51,7 +52,8 @@ struct daemon {
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	ev_signal sigterm_w, sigint_w;
+	int sig_fd;
+	ev_io sig_w;
 	char err[256];
 };
 
@@ -286,22 +288,41 @@ static int listen_open(struct daemon *d)
 	return 0;
 }
 
-static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void signal_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ubr_reactor *r = w->data;
+	struct signalfd_siginfo si;
 
-	ubr_info("signal %d: deleting every device and exiting", w->signum);
-	ubr_reactor_stop(r, 0);
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		ubr_info("signal %u from pid %u: deleting every device and exiting",
+			 si.ssi_signo, si.ssi_pid);
+		ubr_reactor_stop(r, 0);
+	}
 }
 
-static void signals_start(struct daemon *d)
+/*
+ * SIGTERM and SIGINT arrive through a signalfd watched like any socket,
+ * not through ev_signal: libev's signal handler wakes its loop only while
+ * libev itself sleeps in epoll_wait, and this loop sleeps in
+ * io_uring_enter (libev runs only when its epoll descriptor is ready).
+ */
+static int signals_start(struct daemon *d)
 {
+	sigset_t set;
+
 	signal(SIGPIPE, SIG_IGN);
-	ev_signal_init(&d->sigterm_w, signal_cb, SIGTERM);
-	ev_signal_init(&d->sigint_w, signal_cb, SIGINT);
-	d->sigterm_w.data = d->sigint_w.data = &d->r;
-	ev_signal_start(d->r.loop, &d->sigterm_w);
-	ev_signal_start(d->r.loop, &d->sigint_w);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return fail(d, -errno, "sigprocmask: %s", strerror(errno));
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0)
+		return fail(d, -errno, "signalfd: %s", strerror(errno));
+	ev_io_init(&d->sig_w, signal_cb, d->sig_fd, EV_READ);
+	d->sig_w.data = &d->r;
+	ev_io_start(d->r.loop, &d->sig_w);
+	return 0;
 }
 
 /* A daemon must not keep the caller's terminal, directory or session. */
@@ -336,9 +357,10 @@ static int daemon_setup(struct daemon *d)
 		ret = listen_open(d);
 	if (!ret && ubr_admin_server_init(&d->r, d->listen_fd) < 0)
 		ret = fail(d, -ENOMEM, "out of memory");
+	if (!ret)
+		ret = signals_start(d);
 	if (ret < 0)
 		return ret;
-	signals_start(d);
 	lock_write_pid(d);
 	return 0;
 }
@@ -346,11 +368,12 @@ static int daemon_setup(struct daemon *d)
 static void daemon_cleanup(struct daemon *d)
 {
 	if (d->reactor_up) {
-		ev_signal_stop(d->r.loop, &d->sigterm_w);
-		ev_signal_stop(d->r.loop, &d->sigint_w);
+		ev_io_stop(d->r.loop, &d->sig_w);
 		ubr_admin_server_deinit(&d->r);
 		ubr_reactor_deinit(&d->r);
 	}
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->sock_path);
@@ -460,7 +483,7 @@ int ubr_daemon_main(int argc, char **argv)
 		fprintf(stderr, "ublk-reactor: out of memory\n");
 		return UBR_EXIT_FAIL;
 	}
-	d->lock_fd = d->listen_fd = -1;
+	d->lock_fd = d->listen_fd = d->sig_fd = -1;
 	ret = daemon_parse(argc, argv, &d->args);
 	if (!ret) {
 		ubr_log_set_verbose(d->args.verbose);
