@@ -17,7 +17,9 @@ trap 'echo "FAIL: ${0##*/}: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 UBR_BUILDDIR=${UBR_BUILDDIR:-$(pwd)}
 UBR_SCRATCH=${UBR_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/ubr-scratch.XXXXXX")}
+# automake puts the program in the top build dir unless it moves to src/.
 UBR=$UBR_BUILDDIR/src/ublk-reactor
+[[ -x $UBR || ! -x $UBR_BUILDDIR/ublk-reactor ]] || UBR=$UBR_BUILDDIR/ublk-reactor
 ubr_test=${0##*/}
 
 fail() {
