@@ -40,6 +40,7 @@ struct ubr_reactor {
 	struct ubr_dev **devs;
 	unsigned nr_slots;
 	unsigned nr_devs;
+	unsigned max_devs;   /* fixed-file table size: slots < max_devs */
 	/* control commands in flight, indexed by user_data's data field */
 	struct ubr_ctrl_req **ctrl;
 	unsigned nr_ctrl;	/* size of the table */

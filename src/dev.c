@@ -125,11 +125,11 @@ int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev)
 	for (slot = 0; slot < r->nr_slots; slot++)
 		if (!r->devs[slot])
 			goto found;
-	if (r->nr_slots == UBR_MAX_DEVS)
+	if (r->nr_slots >= r->max_devs)
 		return -ENOSPC;
 	n = r->nr_slots ? r->nr_slots * 2 : 16;
-	if (n > UBR_MAX_DEVS)
-		n = UBR_MAX_DEVS;
+	if (n > r->max_devs)
+		n = r->max_devs;
 	t = realloc(r->devs, n * sizeof(*t));
 	if (!t)
 		return -ENOMEM;

@@ -385,7 +385,7 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 	ret = ubr_dev_slot_alloc(r, dev);
 	if (ret < 0) {
 		ubr_dev_set_err(dev, "too many devices (at most %u)",
-				UBR_MAX_DEVS);
+				r->max_devs);
 		return add_refused(dev, ret, cb, ctx);
 	}
 	dev->add_cb = cb;

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
@@ -19,6 +20,25 @@
 
 #define UBR_DEFAULT_SQ 512
 #define UBR_EVENT_LIBEV 1
+
+/*
+ * How many fixed-file slots (and so devices) we can have: the kernel caps a
+ * file table at RLIMIT_NOFILE, so raise the soft limit to the hard one.
+ */
+static unsigned fixed_files_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 256;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur < UBR_MAX_DEVS ? (unsigned)rl.rlim_cur / 2
+					  : UBR_MAX_DEVS;
+}
 
 static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 {
@@ -41,7 +61,8 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	if (ret < 0)
 		return ret;
 	/* Device char files are fixed files, numbered by device slot. */
-	ret = io_uring_register_files_sparse(&r->ring, UBR_MAX_DEVS);
+	r->max_devs = fixed_files_limit();
+	ret = io_uring_register_files_sparse(&r->ring, r->max_devs);
 	if (ret < 0)
 		goto fail;
 	r->sq_entries = sq_entries;
@@ -62,7 +83,12 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 	ret = ring_setup(r, sq_entries ? sq_entries : UBR_DEFAULT_SQ);
 	if (ret < 0)
 		goto close_ctrl;
-	r->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	/*
+	 * Signals through a signalfd: libev's default self-pipe is written
+	 * only while libev itself sleeps in epoll_wait, which it never does
+	 * here, so a signal would wait for some other event to be noticed.
+	 */
+	r->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_SIGNALFD);
 	if (!r->loop) {
 		ret = -ENOMEM;
 		goto exit_ring;
