@@ -475,6 +475,7 @@ static int add_finish(struct add_state *s)
 {
 	struct ubr_dev_opts *o = s->o;
 	const struct target_args *t;
+	char size[16];
 	int ret;
 
 	if (!o->target[0])
@@ -491,11 +492,12 @@ static int add_finish(struct add_state *s)
 	ret = check_files(s, t);
 	if (ret < 0)
 		return ret;
-	if (o->size % o->logical_bs)
+	if (o->size % o->logical_bs) {
+		ubr_format_size(o->size, size, sizeof(size));
 		return say(s->err, s->errlen,
-			   "invalid --size %" PRIu64
-			   ": must be a multiple of the logical block size (%u)",
-			   o->size, o->logical_bs);
+			   "invalid --size %s: must be a multiple of the logical block size (%u)",
+			   size, o->logical_bs);
+	}
 	return 0;
 }
 

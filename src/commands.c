@@ -469,12 +469,17 @@ void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
 	const struct command *cmd = command_find(argv[0]);
 	char msg[128];
 
-	if (!cmd || (nfds && !cmd->takes_fds)) {
+	if (!cmd) {
 		close_all(fds, nfds);
-		snprintf(msg, sizeof(msg), cmd ? "%.32s takes no descriptors" :
-						 "unknown command '%.32s'",
-			 argv[0]);
+		snprintf(msg, sizeof(msg), "unknown command '%.32s'", argv[0]);
 		fail(rep, UBR_EXIT_USAGE, msg);
+		return;
+	}
+	/* Not something a user can type: a client bug, not a usage error. */
+	if (nfds && !cmd->takes_fds) {
+		close_all(fds, nfds);
+		snprintf(msg, sizeof(msg), "%s takes no descriptors", cmd->name);
+		fail(rep, UBR_EXIT_FAIL, msg);
 		return;
 	}
 	if (r->stopping && strcmp(cmd->name, "list") &&

@@ -48,6 +48,7 @@ struct daemon {
 	struct daemon_args args;
 	struct ubr_reactor r;
 	bool reactor_up;
+	bool locked; /* we hold the lock: the lock file is ours to clear */
 	int lock_fd;
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -228,8 +229,10 @@ static int lock_take(struct daemon *d)
 		return fail(d, -errno, "cannot open %s: %s", d->lock_path,
 			    strerror(errno));
 	for (tries = 0; tries < LOCK_TRIES; tries++) {
-		if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+			d->locked = true;
 			return 0;
+		}
 		if (errno != EWOULDBLOCK)
 			return fail(d, -errno, "cannot lock %s: %s",
 				    d->lock_path, strerror(errno));
@@ -382,11 +385,10 @@ static void daemon_cleanup(struct daemon *d)
 	 * The lock file stays: removing it while others may have it open
 	 * would let two daemons lock two different files.
 	 */
-	if (d->lock_fd >= 0) {
-		if (ftruncate(d->lock_fd, 0) < 0)
-			ubr_warn("cannot clear %s", d->lock_path);
+	if (d->locked && ftruncate(d->lock_fd, 0) < 0)
+		ubr_warn("cannot clear %s", d->lock_path);
+	if (d->lock_fd >= 0)
 		close(d->lock_fd);
-	}
 }
 
 static int daemon_run(struct daemon *d)
