@@ -16,6 +16,8 @@
 
 /* The target never reads or writes request data (null). */
 #define UBR_TGT_NO_DATA (1U << 0)
+/* All its data moves through ubr_tgt_rw(), so zero copy works for it. */
+#define UBR_TGT_ZERO_COPY (1U << 1)
 
 struct ubr_target_ops {
 	const char *name;
@@ -42,6 +44,16 @@ const char *ubr_target_names(void);
 /* Services for targets (src/queue.c). */
 struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
 				 uint32_t tgt_data);
+/*
+ * Move request data to or from a backing file, in whatever copy mode the
+ * device uses: read `len` bytes of `fd` at `file_off` into the request's
+ * data at `data_off` (write == false), or write them from there. Returns
+ * the prepared SQE (the caller may add flags such as RWF_DSYNC in
+ * sqe->rw_flags); its completion comes to io_done like any target SQE.
+ */
+struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
+				int fd, uint64_t file_off, uint32_t data_off,
+				uint32_t len, uint32_t tgt_data);
 void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result);
 /* The per-tag buffer in buffer copy mode, NULL otherwise. */
 void *ubr_io_buf(struct ubr_queue *q, unsigned tag);
