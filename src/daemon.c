@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -53,8 +52,7 @@ struct daemon {
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int sig_fd;
-	ev_io sig_w;
+	ev_signal sigterm_w, sigint_w;
 	char err[256];
 };
 
@@ -291,41 +289,23 @@ static int listen_open(struct daemon *d)
 	return 0;
 }
 
-static void signal_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct ubr_reactor *r = w->data;
-	struct signalfd_siginfo si;
 
-	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		ubr_info("signal %u from pid %u: deleting every device and exiting",
-			 si.ssi_signo, si.ssi_pid);
-		ubr_reactor_stop(r, 0);
-	}
+	ubr_info("signal %d: deleting every device and exiting", w->signum);
+	ubr_reactor_stop(r, 0);
 }
 
-/*
- * SIGTERM and SIGINT arrive through a signalfd watched like any socket,
- * not through ev_signal: libev's signal handler wakes its loop only while
- * libev itself sleeps in epoll_wait, and this loop sleeps in
- * io_uring_enter (libev runs only when its epoll descriptor is ready).
- */
-static int signals_start(struct daemon *d)
+/* The reactor's loop takes signals through a signalfd (see reactor.c). */
+static void signals_start(struct daemon *d)
 {
-	sigset_t set;
-
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return fail(d, -errno, "sigprocmask: %s", strerror(errno));
-	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d->sig_fd < 0)
-		return fail(d, -errno, "signalfd: %s", strerror(errno));
-	ev_io_init(&d->sig_w, signal_cb, d->sig_fd, EV_READ);
-	d->sig_w.data = &d->r;
-	ev_io_start(d->r.loop, &d->sig_w);
-	return 0;
+	ev_signal_init(&d->sigterm_w, signal_cb, SIGTERM);
+	ev_signal_init(&d->sigint_w, signal_cb, SIGINT);
+	d->sigterm_w.data = d->sigint_w.data = &d->r;
+	ev_signal_start(d->r.loop, &d->sigterm_w);
+	ev_signal_start(d->r.loop, &d->sigint_w);
 }
 
 /* A daemon must not keep the caller's terminal, directory or session. */
@@ -360,10 +340,9 @@ static int daemon_setup(struct daemon *d)
 		ret = listen_open(d);
 	if (!ret && ubr_admin_server_init(&d->r, d->listen_fd) < 0)
 		ret = fail(d, -ENOMEM, "out of memory");
-	if (!ret)
-		ret = signals_start(d);
 	if (ret < 0)
 		return ret;
+	signals_start(d);
 	lock_write_pid(d);
 	return 0;
 }
@@ -371,12 +350,11 @@ static int daemon_setup(struct daemon *d)
 static void daemon_cleanup(struct daemon *d)
 {
 	if (d->reactor_up) {
-		ev_io_stop(d->r.loop, &d->sig_w);
+		ev_signal_stop(d->r.loop, &d->sigterm_w);
+		ev_signal_stop(d->r.loop, &d->sigint_w);
 		ubr_admin_server_deinit(&d->r);
 		ubr_reactor_deinit(&d->r);
 	}
-	if (d->sig_fd >= 0)
-		close(d->sig_fd);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->sock_path);
@@ -485,7 +463,7 @@ int ubr_daemon_main(int argc, char **argv)
 		fprintf(stderr, "ublk-reactor: out of memory\n");
 		return UBR_EXIT_FAIL;
 	}
-	d->lock_fd = d->listen_fd = d->sig_fd = -1;
+	d->lock_fd = d->listen_fd = -1;
 	ret = daemon_parse(argc, argv, &d->args);
 	if (!ret) {
 		ubr_log_set_verbose(d->args.verbose);
