@@ -67,11 +67,13 @@ enum ubr_tag_state {
 
 /* One request slot. Kept small: there are queues x depth of them. */
 struct ubr_tag {
-	uint8_t state;	  /* enum ubr_tag_state */
-	uint8_t tgt_pending; /* target SQEs in flight for this request */
-	uint16_t tgt_flags;  /* the target's own */
-	int32_t result;	     /* bytes done so far, or the first -errno */
-	uint64_t issued_ns;  /* when the request reached us (latency) */
+	uint8_t state;	      /* enum ubr_tag_state */
+	uint8_t staging;      /* user copy: a copy to or from the kernel runs */
+	uint16_t tgt_pending; /* target SQEs in flight for this request */
+	uint16_t tgt_flags;   /* the target's own */
+	int32_t result;	      /* the target's own: bytes done, first -errno */
+	uint64_t issued_ns;   /* when the request reached us (latency) */
+	void *buf;	      /* user copy: the pool buffer while serving */
 };
 
 struct ubr_queue {
@@ -83,6 +85,7 @@ struct ubr_queue {
 	unsigned tgt_inflight;	/* target SQEs in flight */
 	struct ubr_tag *tags;
 	char *bufs;		/* per-tag buffers (buffer copy mode) */
+	uint16_t buf_index;	/* zero copy: first registered-buffer slot */
 };
 
 /* err is 0 or -errno; msg explains a failure; id is the kernel device id. */
@@ -108,6 +111,7 @@ struct ubr_dev {
 	char *tgt_desc;	   /* one line for `list`, owned by the target */
 	struct ubr_queue *queues;
 	size_t mem_bytes;  /* what this device costs the daemon */
+	int buf_base;	   /* zero copy: first slot in the ring's table */
 	struct ubr_stats stats;
 	/* the pending add, and delete, answered when each finishes */
 	ubr_dev_done_cb add_cb;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ubr_buf_pool.h"
 #include "ubr_dev.h"
 
 struct ubr_ctrl_req;
@@ -53,6 +54,14 @@ struct ubr_reactor {
 	/* timers whose deadlines bound the ring's wait */
 	ev_timer **timers;
 	unsigned nr_timers;
+	/* user copy: the shared pool, and requests waiting for a buffer */
+	struct ubr_buf_pool pool;
+	uint64_t *waiters;   /* user_data of each waiting request, FIFO */
+	unsigned wait_head, wait_count, wait_cap;
+	ev_timer pool_trim;
+	/* zero copy: the ring's sparse buffer table, slots by device */
+	unsigned nr_buf_slots;
+	uint8_t *buf_slot_used;
 	bool stopping;	     /* leave the loop once no device remains */
 	bool stopped;
 	int exit_status;
@@ -81,5 +90,10 @@ void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);
+void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res);
+
+/* Zero copy: n consecutive registered-buffer slots, or -ENOSPC. */
+int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);
+void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n);
 
 #endif /* UBR_REACTOR_H */

@@ -153,5 +153,6 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 /* The feature bits the daemon makes use of when the kernel offers them. */
 uint64_t ubr_features_used(const struct ubr_reactor *r)
 {
-	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY);
+	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
+			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0));
 }

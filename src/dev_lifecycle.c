@@ -34,6 +34,9 @@ static void dev_free(struct ubr_dev *dev)
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
 	ubr_queues_free(dev);
+	if (dev->copy_mode == UBR_COPY_ZERO)
+		ubr_buf_slots_free(dev->r, dev->buf_base,
+				   (unsigned)dev->opts.nr_queues * dev->opts.depth);
 	ubr_dev_opts_release(&dev->opts);
 	free(dev->tgt_desc);
 	free(dev);
@@ -80,32 +83,60 @@ static uint64_t copy_mode_flag(enum ubr_copy_mode m)
 	}
 }
 
+static bool can_zero_copy(const struct ubr_dev *dev)
+{
+	return dev->r->nr_buf_slots &&
+	       (dev->ops->flags & (UBR_TGT_ZERO_COPY | UBR_TGT_NO_DATA));
+}
+
+/* Best first: no copy at all, then pool-bounded copies, then buffers. */
+static enum ubr_copy_mode auto_copy_mode(const struct ubr_dev *dev)
+{
+	uint64_t f = dev->r->features;
+
+	if (dev->ops->flags & UBR_TGT_NO_DATA)
+		return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
+	if (can_zero_copy(dev))
+		return UBR_COPY_ZERO;
+	return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
+}
+
+static int refuse_copy_mode(struct ubr_dev *dev, enum ubr_copy_mode m,
+			    const char *why)
+{
+	ubr_dev_set_err(dev, "copy mode '%s' is not available: %s",
+			ubr_copy_mode_name(m), why);
+	return -EOPNOTSUPP;
+}
+
 /*
- * The copy mode: the one asked for if the kernel has it, else the cheapest
- * the kernel offers. A target that never touches data (null) prefers user
- * copy, which costs nothing when no copy is made.
+ * The copy mode: the one asked for if the kernel and target can do it,
+ * else the cheapest available. Zero copy also needs queues x depth slots
+ * of the ring's buffer table; "auto" falls back when they are taken.
  */
 static int choose_copy_mode(struct ubr_dev *dev)
 {
 	uint64_t f = dev->r->features;
 	enum ubr_copy_mode m = dev->opts.copy_mode;
+	unsigned n = (unsigned)dev->opts.nr_queues * dev->opts.depth;
 
-	if (m == UBR_COPY_AUTO) {
-		if (f & UBLK_F_USER_COPY)
-			m = UBR_COPY_USER;
-		else
-			m = UBR_COPY_BUFFER;
-	} else if (copy_mode_flag(m) && !(f & copy_mode_flag(m))) {
-		ubr_dev_set_err(dev, "copy mode '%s' needs %s, which this kernel does not offer",
-				ubr_copy_mode_name(m),
-				m == UBR_COPY_USER ? "UBLK_F_USER_COPY" :
-						     "UBLK_F_AUTO_BUF_REG");
-		return -EOPNOTSUPP;
-	}
+	if (m == UBR_COPY_AUTO)
+		m = auto_copy_mode(dev);
+	else if (m == UBR_COPY_USER && !(f & UBLK_F_USER_COPY))
+		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_USER_COPY");
+	else if (m == UBR_COPY_ZERO && !(f & UBLK_F_AUTO_BUF_REG))
+		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_AUTO_BUF_REG");
+	else if (m == UBR_COPY_ZERO && !can_zero_copy(dev))
+		return refuse_copy_mode(dev, m, "not supported by this target");
 	if (m == UBR_COPY_ZERO) {
-		ubr_dev_set_err(dev, "copy mode 'zero' is not supported by target %s",
-				dev->ops->name);
-		return -EOPNOTSUPP;
+		dev->buf_base = ubr_buf_slots_alloc(dev->r, n);
+		if (dev->buf_base < 0) {
+			if (dev->opts.copy_mode == UBR_COPY_ZERO)
+				return refuse_copy_mode(dev, m,
+					"the ring's buffer table is full");
+			m = f & UBLK_F_USER_COPY ? UBR_COPY_USER
+						 : UBR_COPY_BUFFER;
+		}
 	}
 	dev->copy_mode = m;
 	return 0;
@@ -369,6 +400,7 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 	}
 	dev->r = r;
 	dev->cdev_fd = -1;
+	dev->buf_base = -1;
 	dev->opts = *opts; /* takes the paths and descriptors */
 	dev->id = opts->id;
 	if (r->stopping) {

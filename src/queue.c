@@ -116,6 +116,7 @@ int ubr_queues_setup(struct ubr_dev *dev)
 		ret = queue_alloc_bufs(dev, q);
 		if (ret < 0)
 			return ret;
+		q->buf_index = (uint16_t)(dev->buf_base + i * dev->opts.depth);
 	}
 	return 0;
 }
@@ -183,7 +184,11 @@ static void queue_io_cmd(struct ubr_queue *q, unsigned tag, uint32_t op,
 	cmd->q_id = q->id;
 	cmd->tag = (uint16_t)tag;
 	cmd->result = result;
-	cmd->addr = (uintptr_t)ubr_io_buf(q, tag);
+	/* Zero copy names its buffer slot in the SQE, not in the command. */
+	if (dev->copy_mode == UBR_COPY_ZERO)
+		sqe->addr = ublk_auto_buf_reg_addr(q->buf_index + tag, 0);
+	else
+		cmd->addr = (uintptr_t)ubr_io_buf(q, tag);
 	sqe->user_data = ubr_ud_encode(UBR_UD_IO_CMD, dev->slot, q->id, tag, 0);
 	q->tags[tag].state = UBR_TAG_FETCHING;
 	q->cmds_inflight++;
@@ -199,7 +204,7 @@ void ubr_queues_fetch_all(struct ubr_dev *dev)
 				     0);
 }
 
-void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
+static void commit(struct ubr_queue *q, unsigned tag, int result)
 {
 	struct ubr_tag *t = &q->tags[tag];
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
@@ -212,6 +217,211 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 			(unsigned long long)iod->start_sector,
 			strerror(-result));
 	queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result);
+}
+
+/* --- user copy: request data through a pool buffer -------------------- */
+
+enum { COPY_IN = 0, COPY_OUT = 1 };
+
+static bool needs_staging(const struct ubr_queue *q,
+			  const struct ublksrv_io_desc *iod)
+{
+	unsigned op = iod->op_flags & 0xff;
+
+	return q->dev->copy_mode == UBR_COPY_USER &&
+	       !(q->dev->ops->flags & UBR_TGT_NO_DATA) &&
+	       (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE) &&
+	       iod->nr_sectors;
+}
+
+/* Copy between the pool buffer and the request, on /dev/ublkcN. */
+static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
+		       unsigned len)
+{
+	struct ubr_dev *dev = q->dev;
+	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
+	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
+
+	if (dir == COPY_IN)
+		io_uring_prep_read(sqe, (int)dev->slot, q->tags[tag].buf, len,
+				   pos);
+	else
+		io_uring_prep_write(sqe, (int)dev->slot, q->tags[tag].buf, len,
+				    pos);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
+				       (uint32_t)dir);
+	q->tags[tag].staging = 1;
+	q->tgt_inflight++;
+}
+
+static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
+{
+	uint64_t *w;
+	unsigned i, n;
+
+	if (r->wait_count == r->wait_cap) {
+		n = r->wait_cap ? r->wait_cap * 2 : 64;
+		w = malloc(n * sizeof(*w));
+		if (!w) {
+			ubr_err("out of memory queueing a request for a buffer");
+			return;
+		}
+		for (i = 0; i < r->wait_count; i++)
+			w[i] = r->waiters[(r->wait_head + i) % r->wait_cap];
+		free(r->waiters);
+		r->waiters = w;
+		r->wait_cap = n;
+		r->wait_head = 0;
+	}
+	r->waiters[(r->wait_head + r->wait_count++) % r->wait_cap] = ud;
+}
+
+/* Give the request a buffer (or queue it), and its data if a write. */
+static void staging_begin(struct ubr_queue *q, unsigned tag)
+{
+	struct ubr_reactor *r = q->dev->r;
+	const struct ublksrv_io_desc *iod = &q->descs[tag];
+	unsigned len = iod->nr_sectors << 9;
+	struct ubr_tag *t = &q->tags[tag];
+
+	t->buf = ubr_pool_get(&r->pool, len);
+	if (!t->buf) {
+		wait_for_buffer(r, ubr_ud_encode(UBR_UD_IO_CMD, q->dev->slot,
+						 q->id, tag, 0));
+		return;
+	}
+	if ((iod->op_flags & 0xff) == UBLK_IO_OP_WRITE)
+		queue_copy(q, tag, COPY_IN, len);
+	else
+		q->dev->ops->queue_io(q, tag, iod);
+}
+
+static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d);
+
+static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ubr_reactor *r = ev_userdata(loop);
+
+	if (!r->pool.in_use)
+		ubr_pool_trim(&r->pool);
+	ubr_timer_stop(r, w);
+}
+
+/* A buffer came back: serve waiting requests, in order, while they fit. */
+static void buffer_released(struct ubr_reactor *r)
+{
+	while (r->wait_count) {
+		struct ubr_ud d = ubr_ud_decode(r->waiters[r->wait_head]);
+		struct ubr_queue *q = queue_of(r, d);
+		unsigned len;
+
+		if (!q || q->tags[d.tag].state != UBR_TAG_SERVING)
+			goto drop;
+		len = q->descs[d.tag].nr_sectors << 9;
+		if (r->pool.in_use + ubr_pool_class_size(len) > r->pool.limit)
+			return;
+drop:
+		r->wait_head = (r->wait_head + 1) % r->wait_cap;
+		r->wait_count--;
+		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
+			staging_begin(q, d.tag);
+	}
+	if (!r->pool.in_use && r->pool.cached) {
+		/* Idle: give the memory back after a second of quiet. */
+		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);
+		ubr_timer_start(r, &r->pool_trim);
+	}
+}
+
+static void buffer_put(struct ubr_queue *q, unsigned tag)
+{
+	struct ubr_tag *t = &q->tags[tag];
+	struct ubr_reactor *r = q->dev->r;
+
+	ubr_pool_put(&r->pool, t->buf, q->descs[tag].nr_sectors << 9);
+	t->buf = NULL;
+	buffer_released(r);
+}
+
+void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
+{
+	struct ubr_tag *t = &q->tags[tag];
+
+	if (t->buf) {
+		if ((q->descs[tag].op_flags & 0xff) == UBLK_IO_OP_READ &&
+		    result > 0) {
+			t->result = result;
+			queue_copy(q, tag, COPY_OUT, (unsigned)result);
+			return;
+		}
+		buffer_put(q, tag);
+	}
+	commit(q, tag, result);
+}
+
+void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
+{
+	struct ubr_ud d = ubr_ud_decode(ud);
+	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_tag *t;
+	unsigned len;
+
+	if (!q) {
+		ubr_warn("copy completion for unknown dev slot %u", d.dev);
+		return;
+	}
+	t = &q->tags[d.tag];
+	t->staging = 0;
+	q->tgt_inflight--;
+	len = d.data == COPY_IN ? q->descs[d.tag].nr_sectors << 9
+				: (unsigned)t->result;
+	if (res != (int)len) {
+		ubr_err("dev %u q %u tag %u: user copy %s the kernel: %s",
+			q->dev->id, q->id, d.tag,
+			d.data == COPY_IN ? "from" : "to",
+			res < 0 ? strerror(-res) : "short");
+		buffer_put(q, d.tag);
+		commit(q, d.tag, res < 0 ? res : -EIO);
+	} else if (d.data == COPY_IN) {
+		q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+	} else {
+		buffer_put(q, d.tag);
+		commit(q, d.tag, t->result);
+	}
+	if (q->dev->state == UBR_DEV_STOPPING)
+		ubr_dev_teardown_step(q->dev);
+}
+
+struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
+				int fd, uint64_t file_off, uint32_t data_off,
+				uint32_t len, uint32_t tgt_data)
+{
+	struct io_uring_sqe *sqe = ubr_tgt_sqe(q, tag, tgt_data);
+	uint64_t ud = sqe->user_data;
+	char *buf;
+
+	if (q->dev->copy_mode == UBR_COPY_ZERO) {
+		/* The request's own pages, registered by the kernel. */
+		if (write)
+			io_uring_prep_write_fixed(sqe, fd, (void *)(uintptr_t)data_off,
+						  len, file_off,
+						  q->buf_index + tag);
+		else
+			io_uring_prep_read_fixed(sqe, fd, (void *)(uintptr_t)data_off,
+						 len, file_off,
+						 q->buf_index + tag);
+	} else {
+		buf = q->tags[tag].buf ? q->tags[tag].buf : ubr_io_buf(q, tag);
+		if (write)
+			io_uring_prep_write(sqe, fd, buf + data_off, len,
+					    file_off);
+		else
+			io_uring_prep_read(sqe, fd, buf + data_off, len,
+					   file_off);
+	}
+	sqe->user_data = ud;
+	return sqe;
 }
 
 static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d)
@@ -241,7 +451,11 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 		t->state = UBR_TAG_SERVING;
 		t->issued_ns = now_ns();
 		t->result = 0;
-		q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+		t->tgt_flags = 0;
+		if (needs_staging(q, &q->descs[d.tag]))
+			staging_begin(q, d.tag);
+		else
+			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;

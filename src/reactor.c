@@ -72,6 +72,52 @@ fail:
 	return ret;
 }
 
+/*
+ * Zero copy (AUTO_BUF_REG) needs a sparse buffer table on this very ring:
+ * the kernel puts each request's pages in the slot its FETCH names. The
+ * table holds at most 16K slots, shared by every zero-copy device. Where it
+ * cannot be had, zero copy is simply not offered.
+ */
+static void zero_copy_setup(struct ubr_reactor *r)
+{
+	unsigned n = 16384;
+
+	if (!(r->features & UBLK_F_AUTO_BUF_REG))
+		return;
+	r->buf_slot_used = calloc(n, 1);
+	if (!r->buf_slot_used)
+		return;
+	if (io_uring_register_buffers_sparse(&r->ring, n) < 0) {
+		ubr_warn("no registered-buffer table: zero copy disabled");
+		free(r->buf_slot_used);
+		r->buf_slot_used = NULL;
+		return;
+	}
+	r->nr_buf_slots = n;
+}
+
+int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n)
+{
+	unsigned base, i;
+
+	for (base = 0; base + n <= r->nr_buf_slots; base++) {
+		for (i = 0; i < n && !r->buf_slot_used[base + i]; i++)
+			;
+		if (i == n) {
+			memset(r->buf_slot_used + base, 1, n);
+			return (int)base;
+		}
+		base += i;
+	}
+	return -ENOSPC;
+}
+
+void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
+{
+	if (base >= 0)
+		memset(r->buf_slot_used + base, 0, n);
+}
+
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 {
 	int ret;
@@ -103,6 +149,8 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 	if (ret < 0)
 		goto free_loop;
 	r->features_known = true;
+	ubr_pool_init(&r->pool, UBR_POOL_DEFAULT_LIMIT);
+	zero_copy_setup(r);
 	return 0;
 free_loop:
 	ev_loop_destroy(r->loop);
@@ -122,6 +170,9 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	free(r->ctrl);
 	free(r->devs);
 	free(r->timers);
+	free(r->waiters);
+	free(r->buf_slot_used);
+	ubr_pool_deinit(&r->pool);
 	ev_loop_destroy(r->loop);
 	io_uring_queue_exit(&r->ring);
 	close(r->ctrl_fd);
@@ -253,6 +304,9 @@ static void dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	case UBR_UD_EVENT:
 		r->ev_poll_armed = false;
 		r->ev_due = true;
+		break;
+	case UBR_UD_COPY:
+		ubr_queue_copy_done(r, ud, cqe->res);
 		break;
 	case UBR_UD_IGNORE:
 		break;
