@@ -4,10 +4,13 @@
 
 #include <string.h>
 
+#include "ubr_file_io.h"
 #include "ubr_target.h"
 
 static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_null,
+	&ubr_target_loop,
+	&ubr_target_stripe,
 };
 
 #define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))

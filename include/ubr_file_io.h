@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the loop and stripe targets share: backing files handed over by the
+ * client (src/targets/backing.c) and the request engine that maps a request
+ * onto them through the stripe map (src/targets/file_io.c). loop is a
+ * one-member stripe whose chunk is larger than any device.
+ */
+#ifndef UBR_FILE_IO_H
+#define UBR_FILE_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ubr_dev.h"
+#include "ubr_stripe_map.h"
+
+struct io_uring_cqe;
+
+/* The largest read or write the engine takes (max_sectors is capped to it). */
+#define UBR_FILES_MAX_IO (1U << 20)
+
+/* One backing file (or block device). */
+struct ubr_backing {
+	int fd;		    /* ours once taken from dev->opts.fds */
+	const char *path;   /* dev->opts.paths[i], for messages */
+	uint64_t size;	    /* bytes */
+	uint32_t lbs;	    /* logical block size (block devices), else 0 */
+	uint32_t pbs;	    /* physical block size, or 4096 for files */
+	uint32_t dio_align; /* file offset alignment O_DIRECT needs (0: ask fcntl) */
+	bool dio_never;	    /* the file system says: no O_DIRECT at all */
+	bool is_blk;
+	bool direct;	    /* O_DIRECT set on fd */
+	/* FALLOC_FL_ZERO_RANGE was refused once: punch holes instead. */
+	bool zero_by_punch;
+};
+
+/* A loop or stripe device's private state (dev->tgt). */
+struct ubr_files {
+	struct ubr_stripe_geom geom;
+	struct ubr_backing f[UBR_MAX_FILES];
+};
+
+/* --- setup (src/targets/backing.c) ---------------------------------------- */
+
+/* Allocate dev->tgt with geom.nr = n files taken from dev->opts and checked. */
+int ubr_files_take(struct ubr_dev *dev, unsigned n, struct ubr_files **out);
+void ubr_files_free(struct ubr_files *fs);
+/* The logical block size: the option, raised to any backing device's. */
+uint32_t ubr_files_lbs(const struct ubr_dev *dev, const struct ubr_files *fs);
+/* Check (and default) the size against `capacity` bytes of backing. */
+int ubr_files_size(struct ubr_dev *dev, uint64_t capacity, uint32_t lbs,
+		   uint64_t *size);
+/* O_DIRECT on every file that can do it for blocks of lbs (unless --buffered). */
+void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
+			  uint32_t lbs);
+/*
+ * dev->params for a device of `size` bytes: attributes, block sizes,
+ * io_min/io_opt hints, request and discard limits.
+ */
+void ubr_files_params(struct ubr_dev *dev, const struct ubr_files *fs,
+		      uint64_t size, uint32_t lbs, uint32_t max_bytes);
+/* dev->tgt_desc: prefix then "PATH (direct|buffered)" per file. */
+int ubr_files_desc(struct ubr_dev *dev, const struct ubr_files *fs,
+		   const char *prefix);
+
+/* --- requests (src/targets/file_io.c) --------------------------------------- */
+
+void ubr_files_queue_io(struct ubr_queue *q, unsigned tag,
+			const struct ublksrv_io_desc *iod);
+void ubr_files_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
+		       const struct io_uring_cqe *cqe);
+
+extern const struct ubr_target_ops ubr_target_loop;
+extern const struct ubr_target_ops ubr_target_stripe;
+
+#endif /* UBR_FILE_IO_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop: one backing file or block device, like losetup(8). The device is
+ * the file's size (or --size, no larger), its blocks 512 bytes for a file or
+ * the backing device's own. Requests go through the engine it shares with
+ * stripe (src/targets/file_io.c), as a stripe of one member.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "ubr_file_io.h"
+#include "ubr_target.h"
+
+static int loop_check_opts(struct ubr_dev *dev)
+{
+	if (dev->opts.nr_files != 1) {
+		ubr_dev_set_err(dev, "target loop needs exactly one FILE, got %u",
+				dev->opts.nr_files);
+		return -EINVAL;
+	}
+	if (dev->opts.chunk_size) {
+		ubr_dev_set_err(dev, "--chunk-size is for the stripe target only");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int loop_init(struct ubr_dev *dev)
+{
+	uint32_t max_io = dev->opts.max_io_bytes;
+	struct ubr_files *fs;
+	uint64_t size;
+	uint32_t lbs;
+	int ret;
+
+	ret = loop_check_opts(dev);
+	if (ret < 0)
+		return ret;
+	ret = ubr_files_take(dev, 1, &fs);
+	if (ret < 0)
+		return ret;
+	fs->geom.chunk_shift = UBR_STRIPE_LINEAR_SHIFT;
+	lbs = ubr_files_lbs(dev, fs);
+	ret = ubr_files_size(dev, fs->f[0].size, lbs, &size);
+	if (ret < 0)
+		goto fail;
+	ubr_files_set_direct(dev, fs, lbs);
+	ret = ubr_files_desc(dev, fs, "");
+	if (ret < 0)
+		goto fail;
+	if (max_io > UBR_FILES_MAX_IO)
+		max_io = UBR_FILES_MAX_IO;
+	ubr_files_params(dev, fs, size, lbs, max_io);
+	dev->tgt = fs;
+	return 0;
+fail:
+	ubr_files_free(fs);
+	return ret;
+}
+
+static void loop_deinit(struct ubr_dev *dev)
+{
+	ubr_files_free(dev->tgt);
+	dev->tgt = NULL;
+}
+
+const struct ubr_target_ops ubr_target_loop = {
+	.name = "loop",
+	.flags = UBR_TGT_ZERO_COPY,
+	.init = loop_init,
+	.deinit = loop_deinit,
+	.queue_io = ubr_files_queue_io,
+	.io_done = ubr_files_io_done,
+};
