@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -374,6 +375,8 @@ static int daemon_run(struct daemon *d)
 	char line[300];
 	int ret;
 
+	/* Started through /proc/self/exe, we would be "exe" to ps and pgrep. */
+	prctl(PR_SET_NAME, "ublk-reactor", 0, 0, 0);
 	if (d->args.detach)
 		detach_setup();
 	ret = daemon_setup(d);
