@@ -1,0 +1,113 @@
+# Helpers for the tests of the loop and stripe targets; source after lib.sh:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	. "$(dirname "$0")/files.bash"
+#
+# Not a test itself (the suite runs t/kernel/*.sh only). Each test gets a
+# daemon of its own (its own run directory), stopped at exit with every
+# device it still has.
+
+require_root
+"$UBR" --help | grep -q '^  stripe ' || fail "this build lacks the loop and stripe targets"
+
+export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
+files_lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
+
+files_daemon_pid() {
+	cat "$files_lock" 2>/dev/null || true
+}
+
+files_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+files_stop_daemon() {
+	local pid
+	pid=$(files_daemon_pid)
+	[[ -n $pid ]] || return 0
+	"$UBR" del --all >/dev/null 2>&1 || true
+	kill -TERM "$pid" 2>/dev/null || return 0
+	wait_for 60 files_gone "$pid" || echo "warning: daemon $pid still running" >&2
+}
+on_exit files_stop_daemon
+
+# The copy modes this kernel offers, one a line: buffer always, user with
+# USER_COPY, zero with AUTO_BUF_REG.
+copy_modes() {
+	local f
+	f=$("$UBR" features) || fail "'$UBR features' failed"
+	echo buffer
+	if grep -qw USER_COPY <<<"$f"; then echo user; fi
+	if grep -qw AUTO_BUF_REG <<<"$f"; then echo zero; fi
+}
+
+# add_dev ARGS...: `ublk-reactor add ARGS`, which must succeed; the device
+# is in $DEV, its ID in $DEV_ID.
+add_dev() {
+	check_exit 0 "$UBR" add "$@"
+	DEV=$(cat "$OUT")
+	[[ $DEV =~ ^/dev/ublkb([0-9]+)$ ]] || fail "add $* printed '$DEV'"
+	DEV_ID=${BASH_REMATCH[1]}
+	[[ -b $DEV ]] || fail "$DEV is not a block device"
+}
+
+del_dev() {
+	check_exit 0 "$UBR" del "$1"
+	[[ ! -e /dev/ublkb$1 ]] || fail "/dev/ublkb$1 still exists after del"
+}
+
+# The `list` line of device $1.
+list_line() {
+	"$UBR" list | awk -v id="$1" '$1 == id'
+}
+
+# expect_in_list ID TEXT: the device's list line contains TEXT.
+expect_in_list() {
+	local line
+	line=$(list_line "$1")
+	echo "list: $line"
+	grep -qF -- "$2" <<<"$line" || fail "list of device $1 lacks '$2': $line"
+}
+
+# ext4_scratch DIR SIZE: an ext4 file system mounted at DIR, on a kernel
+# loop device over a tmpfs file: O_DIRECT there goes to a real block device
+# with 512-byte sectors. Undone at exit.
+ext4_scratch() {
+	local dir=$1 size=$2 img loopdev
+	img=$UBR_SCRATCH/${dir##*/}.ext4
+	truncate -s "$size" "$img"
+	loopdev=$(losetup -f --show "$img") || fail "losetup $img failed"
+	on_exit losetup -d "$loopdev"
+	mkfs.ext4 -q -F "$loopdev" || fail "mkfs.ext4 $loopdev failed"
+	mkdir -p "$dir"
+	mount "$loopdev" "$dir" || fail "mount $loopdev failed"
+	on_exit umount "$dir"
+}
+
+# A file of SIZE bytes with data in every block (so that O_DIRECT writes
+# find them allocated).
+filled_file() {
+	truncate -s 0 "$1"
+	fallocate -l "$2" "$1" || truncate -s "$2" "$1"
+}
+
+# fio_verify DEV SIZE [FIO ARGS...]: random writes with bs 4k, 64k and 1M
+# (one job each, on its own third of SIZE bytes, iodepth 32, O_DIRECT),
+# then every block read back and checked (crc32c).
+fio_verify() {
+	local dev=$1 size=$2 third
+	shift 2
+	third=$((size / 3 / 1048576))M
+	run_fio --filename="$dev" --ioengine=io_uring --direct=1 --iodepth=32 \
+		--rw=randwrite --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--size="$third" "$@" \
+		--name=bs4k --bs=4k --offset=0 \
+		--name=bs64k --bs=64k --offset="$third" \
+		--name=bs1m --bs=1M --offset=$((2 * ${third%M}))M
+}
+
+# fio_verify_only DEV SIZE: check what fio_verify DEV SIZE wrote, nothing
+# written (after the device was deleted and made again, say).
+fio_verify_only() {
+	fio_verify "$@" --verify_only=1
+}
