@@ -227,6 +227,18 @@ static void write_all(FILE *f, const char *text, size_t len)
 	fflush(f);
 }
 
+static int reply_lost(int ret, const char *err)
+{
+	if (ret == 0 || ret == -ECONNRESET)
+		return error(UBR_EXIT_FAIL,
+			     "the daemon went away before answering (see its log)");
+	if (ret == -EBADMSG)
+		return error(UBR_EXIT_FAIL, "bad reply from the daemon: %s",
+			     err);
+	return error(UBR_EXIT_FAIL, "reading the daemon's reply: %s",
+		     strerror(-ret));
+}
+
 /* Print the daemon's output as it comes; its last frame is the status. */
 static int relay(int sock)
 {
@@ -239,9 +251,7 @@ static int relay(int sock)
 	while (status < 0) {
 		ret = ubr_admin_recv_frame(sock, f, err, sizeof(err));
 		if (ret <= 0) {
-			status = error(UBR_EXIT_FAIL, "%s",
-				       ret == 0 ? "the daemon closed the connection before answering" :
-				       ret == -EBADMSG ? err : strerror(-ret));
+			status = reply_lost(ret, err);
 			break;
 		}
 		if (f->type == UBR_ADMIN_STDOUT)
