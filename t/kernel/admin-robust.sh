@@ -34,9 +34,24 @@ nr_fds() {
 	ls "/proc/$1/fd" | wc -l
 }
 
-"$UBR" daemon
+# Three first adds at once: one daemon wins, every add gets its device.
+others=$(pgrep -c -x ublk-reactor || true)
+for i in 1 2 3; do
+	"$UBR" add null >"$UBR_SCRATCH/race.$i" 2>&1 &
+done
+status=0
+for i in 1 2 3; do
+	wait -n || status=$?
+done
+cat "$UBR_SCRATCH"/race.*
+((status == 0)) || fail "a concurrent first add failed"
 pid=$(daemon_pid)
 [[ -n $pid ]] || fail "the daemon did not start"
+[[ $(pgrep -c -x ublk-reactor) == $((others + 1)) ]] ||
+	fail "more than one new daemon: $(pgrep -a -x ublk-reactor)"
+check_exit 0 "$UBR" list
+[[ $(grep -c ' live ' "$OUT") == 3 ]] || fail "not 3 live devices after the race"
+check_exit 0 "$UBR" del --all
 fds_before=$(nr_fds "$pid")
 
 # Raw requests, each on its own connection; prints the daemon's answer.
