@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ubr_dev.h"
 #include "ubr_stripe_map.h"
@@ -37,6 +38,8 @@ struct ubr_backing {
 /* A loop or stripe device's private state (dev->tgt). */
 struct ubr_files {
 	struct ubr_stripe_geom geom;
+	time_t err_logged_at;	/* backing errors: logged once a second */
+	unsigned errs_unlogged;
 	struct ubr_backing f[UBR_MAX_FILES];
 };
 
@@ -47,9 +50,9 @@ int ubr_files_take(struct ubr_dev *dev, unsigned n, struct ubr_files **out);
 void ubr_files_free(struct ubr_files *fs);
 /* The logical block size: the option, raised to any backing device's. */
 uint32_t ubr_files_lbs(const struct ubr_dev *dev, const struct ubr_files *fs);
-/* Check (and default) the size against `capacity` bytes of backing. */
-int ubr_files_size(struct ubr_dev *dev, uint64_t capacity, uint32_t lbs,
-		   uint64_t *size);
+/* Check (and default) the size against `capacity` bytes of `what`. */
+int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
+		   uint32_t lbs, uint64_t *size);
 /* O_DIRECT on every file that can do it for blocks of lbs (unless --buffered). */
 void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
 			  uint32_t lbs);

@@ -178,15 +178,15 @@ uint32_t ubr_files_lbs(const struct ubr_dev *dev, const struct ubr_files *fs)
 	return lbs;
 }
 
-int ubr_files_size(struct ubr_dev *dev, uint64_t capacity, uint32_t lbs,
-		   uint64_t *size)
+int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
+		   uint32_t lbs, uint64_t *size)
 {
 	char want[16], have[16];
 
 	*size = capacity / lbs * lbs;
 	if (!*size) {
-		ubr_dev_set_err(dev, "the backing is smaller than one block (%u bytes)",
-				lbs);
+		ubr_dev_set_err(dev, "%s is smaller than one block (%u bytes)",
+				what, lbs);
 		return -EINVAL;
 	}
 	if (!dev->opts.size)
@@ -194,8 +194,8 @@ int ubr_files_size(struct ubr_dev *dev, uint64_t capacity, uint32_t lbs,
 	ubr_format_size(dev->opts.size, want, sizeof(want));
 	ubr_format_size(capacity, have, sizeof(have));
 	if (dev->opts.size > capacity) {
-		ubr_dev_set_err(dev, "--size %s is larger than the backing (%s)",
-				want, have);
+		ubr_dev_set_err(dev, "--size %s is larger than %s (%s)", want,
+				what, have);
 		return -EINVAL;
 	}
 	if (dev->opts.size % lbs) {

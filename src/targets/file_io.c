@@ -8,6 +8,9 @@
  * fallocate per member (a member's share of a range is contiguous on it).
  * The request completes when the core's count of its SQEs in flight drops
  * to zero, with the first error any piece met, or its full length.
+ * Backing errors reach the application as EIO (the kernel would turn, say,
+ * ENOSPC or EAGAIN into statuses with other meanings for a block device);
+ * the daemon's log says what the file answered.
  *
  * Nothing is remembered per piece: the target data of each SQE says where
  * in the request it starts, and the piece's end is recomputed from the map,
@@ -20,6 +23,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <string.h>
+#include <time.h>
 
 #include "ubr_file_io.h"
 #include "ubr_log.h"
@@ -102,6 +106,42 @@ static void note_err(struct ubr_queue *q, unsigned tag, int err)
 		q->tags[tag].result = err;
 }
 
+/*
+ * A backing file failed: say so (at most once a second per device, with a
+ * count of what was not said) and fail the request.
+ */
+static void backing_err(struct ubr_queue *q, unsigned tag, unsigned member,
+			const char *what, int err)
+{
+	struct ubr_files *fs = files_of(q);
+	time_t now = time(NULL);
+
+	note_err(q, tag, err);
+	if (now == fs->err_logged_at) {
+		fs->errs_unlogged++;
+		return;
+	}
+	ubr_warn("dev %u q %u tag %u: %s on %s failed: %s (%u more errors not shown)",
+		 q->dev->id, q->id, tag, what, fs->f[member].path,
+		 strerror(-err), fs->errs_unlogged);
+	fs->err_logged_at = now;
+	fs->errs_unlogged = 0;
+}
+
+/*
+ * What the application sees: EIO, or for discard and write-zeroes that the
+ * device cannot do them.
+ */
+static int app_errno(const struct ublksrv_io_desc *iod, int err)
+{
+	unsigned op = req_op(iod);
+
+	if (err == -EOPNOTSUPP && op != UBLK_IO_OP_READ &&
+	    op != UBLK_IO_OP_WRITE && op != UBLK_IO_OP_FLUSH)
+		return err;
+	return -EIO;
+}
+
 static bool failed(struct ubr_queue *q, unsigned tag)
 {
 	return q->tags[tag].result < 0;
@@ -117,7 +157,8 @@ static void maybe_finish(struct ubr_queue *q, unsigned tag)
 			   0;
 
 	if (!t->tgt_pending)
-		ubr_io_complete(q, tag, t->result < 0 ? t->result : done);
+		ubr_io_complete(q, tag,
+				t->result < 0 ? app_errno(iod, t->result) : done);
 }
 
 /* --- read / write ------------------------------------------------------- */
@@ -161,45 +202,34 @@ static void rw_start(struct ubr_queue *q, unsigned tag,
 	}
 }
 
-static void rw_retry(struct ubr_queue *q, unsigned tag,
-		     const struct ublksrv_io_desc *iod, uint32_t data_off,
-		     int res)
-{
-	struct ubr_tag *t = &q->tags[tag];
-
-	if (++t->tgt_flags > FIO_MAX_RETRIES) {
-		note_err(q, tag, res);
-		return;
-	}
-	rw_submit(q, tag, iod, data_off);
-}
-
 static void rw_done(struct ubr_queue *q, unsigned tag, uint32_t data_off,
 		    int res)
 {
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
+	const char *what = req_op(iod) == UBLK_IO_OP_READ ? "read" : "write";
 	struct ubr_stripe_piece p;
 
 	if (failed(q, tag))
 		return; /* the request fails anyway: no more pieces */
+	ubr_stripe_piece_at(&files_of(q)->geom, req_off(iod) + data_off,
+			    req_len(iod) - data_off, &p);
 	if (res == -EAGAIN || res == -EINTR) {
-		rw_retry(q, tag, iod, data_off, res);
+		if (++q->tags[tag].tgt_flags > FIO_MAX_RETRIES)
+			backing_err(q, tag, p.member, what, res);
+		else
+			rw_submit(q, tag, iod, data_off);
 		return;
 	}
 	if (res < 0) {
-		note_err(q, tag, res);
+		backing_err(q, tag, p.member, what, res);
 		return;
 	}
-	ubr_stripe_piece_at(&files_of(q)->geom, req_off(iod) + data_off,
-			    req_len(iod) - data_off, &p);
 	if ((uint32_t)res >= p.len)
 		return;
 	if (!res) {
-		/* The backing ended before the device does (shrunk?). */
-		ubr_dbg("dev %u q %u tag %u: member %u returned 0 at %llu",
-			q->dev->id, q->id, tag, p.member,
-			(unsigned long long)p.member_off);
-		note_err(q, tag, -EIO);
+		/* The backing ended before the device does (truncated?). */
+		backing_err(q, tag, p.member, "read or write (end of file)",
+			    -EIO);
 		return;
 	}
 	rw_submit(q, tag, iod, data_off + (uint32_t)res);
@@ -280,7 +310,7 @@ static void falloc_done(struct ubr_queue *q, unsigned tag, uint32_t data,
 
 	if (res != -EOPNOTSUPP || failed(q, tag)) {
 		if (res < 0)
-			note_err(q, tag, res);
+			backing_err(q, tag, member, "fallocate", res);
 		return;
 	}
 	if (req_op(iod) == UBLK_IO_OP_DISCARD)
@@ -330,7 +360,8 @@ void ubr_files_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 		break;
 	case FIO_FSYNC:
 		if (cqe->res < 0)
-			note_err(q, tag, cqe->res);
+			backing_err(q, tag, fio_arg(tgt_data), "fdatasync",
+				    cqe->res);
 		break;
 	case FIO_PUNCH:
 	case FIO_ZERO:

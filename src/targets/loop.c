@@ -42,7 +42,8 @@ static int loop_init(struct ubr_dev *dev)
 		return ret;
 	fs->geom.chunk_shift = UBR_STRIPE_LINEAR_SHIFT;
 	lbs = ubr_files_lbs(dev, fs);
-	ret = ubr_files_size(dev, fs->f[0].size, lbs, &size);
+	ret = ubr_files_size(dev, fs->f[0].path, fs->f[0].size, lbs,
+			     &size);
 	if (ret < 0)
 		goto fail;
 	ubr_files_set_direct(dev, fs, lbs);

@@ -91,7 +91,7 @@ static int stripe_setup(struct ubr_dev *dev, struct ubr_files *fs,
 	ret = stripe_capacity(dev, fs, chunk, &cap);
 	if (ret < 0)
 		return ret;
-	ret = ubr_files_size(dev, cap, lbs, &size);
+	ret = ubr_files_size(dev, "the stripe", cap, lbs, &size);
 	if (ret < 0)
 		return ret;
 	ubr_files_set_direct(dev, fs, lbs);

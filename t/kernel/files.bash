@@ -10,6 +10,11 @@
 require_root
 "$UBR" --help | grep -q '^  stripe ' || fail "this build lacks the loop and stripe targets"
 
+# python3 itself: a version manager's shim on PATH can take half a minute
+# to start under TCG.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=python3
+
 export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
 files_lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
 
@@ -82,6 +87,8 @@ ext4_scratch() {
 	mkdir -p "$dir"
 	mount "$loopdev" "$dir" || fail "mount $loopdev failed"
 	on_exit umount "$dir"
+	# First at exit: the daemon holds files on it open.
+	on_exit files_stop_daemon
 }
 
 # A file of SIZE bytes with data in every block (so that O_DIRECT writes
@@ -110,4 +117,36 @@ fio_verify() {
 # written (after the device was deleted and made again, say).
 fio_verify_only() {
 	fio_verify "$@" --verify_only=1
+}
+
+# fs_roundtrip WRITE_MODE READ_MODE TARGET FILE...: mkfs.ext4 on a device
+# made in copy mode WRITE_MODE, files written and their sha256 noted; umount
+# and del; the same backing files added again in READ_MODE: fsck.ext4 -fn
+# finds nothing to fix and every file's sha256 matches.
+fs_roundtrip() {
+	local wmode=$1 rmode=$2 mnt=$UBR_SCRATCH/mnt sums=$UBR_SCRATCH/sums
+	shift 2
+	echo "--- $*: written in copy mode $wmode, read in $rmode"
+	add_dev "$1" --copy-mode "$wmode" "${@:2}"
+	mkfs.ext4 -q -F "$DEV" || fail "mkfs.ext4 $DEV failed"
+	mkdir -p "$mnt"
+	mount "$DEV" "$mnt" || fail "mount $DEV failed"
+	head -c $((5 << 20)) /dev/urandom >"$mnt/random5m"
+	head -c 4097 /dev/urandom >"$mnt/odd4097"
+	mkdir "$mnt/tree"
+	cp -r "$UBR_SRCDIR/src" "$UBR_SRCDIR/t" "$mnt/tree/"
+	for i in $(seq 1 40); do
+		head -c $((i * 1000)) /dev/urandom >"$mnt/tree/small$i"
+	done
+	(cd "$mnt" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$sums"
+	umount "$mnt" || fail "umount $mnt failed"
+	del_dev "$DEV_ID"
+
+	add_dev "$1" --copy-mode "$rmode" "${@:2}"
+	fsck.ext4 -fn "$DEV" || fail "fsck.ext4 -fn $DEV found problems"
+	mount -o ro "$DEV" "$mnt" || fail "mount $DEV again failed"
+	(cd "$mnt" && sha256sum --quiet -c "$sums") || fail "files changed"
+	echo "$(wc -l <"$sums") files match"
+	umount "$mnt"
+	del_dev "$DEV_ID"
 }
