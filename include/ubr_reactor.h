@@ -42,6 +42,7 @@ struct ubr_reactor {
 	unsigned nr_slots;
 	unsigned nr_devs;
 	unsigned max_devs;   /* fixed-file table size: slots < max_devs */
+	bool fixed_files;    /* /dev/ublkcN as fixed files (see reactor.c) */
 	/* control commands in flight, indexed by user_data's data field */
 	struct ubr_ctrl_req **ctrl;
 	unsigned nr_ctrl;	/* size of the table */

@@ -316,6 +316,8 @@ static int open_cdev(struct ubr_dev *dev)
 				path, strerror(errno));
 		return -errno;
 	}
+	if (!dev->r->fixed_files)
+		return 0;
 	if (io_uring_register_files_update(&dev->r->ring, dev->slot,
 					   &dev->cdev_fd, 1) < 0) {
 		ubr_dev_set_err(dev, "dev %u: cannot register %s in the ring",

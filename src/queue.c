@@ -168,6 +168,17 @@ int ubr_io_cdev_fd(struct ubr_queue *q)
 	return q->dev->cdev_fd;
 }
 
+/* Aim an SQE at /dev/ublkcN: its fixed-file slot where it has one. */
+static void cdev_target(struct io_uring_sqe *sqe, const struct ubr_dev *dev)
+{
+	if (dev->cdev_fixed) {
+		sqe->fd = (int)dev->slot;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	} else {
+		sqe->fd = dev->cdev_fd;
+	}
+}
+
 static void queue_io_cmd(struct ubr_queue *q, unsigned tag, uint32_t op,
 			 int result)
 {
@@ -178,8 +189,7 @@ static void queue_io_cmd(struct ubr_queue *q, unsigned tag, uint32_t op,
 	/* ublk reads only the first 16 bytes of the command area. */
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = (int)dev->slot;
-	sqe->flags = IOSQE_FIXED_FILE;
+	cdev_target(sqe, dev);
 	sqe->cmd_op = op;
 	cmd->q_id = q->id;
 	cmd->tag = (uint16_t)tag;
@@ -243,12 +253,10 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
 
 	if (dir == COPY_IN)
-		io_uring_prep_read(sqe, (int)dev->slot, q->tags[tag].buf, len,
-				   pos);
+		io_uring_prep_read(sqe, 0, q->tags[tag].buf, len, pos);
 	else
-		io_uring_prep_write(sqe, (int)dev->slot, q->tags[tag].buf, len,
-				    pos);
-	sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_prep_write(sqe, 0, q->tags[tag].buf, len, pos);
+	cdev_target(sqe, dev);
 	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
 				       (uint32_t)dir);
 	q->tags[tag].staging = 1;
@@ -327,7 +335,7 @@ drop:
 		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
 			staging_begin(q, d.tag);
 	}
-	if (!r->pool.in_use && r->pool.cached) {
+	if (!r->pool.in_use && r->pool.cached && !ev_is_active(&r->pool_trim)) {
 		/* Idle: give the memory back after a second of quiet. */
 		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);
 		ubr_timer_start(r, &r->pool_trim);

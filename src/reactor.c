@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
@@ -40,6 +42,23 @@ static unsigned fixed_files_limit(void)
 					  : UBR_MAX_DEVS;
 }
 
+/*
+ * Fixed files save a reference count per command, but before 6.13 the
+ * ring drops a removed fixed file only once every request submitted before
+ * the removal has completed: the idle FETCHes of the other devices never
+ * do, so the file, and DEL_DEV with it, would wait forever. Since 6.13 each
+ * fixed file is released on its own.
+ */
+static bool kernel_releases_fixed_files_alone(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 13);
+}
+
 static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 {
 	struct io_uring_params p;
@@ -61,6 +80,7 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	if (ret < 0)
 		return ret;
 	/* Device char files are fixed files, numbered by device slot. */
+	r->fixed_files = kernel_releases_fixed_files_alone();
 	r->max_devs = fixed_files_limit();
 	ret = io_uring_register_files_sparse(&r->ring, r->max_devs);
 	if (ret < 0)

@@ -151,3 +151,42 @@ expect_fail_msg() {
 	((got != 0)) || fail "'$*' succeeded, expected a failure saying '$msg'"
 	grep -qF -- "$msg" "$ERR" || fail "'$*' stderr lacks '$msg'"
 }
+
+# --- the daemon under test -----------------------------------------------------
+
+# private_daemon: a run directory of this test's own (so no other test's
+# daemon is in the way), and a daemon stopped with SIGTERM at exit.
+private_daemon() {
+	export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
+	UBR_LOCK=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
+	on_exit stop_daemon
+}
+
+daemon_pid() {
+	cat "${UBR_LOCK:?call private_daemon first}" 2>/dev/null || true
+}
+
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+stop_daemon() {
+	local pid
+	pid=$(daemon_pid)
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	wait_for 60 pid_gone "$pid" || echo "warning: daemon $pid still running" >&2
+}
+
+# User threads of a process: io_uring's workers (iou-*) are the kernel's.
+user_threads() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		[[ $(cat "$t/comm") == iou-* ]] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
+fd_count() {
+	ls /proc/"$1"/fd | wc -l
+}
