@@ -132,8 +132,11 @@ void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res)
 	req = r->ctrl[d.data];
 	r->ctrl[d.data] = NULL;
 	r->ctrl_inflight--;
-	ubr_dbg("dev %u %s: %d", req->cmd.dev_id, ubr_ctrl_op_name(req->op),
-		res);
+	if (req->cmd.dev_id == (__u32)-1)
+		ubr_dbg("new dev %s: %d", ubr_ctrl_op_name(req->op), res);
+	else
+		ubr_dbg("dev %u %s: %d", req->cmd.dev_id,
+			ubr_ctrl_op_name(req->op), res);
 	if (req->cb)
 		req->cb(r, req, res);
 	free(req);

@@ -229,6 +229,17 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 	queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result);
 }
 
+/* The queue a completion names, or NULL if it is gone. */
+static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d)
+{
+	struct ubr_dev *dev = ubr_dev_at(r, d.dev);
+
+	if (!dev || !dev->queues || d.queue >= dev->opts.nr_queues ||
+	    d.tag >= dev->opts.depth)
+		return NULL;
+	return &dev->queues[d.queue];
+}
+
 /* --- user copy: request data through a pool buffer -------------------- */
 
 enum { COPY_IN = 0, COPY_OUT = 1 };
@@ -304,8 +315,6 @@ static void staging_begin(struct ubr_queue *q, unsigned tag)
 	else
 		q->dev->ops->queue_io(q, tag, iod);
 }
-
-static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d);
 
 static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -432,15 +441,6 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	return sqe;
 }
 
-static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d)
-{
-	struct ubr_dev *dev = ubr_dev_at(r, d.dev);
-
-	if (!dev || !dev->queues || d.queue >= dev->opts.nr_queues ||
-	    d.tag >= dev->opts.depth)
-		return NULL;
-	return &dev->queues[d.queue];
-}
 
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {
