@@ -9,30 +9,9 @@
 require_root
 require_program python3
 
-export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
+private_daemon
 sock=$UBLK_REACTOR_RUNDIR/ublk-reactor.sock
-lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
 
-daemon_pid() {
-	cat "$lock" 2>/dev/null || true
-}
-
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
-stop_daemon() {
-	local pid
-	pid=$(daemon_pid)
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	wait_for 60 gone "$pid" || echo "warning: daemon $pid still running" >&2
-}
-on_exit stop_daemon
-
-nr_fds() {
-	ls "/proc/$1/fd" | wc -l
-}
 
 # Three first adds at once: one daemon wins, every add gets its device.
 others=$(pgrep -c -x ublk-reactor || true)
@@ -52,7 +31,7 @@ pid=$(daemon_pid)
 check_exit 0 "$UBR" list
 [[ $(grep -c ' live ' "$OUT") == 3 ]] || fail "not 3 live devices after the race"
 check_exit 0 "$UBR" del --all
-fds_before=$(nr_fds "$pid")
+fds_before=$(fd_count "$pid")
 
 # Raw requests, each on its own connection; prints the daemon's answer.
 python3 - "$sock" <<'EOF' || fail "malformed requests were not refused properly"
@@ -154,6 +133,6 @@ check_exit 0 "$UBR" del --all
 
 end_idle
 # The idle connections are closed by now or within the daemon's timeout.
-wait_for 15 test "$(nr_fds "$pid")" -le "$fds_before" ||
-	fail "the daemon holds $(nr_fds "$pid") descriptors, $fds_before at start"
+wait_for 15 test "$(fd_count "$pid")" -le "$fds_before" ||
+	fail "the daemon holds $(fd_count "$pid") descriptors, $fds_before at start"
 echo "admin-robust: ok"

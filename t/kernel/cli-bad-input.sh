@@ -8,26 +8,8 @@ require_root
 require_program setpriv
 require_program unshare
 
-export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
+private_daemon
 sock=$UBLK_REACTOR_RUNDIR/ublk-reactor.sock
-lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
-
-daemon_pid() {
-	cat "$lock" 2>/dev/null || true
-}
-
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
-stop_daemon() {
-	local pid
-	pid=$(daemon_pid)
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	wait_for 60 gone "$pid" || echo "warning: daemon $pid still running" >&2
-}
-on_exit stop_daemon
 
 # Kernel ublk devices, whoever serves them.
 nr_kernel_devs() {
@@ -115,7 +97,7 @@ stop_other() {
 	local pid
 	pid=$(cat "$other/ublk-reactor.lock" 2>/dev/null || true)
 	[[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true
-	[[ -z $pid ]] || wait_for 60 gone "$pid" || true
+	[[ -z $pid ]] || wait_for 60 pid_gone "$pid" || true
 }
 on_exit stop_other
 check_exit 0 env UBLK_REACTOR_RUNDIR="$other" "$UBR" add null
@@ -158,7 +140,7 @@ expect 1 "$deny" nobody "$UBR" del --all
 # --- a stale socket left by a crash ------------------------------------------
 check_exit 0 "$UBR" del --all
 kill -KILL "$pid"
-wait_for 10 gone "$pid" || fail "daemon $pid survived SIGKILL"
+wait_for 10 pid_gone "$pid" || fail "daemon $pid survived SIGKILL"
 [[ -S $sock ]] || fail "no socket left behind to test with"
 expect 1 "stale socket" "$UBR" list
 [[ -e $sock ]] && fail "the stale socket was not removed"
@@ -168,12 +150,12 @@ expect 1 "the daemon is not running" "$UBR" list
 "$UBR" daemon
 pid=$(daemon_pid)
 kill -KILL "$pid"
-wait_for 10 gone "$pid" || fail "daemon $pid survived SIGKILL"
+wait_for 10 pid_gone "$pid" || fail "daemon $pid survived SIGKILL"
 expect 1 "stale socket" "$UBR" del 0
 "$UBR" daemon
 pid=$(daemon_pid)
 kill -KILL "$pid"
-wait_for 10 gone "$pid" || fail "daemon $pid survived SIGKILL"
+wait_for 10 pid_gone "$pid" || fail "daemon $pid survived SIGKILL"
 check_exit 0 "$UBR" add null
 [[ -b $(cat "$OUT") ]] || fail "add over a stale socket made no device"
 [[ $(daemon_pid) != "$pid" ]] || fail "no new daemon"

@@ -10,34 +10,8 @@ require_program fio
 require_program jq
 
 # A run directory of our own: no other test's daemon in the way.
-export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
-lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
+private_daemon
 
-daemon_pid() {
-	cat "$lock" 2>/dev/null || true
-}
-
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
-stop_daemon() {
-	local pid
-	pid=$(daemon_pid)
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	wait_for 60 gone "$pid" || echo "warning: daemon $pid still running" >&2
-}
-on_exit stop_daemon
-
-# User threads of a process: io_uring's workers (iou-*) are the kernel's.
-user_threads() {
-	local t n=0
-	for t in /proc/"$1"/task/*; do
-		[[ $(cat "$t/comm") == iou-* ]] || n=$((n + 1))
-	done
-	echo "$n"
-}
 
 fio_on() { # fio_on DEV RW
 	run_fio --name="$2" --filename="$1" --ioengine=io_uring --direct=1 \
@@ -56,7 +30,7 @@ id=${BASH_REMATCH[1]}
 [[ -s $ERR ]] && fail "add wrote to stderr"
 
 pid=$(daemon_pid)
-[[ -n $pid ]] && kill -0 "$pid" || fail "no daemon pid in $lock"
+[[ -n $pid ]] && kill -0 "$pid" || fail "no daemon pid in $UBR_LOCK"
 
 fio_on "$dev" randread
 fio_on "$dev" randwrite
@@ -98,7 +72,7 @@ check_exit 0 "$UBR" del --all
 
 # --- SIGTERM deletes every device and exits 0 --------------------------------
 stop_daemon
-gone "$pid" || fail "daemon $pid did not exit on SIGTERM"
+pid_gone "$pid" || fail "daemon $pid did not exit on SIGTERM"
 "$UBR" daemon --foreground 2>"$UBR_SCRATCH/daemon.log" &
 fg=$!
 wait_for 10 test -S "$UBLK_REACTOR_RUNDIR/ublk-reactor.sock" ||
