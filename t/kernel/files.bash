@@ -4,7 +4,7 @@
 #	. "$(dirname "$0")/files.bash"
 #
 # Not a test itself (the suite runs t/kernel/*.sh only). Each test gets a
-# daemon of its own (its own run directory), stopped at exit with every
+# daemon of its own (lib.sh's private_daemon), stopped at exit with every
 # device it still has.
 
 require_root
@@ -15,26 +15,7 @@ require_root
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=python3
 
-export UBLK_REACTOR_RUNDIR=/run/ubr-${ubr_test%.sh}
-files_lock=$UBLK_REACTOR_RUNDIR/ublk-reactor.lock
-
-files_daemon_pid() {
-	cat "$files_lock" 2>/dev/null || true
-}
-
-files_gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
-files_stop_daemon() {
-	local pid
-	pid=$(files_daemon_pid)
-	[[ -n $pid ]] || return 0
-	"$UBR" del --all >/dev/null 2>&1 || true
-	kill -TERM "$pid" 2>/dev/null || return 0
-	wait_for 60 files_gone "$pid" || echo "warning: daemon $pid still running" >&2
-}
-on_exit files_stop_daemon
+private_daemon
 
 # The copy modes this kernel offers, one a line: buffer always, user with
 # USER_COPY, zero with AUTO_BUF_REG.
@@ -88,7 +69,7 @@ ext4_scratch() {
 	mount "$loopdev" "$dir" || fail "mount $loopdev failed"
 	on_exit umount "$dir"
 	# First at exit: the daemon holds files on it open.
-	on_exit files_stop_daemon
+	on_exit stop_daemon
 }
 
 # A file of SIZE bytes with data in every block (so that O_DIRECT writes

@@ -106,7 +106,7 @@ add_dev loop small/sparse.img
 full=$DEV
 full_id=$DEV_ID
 expect_in_list "$full_id" "(direct)"
-pid=$(files_daemon_pid)
+pid=$(daemon_pid)
 
 # The other device keeps serving (verified I/O) while the full one fails.
 fio --name=other --filename=/dev/ublkb$ok_id --ioengine=io_uring --direct=1 \
