@@ -86,6 +86,20 @@ void ubr_reactor_init_strerror(int err, char *buf, size_t len)
 
 /* --- readiness ----------------------------------------------------------- */
 
+/* A detached daemon talks to nobody's terminal. */
+static void stdio_to_null(void)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0)
+		return;
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+}
+
 static void ready_report(struct daemon *d, const char *line)
 {
 	ssize_t n;
@@ -153,18 +167,10 @@ static int ready_wait(int fd, char *err, size_t errlen)
 static void spawn_child(int ready_fd)
 {
 	char num[16];
-	int null;
 
 	if (fork() != 0)
 		_exit(0);
-	null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
+	stdio_to_null();
 	fcntl(ready_fd, F_SETFD, 0);
 	snprintf(num, sizeof(num), "%d", ready_fd);
 	execl("/proc/self/exe", "ublk-reactor", "daemon", "--detach",
@@ -312,18 +318,10 @@ static void signals_start(struct daemon *d)
 /* A daemon must not keep the caller's terminal, directory or session. */
 static void detach_setup(void)
 {
-	int null = open("/dev/null", O_RDWR);
-
 	setsid();
 	if (chdir("/") < 0)
 		ubr_warn("chdir /: %s", strerror(errno));
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
+	stdio_to_null();
 	ubr_log_to_syslog(true);
 }
 

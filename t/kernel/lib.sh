@@ -128,26 +128,31 @@ fio_total_ios() {
 
 # check_exit EXPECTED CMD [ARGS...]: run CMD, fail unless it exits EXPECTED.
 # Its stdout and stderr are left in $OUT and $ERR (files).
-check_exit() {
-	local want=$1 got=0
-	shift
+# capture CMD [ARGS...]: run CMD with stdout in $OUT and stderr in $ERR,
+# show both, and leave its exit status in $GOT.
+capture() {
 	OUT=$UBR_SCRATCH/cmd.out
 	ERR=$UBR_SCRATCH/cmd.err
+	GOT=0
 	echo "+ $*"
-	"$@" >"$OUT" 2>"$ERR" || got=$?
+	"$@" >"$OUT" 2>"$ERR" || GOT=$?
 	cat "$OUT" "$ERR"
+}
+
+check_exit() {
+	local want=$1 got
+	shift
+	capture "$@"
+	got=$GOT
 	[[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
 }
 
 # expect_fail_msg MSG CMD [ARGS...]: CMD must fail and say MSG on stderr.
 expect_fail_msg() {
-	local msg=$1 got=0
+	local msg=$1 got
 	shift
-	OUT=$UBR_SCRATCH/cmd.out
-	ERR=$UBR_SCRATCH/cmd.err
-	echo "+ $*"
-	"$@" >"$OUT" 2>"$ERR" || got=$?
-	cat "$OUT" "$ERR"
+	capture "$@"
+	got=$GOT
 	((got != 0)) || fail "'$*' succeeded, expected a failure saying '$msg'"
 	grep -qF -- "$msg" "$ERR" || fail "'$*' stderr lacks '$msg'"
 }
