@@ -60,6 +60,16 @@ int ubr_parse_add(int argc, char **argv, struct ubr_dev_opts *o, char *err,
 int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen);
 
+/*
+ * Open one backing file as `add` does (read-write unless read_only) and
+ * check it is a regular file or a block device: 0, or -errno with err
+ * saying why in one line.
+ */
+int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
+		     size_t len);
+/* Every o->paths[i] into o->fds[i]; the paths become absolute. */
+int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
+
 /* `del ID...` or `del --all` (argv[0] is "del"). */
 struct ubr_del_args {
 	bool all;

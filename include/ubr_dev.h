@@ -44,6 +44,14 @@ struct ubr_dev_opts {
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
+	/*
+	 * The `add` words as parsed (words[0] is "add"), the FILE words at
+	 * file_word[i]: a device is recreated (recovery, config reload) by
+	 * parsing them again, with paths[] in place of the FILE words.
+	 */
+	unsigned nr_words;
+	char **words;
+	unsigned file_word[UBR_MAX_FILES];
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -138,6 +146,8 @@ uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
+/* Word i of the add command line, with FILE words resolved to paths[]. */
+const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 
 /* Core-internal: the table (src/dev.c) and queues (src/queue.c). */
 int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev);

@@ -450,6 +450,7 @@ static int add_positional(struct add_state *s, int i, const char *arg)
 	}
 	if (s->file_argi)
 		s->file_argi[o->nr_files] = i;
+	o->file_word[o->nr_files] = (unsigned)i;
 	o->nr_files++;
 	return 0;
 }
@@ -501,6 +502,27 @@ static int add_finish(struct add_state *s)
 	return 0;
 }
 
+/* The device is recreated from these words (recovery, config reload). */
+static int keep_words(struct add_state *s, int argc, char **argv)
+{
+	struct ubr_dev_opts *o = s->o;
+	int i;
+
+	o->words = calloc((size_t)argc, sizeof(*o->words));
+	if (!o->words)
+		goto nomem;
+	for (; o->nr_words < (unsigned)argc; o->nr_words++) {
+		i = (int)o->nr_words;
+		o->words[i] = strdup(argv[i]);
+		if (!o->words[i])
+			goto nomem;
+	}
+	return 0;
+nomem:
+	say(s->err, s->errlen, "out of memory");
+	return -ENOMEM;
+}
+
 int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen)
 {
@@ -522,6 +544,8 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 	}
 	if (!ret)
 		ret = add_finish(&s);
+	if (!ret)
+		ret = keep_words(&s, argc, argv);
 	if (ret < 0)
 		ubr_dev_opts_release(o);
 	return ret;

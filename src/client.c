@@ -281,85 +281,7 @@ static int request(int sock, int argc, char **argv, const int *fds,
 	return ret;
 }
 
-/* --- add: backing files -------------------------------------------------- */
-
-static int file_error(const char *path, int err, bool read_only)
-{
-	bool ro_ok = !read_only && (err == EACCES || err == EROFS ||
-				    err == EPERM) &&
-		     access(path, R_OK) == 0;
-
-	if (ro_ok)
-		return error(UBR_EXIT_FAIL,
-			     "%s is read-only (%s): use --read-only", path,
-			     strerror(err));
-	if (err == EISDIR)
-		return error(UBR_EXIT_FAIL, "%s is a directory", path);
-	return error(UBR_EXIT_FAIL, "cannot open %s: %s", path, strerror(err));
-}
-
-/*
- * Checks the kernel or the target would make less clearly. Root may open a
- * file with no write permission bit for writing; treat it as read-only all
- * the same, as the file's owner meant.
- */
-static int file_check(const char *path, int fd, bool read_only)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return error(UBR_EXIT_FAIL, "cannot stat %s: %s", path,
-			     strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return error(UBR_EXIT_FAIL, "%s is a directory", path);
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return error(UBR_EXIT_FAIL,
-			     "%s is not a regular file or a block device", path);
-	if (!read_only && S_ISREG(st.st_mode) && !(st.st_mode & 0222))
-		return error(UBR_EXIT_FAIL,
-			     "%s is read-only (mode %03o): use --read-only",
-			     path, (unsigned)(st.st_mode & 0777));
-	return 0;
-}
-
-static int file_open(const char *path, bool read_only, int *fd)
-{
-	int ret;
-
-	*fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (*fd < 0)
-		return file_error(path, errno, read_only);
-	ret = file_check(path, *fd, read_only);
-	if (ret) {
-		close(*fd);
-		*fd = -1;
-	}
-	return ret;
-}
-
-/*
- * Open every FILE into o->fds and resolve o->paths to absolute paths: the
- * daemon runs elsewhere (cwd "/") and records the paths for recovery.
- */
-static int files_open(struct ubr_dev_opts *o)
-{
-	unsigned i;
-	char *abs;
-	int ret;
-
-	for (i = 0; i < o->nr_files; i++) {
-		ret = file_open(o->paths[i], o->read_only, &o->fds[i]);
-		if (ret)
-			return ret;
-		abs = realpath(o->paths[i], NULL);
-		if (!abs)
-			return error(UBR_EXIT_FAIL, "cannot resolve %s: %s",
-				     o->paths[i], strerror(errno));
-		free(o->paths[i]);
-		o->paths[i] = abs;
-	}
-	return 0;
-}
+/* --- add ---------------------------------------------------------------- */
 
 static int client_add(int argc, char **argv)
 {
@@ -373,9 +295,12 @@ static int client_add(int argc, char **argv)
 	if (ret < 0)
 		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
-	ret = files_open(&o);
-	if (ret)
+	/* The daemon runs elsewhere (cwd "/"): it gets absolute paths. */
+	ret = ubr_backing_open_all(&o, err, sizeof(err));
+	if (ret) {
+		ret = error(UBR_EXIT_FAIL, "%s", err);
 		goto out;
+	}
 	ret = UBR_EXIT_FAIL;
 	send_argv = calloc((size_t)argc + 1, sizeof(*send_argv));
 	if (!send_argv) {

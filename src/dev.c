@@ -41,6 +41,21 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 		o->fds[i] = -1;
 	}
 	o->nr_files = 0;
+	for (i = 0; i < o->nr_words; i++)
+		free(o->words[i]);
+	free(o->words);
+	o->words = NULL;
+	o->nr_words = 0;
+}
+
+const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
+{
+	unsigned f;
+
+	for (f = 0; f < o->nr_files; f++)
+		if (o->file_word[f] == i && o->paths[f])
+			return o->paths[f];
+	return o->words[i];
 }
 
 const char *ubr_dev_state_name(enum ubr_dev_state s)

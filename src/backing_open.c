@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opening the backing files an `add` names. The client does it with the
+ * caller's own rights and passes the descriptors; the daemon does it itself
+ * only for files root declared (the config file) or recorded (recovery).
+ * Either way the same checks and the same one-line messages.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ubr_cli.h"
+
+static int say(char *err, size_t len, int ret, const char *fmt, ...)
+	UBR_PRINTF(4, 5);
+
+static int say(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* A read-write open refused on a readable file: say what helps. */
+static int open_error(const char *path, int e, bool read_only, char *err,
+		      size_t len)
+{
+	bool ro_ok = !read_only && (e == EACCES || e == EROFS || e == EPERM) &&
+		     access(path, R_OK) == 0;
+
+	if (ro_ok)
+		return say(err, len, -e, "%s is read-only (%s): use --read-only",
+			   path, strerror(e));
+	if (e == EISDIR)
+		return say(err, len, -e, "%s is a directory", path);
+	return say(err, len, -e, "cannot open %s: %s", path, strerror(e));
+}
+
+/*
+ * Checks the kernel or the target would make less clearly. Root may open a
+ * file with no write permission bit for writing; treat it as read-only all
+ * the same, as the file's owner meant.
+ */
+static int check_file(const char *path, int fd, bool read_only, char *err,
+		      size_t len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return say(err, len, -errno, "cannot stat %s: %s", path,
+			   strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return say(err, len, -EISDIR, "%s is a directory", path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return say(err, len, -EINVAL,
+			   "%s is not a regular file or a block device", path);
+	if (!read_only && S_ISREG(st.st_mode) && !(st.st_mode & 0222))
+		return say(err, len, -EACCES,
+			   "%s is read-only (mode %03o): use --read-only",
+			   path, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
+		     size_t len)
+{
+	int ret;
+
+	*fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (*fd < 0)
+		return open_error(path, errno, read_only, err, len);
+	ret = check_file(path, *fd, read_only, err, len);
+	if (ret) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
+{
+	unsigned i;
+	char *abs;
+	int ret;
+
+	for (i = 0; i < o->nr_files; i++) {
+		ret = ubr_backing_open(o->paths[i], o->read_only, &o->fds[i],
+				       err, len);
+		if (ret)
+			return ret;
+		abs = realpath(o->paths[i], NULL);
+		if (!abs)
+			return say(err, len, -errno, "cannot resolve %s: %s",
+				   o->paths[i], strerror(errno));
+		free(o->paths[i]);
+		o->paths[i] = abs;
+	}
+	return 0;
+}
