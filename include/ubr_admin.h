@@ -32,4 +32,15 @@ void ubr_reply_finish(struct ubr_reply *rep, int status);
 void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
 			 int *fds, unsigned nfds, struct ubr_reply *rep);
 
+/* recover and stop (src/cmd_recover.c), same contract as the above. */
+void ubr_cmd_recover(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		     unsigned nfds, struct ubr_reply *rep);
+void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		  unsigned nfds, struct ubr_reply *rep);
+/*
+ * At start-up, before the loop: remove the records of devices the kernel
+ * no longer has; list ("1 3") those waiting to be recovered.
+ */
+void ubr_records_scan(struct ubr_reactor *r, char *list, size_t len);
+
 #endif /* UBR_ADMIN_H */

@@ -70,7 +70,10 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 /* Every o->paths[i] into o->fds[i]; the paths become absolute. */
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
-/* `del ID...` or `del --all` (argv[0] is "del"). */
+/*
+ * `del ID...` or `del --all` (argv[0] is "del"); also `recover [ID...]`,
+ * where no ID means all (d->all).
+ */
 struct ubr_del_args {
 	bool all;
 	unsigned nr_ids;
@@ -84,6 +87,9 @@ void ubr_del_args_release(struct ubr_del_args *d);
 int ubr_parse_list(int argc, char **argv, bool *json, char *err,
 		   size_t errlen);
 int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen);
+/* `stop [--delete]`. */
+int ubr_parse_stop(int argc, char **argv, bool *delete_devs, char *err,
+		   size_t errlen);
 
 /* --- kernel features (src/features.c) ----------------------------------- */
 
@@ -191,9 +197,12 @@ int ubr_client_main(int argc, char **argv);
 int ubr_daemon_main(int argc, char **argv);
 /*
  * Start a detached daemon and wait until it serves (or says why it cannot).
- * Returns 0, -EALREADY (one already runs), or -errno with err set.
+ * Returns 0 (note: the IDs of devices it can recover, "" if none),
+ * -EALREADY (one already runs), or -errno with err set.
  */
-int ubr_daemon_spawn(char *err, size_t errlen);
+int ubr_daemon_spawn(char *note, size_t notelen, char *err, size_t errlen);
+/* Tell the user that devices wait for `recover` (stderr). */
+void ubr_recoverable_note(const char *ids);
 /* Why ubr_reactor_init() failed, for a user: "ublk_drv is not loaded..." */
 void ubr_reactor_init_strerror(int err, char *buf, size_t len);
 

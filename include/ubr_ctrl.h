@@ -43,6 +43,12 @@ struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 				     ubr_ctrl_cb cb, void *ctx);
 const char *ubr_ctrl_op_name(uint32_t op);
 
+/*
+ * Before the loop runs only (nothing else may be on the ring): submit one
+ * command and wait for it. Returns its result; req->buf has its answer.
+ */
+int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+		  uint32_t op, uint32_t dev_id);
 /* Synchronous GET_FEATURES at start-up, before the loop runs. */
 int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features);
 

@@ -28,6 +28,15 @@ enum ubr_copy_mode {
 	UBR_COPY_ZERO,	   /* UBLK_F_AUTO_BUF_REG: request pages in the ring */
 };
 
+/* What the kernel does with a device while no daemon serves it. */
+enum ubr_recovery {
+	UBR_RECOVERY_DEFAULT = 0, /* reissue where the kernel can, else off */
+	UBR_RECOVERY_OFF,	  /* the device goes when the daemon does */
+	UBR_RECOVERY_QUEUE,	  /* new I/O waits; requests in the daemon fail */
+	UBR_RECOVERY_REISSUE,	  /* new I/O waits; requests in the daemon rerun */
+	UBR_RECOVERY_FAIL_IO,	  /* I/O fails with EIO until recovered */
+};
+
 /* Everything `add` can say; the daemon's copy is what recovery records. */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
@@ -41,6 +50,7 @@ struct ubr_dev_opts {
 	bool buffered; /* loop/stripe: never O_DIRECT */
 	enum ubr_copy_mode copy_mode;
 	uint32_t chunk_size; /* stripe */
+	enum ubr_recovery recovery;
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
@@ -62,6 +72,7 @@ struct ubr_dev_opts {
 enum ubr_dev_state {
 	UBR_DEV_ADDING,	  /* ADD_DEV .. SET_PARAMS */
 	UBR_DEV_STARTING, /* FETCHes queued, START_DEV in flight */
+	UBR_DEV_RECOVERING, /* START_USER_RECOVERY .. END_USER_RECOVERY */
 	UBR_DEV_LIVE,
 	UBR_DEV_STOPPING, /* STOP_DEV sent, waiting for commands to return */
 	UBR_DEV_DELETING, /* DEL_DEV in flight */
@@ -110,6 +121,10 @@ struct ubr_dev {
 	bool id_known;	   /* ADD_DEV answered: the kernel has it */
 	bool stop_done;	   /* STOP_DEV answered */
 	bool del_queued;   /* delete once the add has finished */
+	bool recorded;	   /* its recovery record is ours to remove */
+	bool detached;	   /* left to the kernel for a later recovery */
+	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
+	void *recover;	   /* src/dev_recover.c's state while recovering */
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
@@ -135,11 +150,21 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx);
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx);
+/*
+ * Reattach device opts->id, left by a daemon that died or stopped, with
+ * the target, copy mode and recovery mode of its record (src/dev_recover.c).
+ * opts is parsed from the record's words, its files opened and checked.
+ */
+int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
+		    enum ubr_copy_mode copy_mode, ubr_dev_done_cb cb,
+		    void *ctx);
 struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id);
 struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot);
 unsigned ubr_dev_slots(const struct ubr_reactor *r);
 const char *ubr_dev_state_name(enum ubr_dev_state s);
 const char *ubr_copy_mode_name(enum ubr_copy_mode m);
+const char *ubr_recovery_name(enum ubr_recovery m);
+int ubr_recovery_parse(const char *s, enum ubr_recovery *m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
 uint64_t ubr_features_used(const struct ubr_reactor *r);
@@ -156,6 +181,18 @@ int ubr_queues_setup(struct ubr_dev *dev);
 void ubr_queues_free(struct ubr_dev *dev);
 void ubr_queues_fetch_all(struct ubr_dev *dev);
 bool ubr_queues_idle(const struct ubr_dev *dev);
+int ubr_dev_prepare(struct ubr_dev *dev);
+int ubr_dev_open_cdev(struct ubr_dev *dev);
+void ubr_dev_release_cdev(struct ubr_dev *dev);
+void ubr_dev_free(struct ubr_dev *dev);
+/* Answer the pending add (dev->err) and delete, and forget dev. */
+void ubr_dev_finish(struct ubr_dev *dev);
+/* STOP_DEV, wait for every command, DEL_DEV; then the callbacks run. */
+void ubr_dev_teardown(struct ubr_dev *dev);
+/* Recovery records of devices (src/dev_record.c). */
+int ubr_dev_note_files(struct ubr_dev *dev);
+void ubr_dev_record_save(struct ubr_dev *dev);
+void ubr_dev_record_remove(struct ubr_dev *dev);
 /* A command or target I/O of a stopping device came back: go on. */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
 

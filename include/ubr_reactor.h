@@ -64,6 +64,7 @@ struct ubr_reactor {
 	unsigned nr_buf_slots;
 	uint8_t *buf_slot_used;
 	bool stopping;	     /* leave the loop once no device remains */
+	unsigned nr_detached; /* devices left to the kernel by `stop` */
 	bool stopped;
 	int exit_status;
 	struct ubr_reactor_counters counters;
@@ -76,6 +77,13 @@ void ubr_reactor_deinit(struct ubr_reactor *r);
 /* Runs until ubr_reactor_stop() and every device is gone. */
 int ubr_reactor_run(struct ubr_reactor *r);
 void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
+/*
+ * Stop, leaving recoverable devices to the kernel for `recover`
+ * (src/dev_detach.c); the rest are deleted.
+ */
+void ubr_reactor_detach(struct ubr_reactor *r);
+/* After the ring is gone: free what detached devices still hold. */
+void ubr_reactor_forget_detached(struct ubr_reactor *r);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);

@@ -345,6 +345,15 @@ static int set_copy_mode(struct add_state *s, const char *val)
 	return 0;
 }
 
+static int set_recovery(struct add_state *s, const char *val)
+{
+	if (ubr_recovery_parse(val, &s->o->recovery) < 0)
+		return say(s->err, s->errlen,
+			   "invalid recovery mode '%s': must be reissue, fail-io, queue or off",
+			   val);
+	return 0;
+}
+
 static int set_chunk(struct add_state *s, const char *val)
 {
 	uint64_t v;
@@ -368,6 +377,7 @@ static const struct add_opt add_opts[] = {
 	{ "copy-mode", 0, true, OPT_FOR_ALL, set_copy_mode },
 	{ "buffered", 0, false, OPT_FOR_FILES, set_buffered },
 	{ "chunk-size", 0, true, OPT_FOR_STRIPE, set_chunk },
+	{ "recovery", 0, true, OPT_FOR_ALL, set_recovery },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)
@@ -570,8 +580,8 @@ static int del_add_id(struct ubr_del_args *d, uint32_t id)
 	return 0;
 }
 
-static int del_word(struct ubr_del_args *d, const char *arg, char *err,
-		    size_t errlen)
+static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
+		    char *err, size_t errlen)
 {
 	uint64_t v;
 	int ret;
@@ -581,7 +591,7 @@ static int del_word(struct ubr_del_args *d, const char *arg, char *err,
 		return 0;
 	}
 	if (arg[0] == '-' && arg[1])
-		return say(err, errlen, "unknown option '%s' for del", arg);
+		return say(err, errlen, "unknown option '%s' for %s", arg, cmd);
 	ret = ubr_parse_u64(arg, 0, UBR_MAX_DEV_ID, &v);
 	if (ret == -ERANGE)
 		return say(err, errlen, "invalid device ID '%s': must be 0..%u",
@@ -607,9 +617,13 @@ int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 		}
 	}
 	for (i = 1; i < argc && !ret; i++)
-		ret = del_word(d, argv[i], err, errlen);
+		ret = del_word(d, argv[0], argv[i], err, errlen);
 	if (!ret && d->all && d->nr_ids)
-		ret = say(err, errlen, "del takes device IDs or --all, not both");
+		ret = say(err, errlen, "%s takes device IDs or --all, not both",
+			  argv[0]);
+	/* recover without IDs means all of them; del must say so. */
+	if (!ret && !d->all && !d->nr_ids && !strcmp(argv[0], "recover"))
+		d->all = true;
 	if (!ret && !d->all && !d->nr_ids)
 		ret = say(err, errlen, "del needs device IDs or --all");
 	if (ret < 0)
@@ -636,6 +650,22 @@ int ubr_parse_list(int argc, char **argv, bool *json, char *err,
 			return say(err, errlen, "unknown argument '%s' for list",
 				   argv[i]);
 		*json = true;
+	}
+	return 0;
+}
+
+int ubr_parse_stop(int argc, char **argv, bool *delete_devs, char *err,
+		   size_t errlen)
+{
+	int i;
+
+	*delete_devs = false;
+	err[0] = '\0';
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--delete"))
+			return say(err, errlen, "unknown argument '%s' for stop",
+				   argv[i]);
+		*delete_devs = true;
 	}
 	return 0;
 }

@@ -164,18 +164,30 @@ static int connect_failed(const struct conn_state *st, int err)
 		     strerror(-err));
 }
 
+void ubr_recoverable_note(const char *ids)
+{
+	fprintf(stderr,
+		"ublk-reactor: note: device(s) %s, left by an earlier daemon, can be recovered: ublk-reactor recover\n",
+		ids);
+}
+
+/* recover says itself what it recovers: no note when it starts a daemon. */
+static bool spawn_note = true;
+
 static int start_daemon(void)
 {
-	char err[256];
+	char err[256], note[256];
 	int ret;
 
 	if (access("/dev/ublk-control", F_OK) < 0)
 		return error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
 	if (geteuid() != 0)
 		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
-	ret = ubr_daemon_spawn(err, sizeof(err));
+	ret = ubr_daemon_spawn(note, sizeof(note), err, sizeof(err));
 	if (ret < 0 && ret != -EALREADY)
 		return error(UBR_EXIT_FAIL, "%s", err);
+	if (!ret && note[0] && spawn_note)
+		ubr_recoverable_note(note);
 	return 0;
 }
 
@@ -319,6 +331,43 @@ out:
 	return ret;
 }
 
+/* --- recover and stop ---------------------------------------------------- */
+
+/* recover starts a daemon if none runs: it is how one comes back. */
+static int client_recover(int argc, char **argv)
+{
+	int sock, status;
+
+	spawn_note = false;
+	sock = daemon_connect(true, false, &status);
+	if (sock < 0)
+		return status;
+	return request(sock, argc, argv, NULL, 0);
+}
+
+#define STOP_WAIT_MS 120000
+
+/* stop returns once the daemon is gone, so that a new one can start. */
+static int client_stop(int argc, char **argv)
+{
+	long long deadline;
+	int sock, status, pid;
+
+	sock = daemon_connect(false, false, &status);
+	if (sock < 0)
+		return status;
+	status = request(sock, argc, argv, NULL, 0);
+	if (status)
+		return status;
+	deadline = now_ms() + STOP_WAIT_MS;
+	while ((pid = daemon_probe(NULL)) && now_ms() < deadline)
+		sleep_ms(RETRY_MS);
+	if (pid)
+		return error(UBR_EXIT_FAIL, "the daemon is still stopping after %d s",
+			     STOP_WAIT_MS / 1000);
+	return UBR_EXIT_OK;
+}
+
 /* --- features without a daemon ------------------------------------------- */
 
 static int features_local(void)
@@ -364,9 +413,11 @@ static int check_syntax(int argc, char **argv)
 	bool json;
 	int ret;
 
-	if (!strcmp(argv[0], "del")) {
+	if (!strcmp(argv[0], "del") || !strcmp(argv[0], "recover")) {
 		ret = ubr_parse_del(argc, argv, &d, err, sizeof(err));
 		ubr_del_args_release(&d);
+	} else if (!strcmp(argv[0], "stop")) {
+		ret = ubr_parse_stop(argc, argv, &json, err, sizeof(err));
 	} else if (!strcmp(argv[0], "list")) {
 		ret = ubr_parse_list(argc, argv, &json, err, sizeof(err));
 	} else {
@@ -389,6 +440,10 @@ int ubr_client_main(int argc, char **argv)
 		return ret;
 	if (!strcmp(argv[0], "features"))
 		return client_features(argc, argv);
+	if (!strcmp(argv[0], "recover"))
+		return client_recover(argc, argv);
+	if (!strcmp(argv[0], "stop"))
+		return client_stop(argc, argv);
 	sock = daemon_connect(false, false, &status);
 	if (sock < 0)
 		return status;

@@ -328,6 +328,7 @@ static void list_json_row(FILE *f, const struct dev_row *row)
 		row->size, dev->opts.logical_bs,
 		dev->opts.read_only ? "true" : "false",
 		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
+	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->opts.recovery));
 	json_files(f, dev);
 	fprintf(f, ", \"description\": ");
 	json_str(f, dev->tgt_desc ? dev->tgt_desc : "");
@@ -451,6 +452,8 @@ static const struct command commands[] = {
 	{ "del", cmd_del, false },
 	{ "list", cmd_list, false },
 	{ "features", cmd_features, false },
+	{ "recover", ubr_cmd_recover, false },
+	{ "stop", ubr_cmd_stop, false },
 };
 
 static const struct command *command_find(const char *name)

@@ -146,20 +146,20 @@ void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res)
  * Before the loop runs (and for `features` without a daemon): submit and
  * wait right here. Nothing else is on the ring yet.
  */
-int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features)
+int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+		  uint32_t op, uint32_t dev_id)
 {
-	struct ubr_ctrl_req req;
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	memset(&req, 0, sizeof(req));
-	req.op = UBLK_U_CMD_GET_FEATURES;
-	req.cmd.dev_id = (__u32)-1;
-	req.cmd.queue_id = (__u16)-1;
-	ctrl_set_buffer(&req);
+	memset(req, 0, sizeof(*req));
+	req->op = op;
+	req->cmd.dev_id = dev_id;
+	req->cmd.queue_id = (__u16)-1;
+	ctrl_set_buffer(req);
 	sqe = ubr_reactor_sqe(r);
-	ctrl_prep_sqe(sqe, r->ctrl_fd, &req);
+	ctrl_prep_sqe(sqe, r->ctrl_fd, req);
 	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_IGNORE, 0, 0, 0, 0));
 	ret = io_uring_submit_and_wait(&r->ring, 1);
 	if (ret < 0)
@@ -169,6 +169,14 @@ int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features)
 		return ret;
 	ret = cqe->res;
 	io_uring_cqe_seen(&r->ring, cqe);
+	return ret;
+}
+
+int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features)
+{
+	struct ubr_ctrl_req req;
+	int ret = ubr_ctrl_sync(r, &req, UBLK_U_CMD_GET_FEATURES, (__u32)-1);
+
 	if (ret < 0)
 		return ret;
 	*features = req.buf.features;

@@ -113,12 +113,18 @@ static void ready_report(struct daemon *d, const char *line)
 	d->args.ready_fd = -1;
 }
 
-/* Parse what the daemon said on the ready pipe. */
-static int ready_parse(char *line, char *err, size_t errlen)
+/*
+ * Parse what the daemon said on the ready pipe: "R [IDS]" (serving; IDS
+ * can be recovered), "A PID" (one runs already) or "E why".
+ */
+static int ready_parse(char *line, char *note, size_t notelen, char *err,
+		       size_t errlen)
 {
 	line[strcspn(line, "\n")] = '\0';
-	if (!strcmp(line, "R"))
+	if (line[0] == 'R' && (!line[1] || line[1] == ' ')) {
+		snprintf(note, notelen, "%s", line[1] ? line + 2 : "");
 		return 0;
+	}
 	if (line[0] == 'A') {
 		snprintf(err, errlen, "the daemon is already running (pid %s)",
 			 line + 2);
@@ -133,7 +139,8 @@ static int ready_parse(char *line, char *err, size_t errlen)
 	return -EIO;
 }
 
-static int ready_wait(int fd, char *err, size_t errlen)
+static int ready_wait(int fd, char *note, size_t notelen, char *err,
+		      size_t errlen)
 {
 	char line[512];
 	size_t len = 0;
@@ -155,7 +162,7 @@ static int ready_wait(int fd, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	line[len] = '\0';
-	return ready_parse(line, err, errlen);
+	return ready_parse(line, note, notelen, err, errlen);
 }
 
 /*
@@ -179,7 +186,7 @@ static void spawn_child(int ready_fd)
 	_exit(127);
 }
 
-int ubr_daemon_spawn(char *err, size_t errlen)
+int ubr_daemon_spawn(char *note, size_t notelen, char *err, size_t errlen)
 {
 	int p[2], ret, status;
 	pid_t pid;
@@ -197,7 +204,7 @@ int ubr_daemon_spawn(char *err, size_t errlen)
 		spawn_child(p[1]);
 	close(p[1]);
 	waitpid(pid, &status, 0);
-	ret = ready_wait(p[0], err, errlen);
+	ret = ready_wait(p[0], note, notelen, err, errlen);
 	close(p[0]);
 	return ret;
 fail:
@@ -370,7 +377,7 @@ static void daemon_cleanup(struct daemon *d)
 
 static int daemon_run(struct daemon *d)
 {
-	char line[300];
+	char line[300], recoverable[256];
 	int ret;
 
 	/* Started through /proc/self/exe, we would be "exe" to ps and pgrep. */
@@ -388,7 +395,9 @@ static int daemon_run(struct daemon *d)
 		ubr_err("%s", d->err);
 	} else {
 		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
-		ready_report(d, "R\n");
+		ubr_records_scan(&d->r, recoverable, sizeof(recoverable));
+		snprintf(line, sizeof(line), "R %s\n", recoverable);
+		ready_report(d, line);
 		ret = ubr_reactor_run(&d->r);
 		ret = ret < 0 ? UBR_EXIT_FAIL : d->r.exit_status;
 		ubr_info("exiting with status %d", ret);
@@ -439,14 +448,16 @@ static int daemon_parse(int argc, char **argv, struct daemon_args *a)
 /* `daemon` without --foreground: start one in the background, like add. */
 static int daemon_background(void)
 {
-	char err[256];
+	char err[256], note[256];
 	int ret;
 
 	if (access("/dev/ublk-control", F_OK) < 0) {
 		fprintf(stderr, "ublk-reactor: ublk_drv is not loaded: modprobe ublk_drv\n");
 		return UBR_EXIT_FAIL;
 	}
-	ret = ubr_daemon_spawn(err, sizeof(err));
+	ret = ubr_daemon_spawn(note, sizeof(note), err, sizeof(err));
+	if (!ret && note[0])
+		ubr_recoverable_note(note);
 	if (ret < 0) {
 		fprintf(stderr, "ublk-reactor: %s\n", err);
 		return UBR_EXIT_FAIL;

@@ -63,6 +63,7 @@ const char *ubr_dev_state_name(enum ubr_dev_state s)
 	switch (s) {
 	case UBR_DEV_ADDING: return "adding";
 	case UBR_DEV_STARTING: return "starting";
+	case UBR_DEV_RECOVERING: return "recovering";
 	case UBR_DEV_LIVE: return "live";
 	case UBR_DEV_STOPPING: return "stopping";
 	case UBR_DEV_DELETING: return "deleting";
@@ -169,5 +170,37 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 uint64_t ubr_features_used(const struct ubr_reactor *r)
 {
 	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
+			      UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
+			      UBLK_F_USER_RECOVERY_FAIL_IO | UBLK_F_QUIESCE |
 			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0));
+}
+
+static const char *const recovery_names[] = {
+	[UBR_RECOVERY_DEFAULT] = "default",
+	[UBR_RECOVERY_OFF] = "off",
+	[UBR_RECOVERY_QUEUE] = "queue",
+	[UBR_RECOVERY_REISSUE] = "reissue",
+	[UBR_RECOVERY_FAIL_IO] = "fail-io",
+};
+
+const char *ubr_recovery_name(enum ubr_recovery m)
+{
+	if ((unsigned)m >= sizeof(recovery_names) / sizeof(recovery_names[0]))
+		return "?";
+	return recovery_names[m];
+}
+
+/* "default" is what an absent option means, not a word users type. */
+int ubr_recovery_parse(const char *s, enum ubr_recovery *m)
+{
+	unsigned i;
+
+	for (i = UBR_RECOVERY_OFF;
+	     i < sizeof(recovery_names) / sizeof(recovery_names[0]); i++) {
+		if (!strcmp(s, recovery_names[i])) {
+			*m = (enum ubr_recovery)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

@@ -27,9 +27,7 @@
 #include "ubr_target.h"
 #include "ubr_user_data.h"
 
-static void teardown_begin(struct ubr_dev *dev);
-
-static void dev_free(struct ubr_dev *dev)
+void ubr_dev_free(struct ubr_dev *dev)
 {
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
@@ -43,7 +41,7 @@ static void dev_free(struct ubr_dev *dev)
 }
 
 /* Report the add's outcome (once), and the delete's, then forget dev. */
-static void dev_finish(struct ubr_dev *dev)
+void ubr_dev_finish(struct ubr_dev *dev)
 {
 	struct ubr_reactor *r = dev->r;
 	uint32_t id = dev->id;
@@ -53,8 +51,11 @@ static void dev_finish(struct ubr_dev *dev)
 	char msg[sizeof(dev->err_msg)];
 
 	memcpy(msg, dev->err_msg, sizeof(msg));
+	/* Only a record this device wrote: a failed add may share its ID. */
+	if (dev->recorded)
+		ubr_dev_record_remove(dev);
 	ubr_dev_slot_free(r, dev);
-	dev_free(dev);
+	ubr_dev_free(dev);
 	if (add_cb)
 		add_cb(add_ctx, err, msg, id);
 	if (del_cb)
@@ -71,7 +72,7 @@ static void add_failed(struct ubr_dev *dev, int err, const char *what)
 					what, strerror(-err));
 	}
 	ubr_warn("%s", dev->err_msg);
-	teardown_begin(dev);
+	ubr_dev_teardown(dev);
 }
 
 static uint64_t copy_mode_flag(enum ubr_copy_mode m)
@@ -142,6 +143,48 @@ static int choose_copy_mode(struct ubr_dev *dev)
 	return 0;
 }
 
+static int refuse_recovery(struct ubr_dev *dev, enum ubr_recovery m,
+			   const char *flag)
+{
+	ubr_dev_set_err(dev, "recovery mode '%s' is not available: the kernel lacks %s",
+			ubr_recovery_name(m), flag);
+	return -EOPNOTSUPP;
+}
+
+/* Reissue where the kernel can: a crash then costs the applications nothing. */
+static int choose_recovery(struct ubr_dev *dev)
+{
+	uint64_t f = dev->r->features;
+	enum ubr_recovery m = dev->opts.recovery;
+	bool user = f & UBLK_F_USER_RECOVERY;
+
+	if (m == UBR_RECOVERY_DEFAULT)
+		m = user && (f & UBLK_F_USER_RECOVERY_REISSUE) ?
+			    UBR_RECOVERY_REISSUE : UBR_RECOVERY_OFF;
+	else if (m != UBR_RECOVERY_OFF && !user)
+		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY");
+	else if (m == UBR_RECOVERY_REISSUE && !(f & UBLK_F_USER_RECOVERY_REISSUE))
+		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_REISSUE");
+	else if (m == UBR_RECOVERY_FAIL_IO && !(f & UBLK_F_USER_RECOVERY_FAIL_IO))
+		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_FAIL_IO");
+	dev->opts.recovery = m;
+	return 0;
+}
+
+static uint64_t recovery_flags(const struct ubr_dev *dev)
+{
+	uint64_t f = UBLK_F_USER_RECOVERY;
+
+	switch (dev->opts.recovery) {
+	case UBR_RECOVERY_QUEUE: break;
+	case UBR_RECOVERY_REISSUE: f |= UBLK_F_USER_RECOVERY_REISSUE; break;
+	case UBR_RECOVERY_FAIL_IO: f |= UBLK_F_USER_RECOVERY_FAIL_IO; break;
+	default: return 0;
+	}
+	/* QUIESCE lets a planned stop finish in-flight I/O first. */
+	return f | (dev->r->features & UBLK_F_QUIESCE);
+}
+
 static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 {
 	memset(i, 0, sizeof(*i));
@@ -150,7 +193,7 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 	i->max_io_buf_bytes = dev->opts.max_io_bytes;
 	i->dev_id = dev->opts.id;
 	i->ublksrv_pid = getpid();
-	i->flags = copy_mode_flag(dev->copy_mode) |
+	i->flags = copy_mode_flag(dev->copy_mode) | recovery_flags(dev) |
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
 }
 
@@ -165,11 +208,11 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		ubr_err("dev %u: DEL_DEV failed: %s", dev->id, strerror(-res));
 	else
 		ubr_info("dev %u: deleted", dev->id);
-	dev_finish(dev);
+	ubr_dev_finish(dev);
 }
 
 /* The kernel lets go of the device only once /dev/ublkcN is closed. */
-static void release_cdev(struct ubr_dev *dev)
+void ubr_dev_release_cdev(struct ubr_dev *dev)
 {
 	int none = -1;
 
@@ -187,11 +230,11 @@ static void release_cdev(struct ubr_dev *dev)
 static void send_del(struct ubr_dev *dev)
 {
 	dev->state = UBR_DEV_DELETING;
-	release_cdev(dev);
+	ubr_dev_release_cdev(dev);
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_DEL_DEV, dev->id, 0,
 			     del_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue DEL_DEV: out of memory", dev->id);
-		dev_finish(dev);
+		ubr_dev_finish(dev);
 	}
 }
 
@@ -213,13 +256,13 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	ubr_dev_teardown_step(dev);
 }
 
-static void teardown_begin(struct ubr_dev *dev)
+void ubr_dev_teardown(struct ubr_dev *dev)
 {
 	if (dev->state == UBR_DEV_STOPPING || dev->state == UBR_DEV_DELETING)
 		return;
 	if (dev->cdev_fd < 0 && !dev->id_known) {
 		/* ADD_DEV itself failed: nothing exists in the kernel. */
-		dev_finish(dev);
+		ubr_dev_finish(dev);
 		return;
 	}
 	dev->state = UBR_DEV_STOPPING;
@@ -254,7 +297,7 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 	dev->del_cb = cb;
 	dev->del_ctx = ctx;
 	if (dev->state == UBR_DEV_LIVE)
-		teardown_begin(dev);
+		ubr_dev_teardown(dev);
 	else
 		dev->del_queued = true; /* once START_DEV has answered */
 	return 0;
@@ -274,6 +317,8 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 	dev->state = UBR_DEV_LIVE;
 	dev->add_cb = NULL;
+	if (dev->opts.recovery != UBR_RECOVERY_OFF)
+		ubr_dev_record_save(dev);
 	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy)",
 		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
 		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode));
@@ -281,7 +326,7 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		cb(dev->add_ctx, 0, NULL, dev->id);
 	if (dev->del_queued || r->stopping) {
 		dev->del_queued = false;
-		teardown_begin(dev);
+		ubr_dev_teardown(dev);
 	}
 }
 
@@ -305,7 +350,7 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		add_failed(dev, -ENOMEM, "START_DEV");
 }
 
-static int open_cdev(struct ubr_dev *dev)
+int ubr_dev_open_cdev(struct ubr_dev *dev)
 {
 	char path[32];
 
@@ -345,7 +390,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->info = req->buf.info;
 	dev->id = dev->info.dev_id;
 	dev->id_known = true;
-	ret = open_cdev(dev);
+	ret = ubr_dev_open_cdev(dev);
 	if (!ret)
 		ret = ubr_queues_setup(dev);
 	if (ret < 0) {
@@ -362,7 +407,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	p->buf.params.len = sizeof(p->buf.params);
 }
 
-static int dev_prepare(struct ubr_dev *dev)
+int ubr_dev_prepare(struct ubr_dev *dev)
 {
 	int ret;
 
@@ -372,6 +417,10 @@ static int dev_prepare(struct ubr_dev *dev)
 		return -EINVAL;
 	}
 	ret = choose_copy_mode(dev);
+	if (!ret)
+		ret = choose_recovery(dev);
+	if (!ret)
+		ret = ubr_dev_note_files(dev);
 	if (ret < 0)
 		return ret;
 	memset(&dev->params, 0, sizeof(dev->params));
@@ -384,7 +433,7 @@ static int add_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
 {
 	if (cb)
 		cb(ctx, err, dev->err_msg, dev->opts.id);
-	dev_free(dev);
+	ubr_dev_free(dev);
 	return err;
 }
 
@@ -413,7 +462,7 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_set_err(dev, "device ID %u is already in use", opts->id);
 		return add_refused(dev, -EEXIST, cb, ctx);
 	}
-	ret = dev_prepare(dev);
+	ret = ubr_dev_prepare(dev);
 	if (ret < 0)
 		return add_refused(dev, ret, cb, ctx);
 	ret = ubr_dev_slot_alloc(r, dev);

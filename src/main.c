@@ -42,6 +42,10 @@ static void usage(FILE *f)
 		"  del ID... | del --all           delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
+		"  recover [ID...]                 reattach devices left by a daemon that died\n"
+		"                                  or stopped (default: all), starting one\n"
+		"  stop [--delete]                 end the daemon, leaving recoverable devices\n"
+		"                                  for recover (--delete: delete them all)\n"
 		"  daemon [--foreground] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
@@ -60,6 +64,8 @@ static void usage(FILE *f)
 		"                                how request data moves (auto: the best offered)\n"
 		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
 		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
+		"      --recovery reissue|fail-io|queue|off\n"
+		"                                while no daemon serves the device (reissue)\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",
@@ -82,7 +88,8 @@ static void usage(FILE *f)
 static bool is_client_command(const char *cmd)
 {
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
-	       !strcmp(cmd, "list") || !strcmp(cmd, "features");
+	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
+	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop");
 }
 
 int main(int argc, char **argv)

@@ -185,6 +185,12 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 {
 	unsigned i;
 
+	/*
+	 * The ring first: it holds the detached devices' commands, and the
+	 * kernel must see them cancelled before their memory goes.
+	 */
+	io_uring_queue_exit(&r->ring);
+	ubr_reactor_forget_detached(r);
 	for (i = 0; i < r->nr_ctrl; i++)
 		free(r->ctrl[i]);
 	free(r->ctrl);
@@ -194,7 +200,6 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	free(r->buf_slot_used);
 	ubr_pool_deinit(&r->pool);
 	ev_loop_destroy(r->loop);
-	io_uring_queue_exit(&r->ring);
 	close(r->ctrl_fd);
 }
 
@@ -375,7 +380,8 @@ static int wait_turn(struct ubr_reactor *r)
 
 static bool loop_done(const struct ubr_reactor *r)
 {
-	return r->stopping && r->nr_devs == 0 && r->ctrl_inflight == 0;
+	return r->stopping && r->nr_devs == r->nr_detached &&
+	       r->ctrl_inflight == 0;
 }
 
 int ubr_reactor_run(struct ubr_reactor *r)

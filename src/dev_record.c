@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's recovery record (see ubr_record.h): written once the device
+ * serves, removed once it is deleted. The backing files are noted by device
+ * and inode before the target takes them, so that a recovery can tell the
+ * recorded file from another one at the same path.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ubr_log.h"
+#include "ubr_record.h"
+#include "ubr_target.h"
+
+int ubr_dev_note_files(struct ubr_dev *dev)
+{
+	struct stat st;
+	unsigned i;
+
+	for (i = 0; i < dev->opts.nr_files; i++) {
+		if (fstat(dev->opts.fds[i], &st) < 0) {
+			ubr_dev_set_err(dev, "cannot stat %s: %s",
+					dev->opts.paths[i], strerror(errno));
+			return -errno;
+		}
+		dev->file_dev[i] = st.st_dev;
+		dev->file_ino[i] = st.st_ino;
+	}
+	return 0;
+}
+
+void ubr_dev_record_save(struct ubr_dev *dev)
+{
+	const struct ubr_dev_opts *o = &dev->opts;
+	struct ubr_record rec = {
+		.id = dev->id,
+		.recovery = o->recovery,
+		.copy_mode = dev->copy_mode,
+		.nr_files = o->nr_files,
+		.nr_words = o->nr_words,
+	};
+	char *words[UBR_ADD_MAX_WORDS];
+	unsigned i;
+	int ret = -E2BIG;
+
+	if (o->nr_words <= UBR_ADD_MAX_WORDS) {
+		for (i = 0; i < o->nr_words; i++)
+			words[i] = (char *)ubr_dev_opts_word(o, i);
+		rec.words = words;
+		memcpy(rec.file_dev, dev->file_dev, sizeof(rec.file_dev));
+		memcpy(rec.file_ino, dev->file_ino, sizeof(rec.file_ino));
+		ret = ubr_record_save(&rec);
+	}
+	if (ret < 0) {
+		ubr_warn("dev %u: cannot write its recovery record: %s: it will not be recoverable",
+			 dev->id, strerror(-ret));
+		return;
+	}
+	dev->recorded = true;
+}
+
+void ubr_dev_record_remove(struct ubr_dev *dev)
+{
+	int ret = ubr_record_remove(dev->id);
+
+	if (ret < 0)
+		ubr_warn("dev %u: cannot remove its recovery record: %s",
+			 dev->id, strerror(-ret));
+	dev->recorded = false;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reattaching a device the kernel kept after its daemon went away (user
+ * recovery), as a chain of asynchronous control commands like an add:
+ *
+ *   GET_DEV_INFO (quiesced or failing I/O? same shape?) -> GET_PARAMS (the
+ *   size, which update-size may have changed) -> target init -> START_USER_
+ *   RECOVERY (-EBUSY until the old daemon's descriptors are all gone: retry)
+ *   -> open /dev/ublkcN, map queues -> FETCH every tag + END_USER_RECOVERY
+ *   -> live
+ *
+ * Until START_USER_RECOVERY succeeds nothing changes in the kernel, so a
+ * failure leaves the device waiting for another try. After it, a failure
+ * takes the device down like a failed add: the kernel cannot be handed
+ * back a half-recovered device.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubr_ctrl.h"
+#include "ubr_log.h"
+#include "ubr_reactor.h"
+#include "ubr_target.h"
+
+#define RETRY_INTERVAL 0.1 /* s between START_USER_RECOVERY tries */
+#define RETRY_MAX 150	   /* the old process may take a while to go */
+
+struct recover_state {
+	ev_timer retry_w;
+	struct ubr_dev *dev;
+	unsigned tries;
+};
+
+static void recover_state_free(struct ubr_dev *dev)
+{
+	struct recover_state *st = dev->recover;
+
+	if (!st)
+		return;
+	ubr_timer_stop(dev->r, &st->retry_w);
+	free(st);
+	dev->recover = NULL;
+}
+
+/* Before START_USER_RECOVERY: the kernel's device is left as it was. */
+static void recover_refused(struct ubr_dev *dev, int err)
+{
+	if (!dev->err)
+		dev->err = err;
+	ubr_warn("%s", dev->err_msg);
+	recover_state_free(dev);
+	ubr_dev_finish(dev);
+}
+
+static void recover_failed(struct ubr_dev *dev, int err, const char *what)
+{
+	if (!dev->err) {
+		dev->err = err;
+		ubr_dev_set_err(dev, "dev %u: recovery failed at %s: %s: the device is deleted",
+				dev->id, what, strerror(-err));
+	}
+	ubr_warn("%s", dev->err_msg);
+	recover_state_free(dev);
+	ubr_dev_teardown(dev);
+}
+
+static void end_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	ubr_dev_done_cb cb = dev->add_cb;
+
+	(void)r;
+	if (res < 0) {
+		recover_failed(dev, res, "END_USER_RECOVERY");
+		return;
+	}
+	recover_state_free(dev);
+	dev->state = UBR_DEV_LIVE;
+	dev->add_cb = NULL;
+	ubr_info("dev %u: recovered: serving /dev/ublkb%u again (%s, %s copy, recovery %s)",
+		 dev->id, dev->id, dev->ops->name,
+		 ubr_copy_mode_name(dev->copy_mode),
+		 ubr_recovery_name(dev->opts.recovery));
+	ubr_dev_record_save(dev);
+	if (cb)
+		cb(dev->add_ctx, 0, NULL, dev->id);
+	if (dev->del_queued || dev->r->stopping) {
+		dev->del_queued = false;
+		ubr_dev_teardown(dev);
+	}
+}
+
+static void start_recovery(struct ubr_dev *dev);
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct recover_state *st = (struct recover_state *)w;
+
+	(void)loop;
+	(void)revents;
+	ubr_timer_stop(st->dev->r, w);
+	start_recovery(st->dev);
+}
+
+static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			  int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	struct recover_state *st = dev->recover;
+	int ret;
+
+	if (res == -EBUSY && ++st->tries < RETRY_MAX && !r->stopping) {
+		/* The old daemon's /dev/ublkcN is not released yet. */
+		ubr_timer_start(r, &st->retry_w);
+		return;
+	}
+	if (res < 0) {
+		ubr_dev_set_err(dev, "dev %u: START_USER_RECOVERY: %s%s", dev->id,
+				strerror(-res), res == -EBUSY ?
+				" (is another process still serving it?)" : "");
+		recover_refused(dev, res);
+		return;
+	}
+	/* From here the device is ours: a failure deletes it. */
+	dev->state = UBR_DEV_RECOVERING;
+	dev->recorded = true;
+	ret = ubr_dev_open_cdev(dev);
+	if (!ret)
+		ret = ubr_queues_setup(dev);
+	if (ret < 0) {
+		recover_failed(dev, ret, "queue setup");
+		return;
+	}
+	ubr_queues_fetch_all(dev);
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_END_USER_RECOVERY, dev->id, getpid(),
+			     end_done_cb, dev))
+		recover_failed(dev, -ENOMEM, "END_USER_RECOVERY");
+}
+
+static void start_recovery(struct ubr_dev *dev)
+{
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_START_USER_RECOVERY, dev->id, 0,
+			     start_done_cb, dev)) {
+		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
+		recover_refused(dev, -ENOMEM);
+	}
+}
+
+static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			   int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	int ret;
+
+	(void)r;
+	if (res < 0) {
+		ubr_dev_set_err(dev, "dev %u: GET_PARAMS: %s", dev->id,
+				strerror(-res));
+		recover_refused(dev, res);
+		return;
+	}
+	/* The kernel's size wins over the add words: update-size changes it. */
+	dev->opts.size = req->buf.params.basic.dev_sectors << 9;
+	ret = ubr_dev_prepare(dev);
+	if (ret < 0) {
+		recover_refused(dev, ret);
+		return;
+	}
+	start_recovery(dev);
+}
+
+static const char *kernel_state_name(unsigned s)
+{
+	switch (s) {
+	case UBLK_S_DEV_DEAD: return "dead (not started)";
+	case UBLK_S_DEV_LIVE: return "live";
+	case UBLK_S_DEV_QUIESCED: return "quiesced";
+	case UBLK_S_DEV_FAIL_IO: return "failing I/O";
+	}
+	return "unknown";
+}
+
+/* Does the kernel's device look like the one the record describes? */
+static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i)
+{
+	uint64_t copy = UBLK_F_USER_COPY | UBLK_F_AUTO_BUF_REG;
+	uint64_t want = dev->opts.copy_mode == UBR_COPY_USER ? UBLK_F_USER_COPY :
+			dev->opts.copy_mode == UBR_COPY_ZERO ? UBLK_F_AUTO_BUF_REG : 0;
+
+	if (i->state == UBLK_S_DEV_LIVE && i->ublksrv_pid > 0 &&
+	    kill(i->ublksrv_pid, 0) == 0) {
+		ubr_dev_set_err(dev, "device %u is live, served by process %d",
+				dev->id, i->ublksrv_pid);
+		return -EBUSY;
+	}
+	if (!(i->flags & UBLK_F_USER_RECOVERY)) {
+		ubr_dev_set_err(dev, "device %u was added without recovery: it cannot be recovered",
+				dev->id);
+		return -EINVAL;
+	}
+	if (i->state != UBLK_S_DEV_QUIESCED && i->state != UBLK_S_DEV_FAIL_IO) {
+		ubr_dev_set_err(dev, "device %u is not in a recoverable state (%s)",
+				dev->id, kernel_state_name(i->state));
+		return -EINVAL;
+	}
+	if ((i->flags & copy) != want || i->nr_hw_queues != dev->opts.nr_queues ||
+	    i->queue_depth != dev->opts.depth) {
+		ubr_dev_set_err(dev, "device %u does not match its record (queues, depth or copy mode differ)",
+				dev->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			 int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	struct ubr_ctrl_req *p;
+	int ret;
+
+	if (res == -ENODEV) {
+		ubr_dev_set_err(dev, "device %u no longer exists", dev->id);
+		recover_refused(dev, res);
+		return;
+	}
+	if (res < 0) {
+		ubr_dev_set_err(dev, "dev %u: GET_DEV_INFO: %s", dev->id,
+				strerror(-res));
+		recover_refused(dev, res);
+		return;
+	}
+	dev->info = req->buf.info;
+	ret = check_info(dev, &dev->info);
+	if (ret < 0) {
+		recover_refused(dev, ret);
+		return;
+	}
+	p = ubr_ctrl_submit(r, UBLK_U_CMD_GET_PARAMS, dev->id, 0,
+			    params_done_cb, dev);
+	if (!p) {
+		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
+		recover_refused(dev, -ENOMEM);
+	}
+}
+
+static int recover_refuse_now(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
+			      void *ctx)
+{
+	if (cb)
+		cb(ctx, err, dev->err_msg, dev->opts.id);
+	ubr_dev_free(dev);
+	return err;
+}
+
+int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
+		    enum ubr_copy_mode copy_mode, ubr_dev_done_cb cb,
+		    void *ctx)
+{
+	struct ubr_dev *dev = calloc(1, sizeof(*dev));
+	struct recover_state *st = calloc(1, sizeof(*st));
+	int ret;
+
+	if (!dev || !st) {
+		free(dev);
+		free(st);
+		if (cb)
+			cb(ctx, -ENOMEM, "out of memory", opts->id);
+		return -ENOMEM;
+	}
+	dev->r = r;
+	dev->cdev_fd = -1;
+	dev->buf_base = -1;
+	dev->opts = *opts; /* takes the paths and descriptors */
+	dev->opts.copy_mode = copy_mode;
+	dev->id = opts->id;
+	dev->id_known = true;
+	if (r->stopping) {
+		free(st);
+		ubr_dev_set_err(dev, "the daemon is shutting down");
+		return recover_refuse_now(dev, -ESHUTDOWN, cb, ctx);
+	}
+	if (ubr_dev_find(r, opts->id)) {
+		free(st);
+		ubr_dev_set_err(dev, "device %u is already served by this daemon",
+				opts->id);
+		return recover_refuse_now(dev, -EEXIST, cb, ctx);
+	}
+	ret = ubr_dev_slot_alloc(r, dev);
+	if (ret < 0) {
+		free(st);
+		ubr_dev_set_err(dev, "too many devices (at most %u)", r->max_devs);
+		return recover_refuse_now(dev, ret, cb, ctx);
+	}
+	st->dev = dev;
+	ev_timer_init(&st->retry_w, retry_cb, RETRY_INTERVAL, 0.);
+	dev->recover = st;
+	dev->add_cb = cb;
+	dev->add_ctx = ctx;
+	dev->state = UBR_DEV_ADDING;
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
+			     info_done_cb, dev)) {
+		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
+		recover_refused(dev, -ENOMEM);
+		return -ENOMEM;
+	}
+	return 0;
+}
