@@ -158,6 +158,12 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		    enum ubr_copy_mode copy_mode, ubr_dev_done_cb cb,
 		    void *ctx);
+/*
+ * Delete device id that no daemon serves but that has a recovery record
+ * (one that could not be recovered): STOP_DEV, DEL_DEV, drop the record.
+ */
+int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
+			 ubr_dev_done_cb cb, void *ctx);
 struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id);
 struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot);
 unsigned ubr_dev_slots(const struct ubr_reactor *r);

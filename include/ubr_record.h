@@ -21,6 +21,7 @@
 #ifndef UBR_RECORD_H
 #define UBR_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ int ubr_record_save(const struct ubr_record *rec);
 int ubr_record_load(uint32_t id, struct ubr_record *rec, char *err,
 		    size_t errlen);
 int ubr_record_remove(uint32_t id);
+bool ubr_record_exists(uint32_t id);
 /* The IDs that have a record, sorted; *ids is malloc'ed (NULL if none). */
 int ubr_record_ids(uint32_t **ids, unsigned *n);
 

@@ -17,6 +17,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_reactor.h"
+#include "ubr_record.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
 			   int *fds, unsigned nfds, struct ubr_reply *rep);
@@ -128,6 +129,9 @@ static int del_check_ids(struct ubr_reactor *r, const struct ubr_del_args *d,
 
 	for (i = 0; i < d->nr_ids; i++) {
 		dev = ubr_dev_find(r, d->ids[i]);
+		/* Left unrecovered: it has a record, and we can delete it. */
+		if (!dev && ubr_record_exists(d->ids[i]))
+			continue;
 		if (!dev || dev_deleting(dev)) {
 			snprintf(msg, len, dev ? "device %u is already being deleted%s" :
 						 "no device %u%s",
@@ -193,7 +197,10 @@ static void cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	b->pending = 1; /* held until every delete is started */
 	for (i = 0; i < d.nr_ids; i++) {
 		b->pending++;
-		ubr_dev_del(r, d.ids[i], del_done_cb, b);
+		if (ubr_dev_find(r, d.ids[i]))
+			ubr_dev_del(r, d.ids[i], del_done_cb, b);
+		else
+			ubr_dev_del_unserved(r, d.ids[i], del_done_cb, b);
 	}
 	ubr_del_args_release(&d);
 	del_batch_put(b);

@@ -25,6 +25,7 @@
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
+#include "ubr_record.h"
 #include "ubr_target.h"
 
 #define RETRY_INTERVAL 0.1 /* s between START_USER_RECOVERY tries */
@@ -308,6 +309,70 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 			     info_done_cb, dev)) {
 		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
 		recover_refused(dev, -ENOMEM);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* --- deleting a device no daemon serves ---------------------------------- */
+
+struct unserved_del {
+	uint32_t id;
+	ubr_dev_done_cb cb;
+	void *ctx;
+};
+
+static void unserved_finish(struct unserved_del *u, int res, const char *what)
+{
+	char msg[160];
+
+	if (res < 0)
+		snprintf(msg, sizeof(msg), "device %u: %s: %s", u->id, what,
+			 strerror(-res));
+	else
+		ubr_record_remove(u->id);
+	if (res >= 0)
+		ubr_info("dev %u: deleted (it was waiting for recovery)", u->id);
+	if (u->cb)
+		u->cb(u->ctx, res < 0 ? res : 0, res < 0 ? msg : NULL, u->id);
+	free(u);
+}
+
+static void unserved_del_done_cb(struct ubr_reactor *r,
+				 struct ubr_ctrl_req *req, int res)
+{
+	(void)r;
+	unserved_finish(req->ctx, res == -ENODEV ? 0 : res, "DEL_DEV");
+}
+
+static void unserved_stop_done_cb(struct ubr_reactor *r,
+				  struct ubr_ctrl_req *req, int res)
+{
+	struct unserved_del *u = req->ctx;
+
+	if (res < 0 && res != -ENODEV)
+		ubr_warn("dev %u: STOP_DEV: %s", u->id, strerror(-res));
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_DEL_DEV, u->id, 0,
+			     unserved_del_done_cb, u))
+		unserved_finish(u, -ENOMEM, "DEL_DEV");
+}
+
+int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
+			 ubr_dev_done_cb cb, void *ctx)
+{
+	struct unserved_del *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		if (cb)
+			cb(ctx, -ENOMEM, "out of memory", id);
+		return -ENOMEM;
+	}
+	u->id = id;
+	u->cb = cb;
+	u->ctx = ctx;
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_STOP_DEV, id, 0,
+			     unserved_stop_done_cb, u)) {
+		unserved_finish(u, -ENOMEM, "STOP_DEV");
 		return -ENOMEM;
 	}
 	return 0;

@@ -180,6 +180,13 @@ int ubr_record_remove(uint32_t id)
 	return sync_dir();
 }
 
+bool ubr_record_exists(uint32_t id)
+{
+	char path[128];
+
+	return !record_path(id, "", path, sizeof(path)) && !access(path, F_OK);
+}
+
 static int id_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
