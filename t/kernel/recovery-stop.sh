@@ -1,0 +1,72 @@
+#!/bin/bash
+# Planned stops: `stop` ends the daemon and leaves its devices to the
+# kernel; `recover` with another binary (an upgrade) brings them back under
+# the same IDs with their data. With QUIESCE (sid), a stop under fio loses
+# no I/O even in `queue` mode, where requests in flight at a crash fail.
+# `stop --delete` deletes everything; a device added with --recovery off is
+# deleted by a plain stop.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/files.bash"
+. "$(dirname "$0")/recovery.bash"
+
+require_program fio
+require_program jq
+require_feature USER_RECOVERY_REISSUE
+on_exit recovery_cleanup
+
+# --- stop, then recover with a rebuilt binary --------------------------------
+truncate -s 32M "$UBR_SCRATCH/a.img"
+add_dev loop "$UBR_SCRATCH/a.img"
+loop_id=$DEV_ID
+add_dev null --size 1G -q 2
+null_id=$DEV_ID
+add_dev null --recovery off
+off_id=$DEV_ID
+dd if=/dev/urandom of=/dev/ublkb$loop_id bs=1M count=16 oflag=direct status=none
+sum=$(dd if=/dev/ublkb$loop_id bs=1M count=16 iflag=direct status=none | md5sum)
+pid=$(daemon_pid)
+
+check_exit 0 "$UBR" stop
+pid_gone "$pid" || fail "the daemon still runs after stop returned"
+[[ -b /dev/ublkb$loop_id && -b /dev/ublkb$null_id ]] || fail "stop deleted a recoverable device"
+[[ ! -e /dev/ublkb$off_id ]] || fail "stop left device $off_id (--recovery off) behind"
+
+new=$UBR_SCRATCH/ublk-reactor.rebuilt
+cp "$UBR" "$new"
+UBR=$new
+check_exit 0 "$UBR" list
+grep -q "^$loop_id " "$OUT" && fail "list before recover shows the device as served"
+recover_all "$loop_id" "$null_id"
+[[ $(readlink /proc/"$(daemon_pid)"/exe) == "$new" ]] || fail "the daemon does not run the new binary"
+[[ $(dd if=/dev/ublkb$loop_id bs=1M count=16 iflag=direct status=none | md5sum) == "$sum" ]] ||
+	fail "data changed across stop and recover"
+"$UBR" list --json | jq -e --argjson l "$loop_id" --argjson n "$null_id" \
+	'[.devices[] | select(.id == $l and .target == "loop"), select(.id == $n and .target == "null" and .queues == 2)] | length == 2' >/dev/null ||
+	fail "recovered devices lost their target or options"
+
+# --- a stop under fio: QUIESCE lets requests in flight finish -----------------
+if "$UBR" features | grep -qw QUIESCE; then
+	add_dev loop --recovery queue "$UBR_SCRATCH/a.img"
+	qid=$DEV_ID
+	fio_write_verify_bg 16M /dev/ublkb$qid
+	sleep 1
+	check_exit 0 "$UBR" stop
+	recover_all "$loop_id" "$null_id" "$qid"
+	fio_bg_check
+else
+	echo "no QUIESCE on $(uname -r): stop under fio relies on reissue alone"
+	fio_write_verify_bg 16M /dev/ublkb$loop_id
+	sleep 1
+	check_exit 0 "$UBR" stop
+	recover_all "$loop_id" "$null_id"
+	fio_bg_check
+fi
+
+# --- stop --delete --------------------------------------------------------------
+pid=$(daemon_pid)
+check_exit 0 "$UBR" stop --delete
+pid_gone "$pid" || fail "the daemon still runs after stop --delete returned"
+ls /dev/ublkb* 2>/dev/null && fail "stop --delete left devices"
+ls "$UBLK_REACTOR_RUNDIR/devices" | grep . && fail "stop --delete left recovery records"
+expect_fail_msg "not running" "$UBR" stop
+true
