@@ -144,7 +144,7 @@ static int read_text(const char *path, char **text)
 int ubr_record_load(uint32_t id, struct ubr_record *rec, char *err,
 		    size_t errlen)
 {
-	char path[128], *text = NULL;
+	char path[128], why[160], *text = NULL;
 	int ret = record_path(id, "", path, sizeof(path));
 
 	if (!ret)
@@ -157,8 +157,10 @@ int ubr_record_load(uint32_t id, struct ubr_record *rec, char *err,
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = ubr_record_parse(text, rec, err, errlen);
+	ret = ubr_record_parse(text, rec, why, sizeof(why));
 	free(text);
+	if (ret < 0)
+		snprintf(err, errlen, "record %s: %s", path, why);
 	if (!ret && rec->id != id) {
 		snprintf(err, errlen, "record %s names device %" PRIu32, path,
 			 rec->id);
