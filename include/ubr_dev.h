@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ublk_abi.h"
+#include "ubr_fault.h"
 #include "ubr_stats.h"
 
 struct ubr_reactor;
@@ -44,6 +45,9 @@ struct ubr_dev_opts {
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
+
+	/* --- target fault (include/ubr_fault.h) --- */
+	struct ubr_fault_opts fault;
 };
 
 #define UBR_DEFAULT_QUEUES 1
