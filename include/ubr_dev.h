@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ublk_abi.h"
+#include "ubr_fault.h"
 #include "ubr_stats.h"
 
 struct ubr_reactor;
@@ -55,13 +56,17 @@ struct ubr_dev_opts {
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
 	/*
-	 * The `add` words as parsed (words[0] is "add"), the FILE words at
-	 * file_word[i]: a device is recreated (recovery, config reload) by
-	 * parsing them again, with paths[] in place of the FILE words.
+	 * The `add` words as parsed (words[0] is "add"); FILE i is in word
+	 * file_word[i], alone or as the end of "--backing=FILE". A device is
+	 * recreated (recovery, config reload) by parsing them again; opening
+	 * the files rewrites those words with the absolute paths.
 	 */
 	unsigned nr_words;
 	char **words;
 	unsigned file_word[UBR_MAX_FILES];
+
+	/* --- target fault (include/ubr_fault.h) --- */
+	struct ubr_fault_opts fault;
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -177,7 +182,7 @@ uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
-/* Word i of the add command line, with FILE words resolved to paths[]. */
+/* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 
 /* Core-internal: the table (src/dev.c) and queues (src/queue.c). */

@@ -19,6 +19,12 @@ struct io_uring_cqe;
 
 /* The largest read or write the engine takes (max_sectors is capped to it). */
 #define UBR_FILES_MAX_IO (1U << 20)
+/*
+ * The low bits of an SQE's target data the engine uses (file_io.c has the
+ * layout): a target that wraps the engine (fault) may mark its own SQEs
+ * with the bits above.
+ */
+#define UBR_FILES_DATA_BITS 25
 
 /* One backing file (or block device). */
 struct ubr_backing {
@@ -40,6 +46,7 @@ struct ubr_files {
 	struct ubr_stripe_geom geom;
 	time_t err_logged_at;	/* backing errors: logged once a second */
 	unsigned errs_unlogged;
+	void *outer; /* the state of a target that wraps the engine (fault) */
 	struct ubr_backing f[UBR_MAX_FILES];
 };
 
@@ -62,9 +69,17 @@ void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
  */
 void ubr_files_params(struct ubr_dev *dev, const struct ubr_files *fs,
 		      uint64_t size, uint32_t lbs, uint32_t max_bytes);
+/* Discard and write-zeroes limits for a device of lbs blocks. */
+void ubr_files_discard_params(struct ubr_dev *dev, uint32_t lbs);
 /* dev->tgt_desc: prefix then "PATH (direct|buffered)" per file. */
 int ubr_files_desc(struct ubr_dev *dev, const struct ubr_files *fs,
 		   const char *prefix);
+
+/*
+ * The loop target's setup (src/targets/loop.c): take dev->opts' one file,
+ * size the device, pick O_DIRECT, describe it and fill dev->params.
+ */
+int ubr_loop_setup(struct ubr_dev *dev, struct ubr_files **out);
 
 /* --- requests (src/targets/file_io.c) --------------------------------------- */
 

@@ -35,6 +35,13 @@ struct ubr_target_ops {
 	/* One of this target's SQEs for `tag` completed. */
 	void (*io_done)(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 			const struct io_uring_cqe *cqe);
+	/*
+	 * Optional, for a target whose flags depend on its options (fault
+	 * stores nothing, or serves a file with --backing): the ops table to
+	 * use for these options. Asked before anything else, since the copy
+	 * mode is chosen from the flags before init runs.
+	 */
+	const struct ubr_target_ops *(*variant)(const struct ubr_dev_opts *o);
 };
 
 const struct ubr_target_ops *ubr_target_find(const char *name);
@@ -64,5 +71,13 @@ void ubr_dev_set_err(struct ubr_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 extern const struct ubr_target_ops ubr_target_null;
+
+/* What null does, for targets that act like it (src/targets/null.c). */
+/* Check the size against the block size and fill dev->params. */
+int ubr_null_params(struct ubr_dev *dev);
+/* The result null gives a request: its length, 0, or -EOPNOTSUPP. */
+int ubr_null_result(const struct ublksrv_io_desc *iod);
+
+extern const struct ubr_target_ops ubr_target_fault;
 
 #endif /* UBR_TARGET_H */

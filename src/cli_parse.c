@@ -166,6 +166,7 @@ unsigned ubr_max_queues(void)
 #define OPT_FOR_ALL 0U
 #define OPT_FOR_FILES (1U << 0) /* backed by files: loop, stripe */
 #define OPT_FOR_STRIPE (1U << 1)
+#define OPT_FOR_FAULT (1U << 2)
 
 /* What each target takes on the command line beyond the common options. */
 struct target_args {
@@ -178,6 +179,8 @@ static const struct target_args target_args[] = {
 	{ "null", 0, 0, 0 },
 	{ "loop", 1, 1, OPT_FOR_FILES },
 	{ "stripe", 2, UBR_MAX_FILES, OPT_FOR_FILES | OPT_FOR_STRIPE },
+	/* Its one FILE comes from --backing, never from a bare word. */
+	{ "fault", 0, 1, OPT_FOR_FILES | OPT_FOR_FAULT },
 };
 
 /* A target registered in the core but unknown here takes no extras. */
@@ -200,6 +203,10 @@ struct add_state {
 	unsigned seen;	 /* OPT_FOR_* of the options given, for the target check */
 	char *err;
 	size_t errlen;
+	int argi;	       /* the argv index of the option's value */
+	const char *fault_opt; /* the first fault option given */
+	const char *needs_rate; /* a fault option given that needs --fail-rate */
+	bool rate_given;
 };
 
 struct add_opt {
@@ -365,6 +372,167 @@ static int set_chunk(struct add_state *s, const char *val)
 	return ret;
 }
 
+/* --- options of the fault target (include/ubr_fault.h) --- */
+
+static int add_file(struct add_state *s, int argi, const char *path);
+
+static int set_backing(struct add_state *s, const char *val)
+{
+	if (s->o->fault.backing)
+		return say(s->err, s->errlen, "option --backing given twice");
+	s->o->fault.backing = true;
+	return add_file(s, s->argi, val);
+}
+
+/* Digits then a unit: "500us", "10ms", "1s"; a bare "0" means no delay. */
+static int parse_duration(const char *s, uint64_t max_ns, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		      { "s", 1000000000 } };
+	const char *end;
+	uint64_t v;
+	size_t i;
+
+	if (parse_digits(s, &end, &v) < 0)
+		return -EINVAL;
+	if (!*end && v == 0) {
+		*ns = 0;
+		return 0;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > max_ns / units[i].ns)
+			return -ERANGE;
+		*ns = v * units[i].ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int set_delay(struct add_state *s, const char *val)
+{
+	int ret = parse_duration(val, UBR_FAULT_MAX_DELAY_NS,
+				 &s->o->fault.delay_ns);
+
+	if (ret == -ERANGE)
+		return say(s->err, s->errlen,
+			   "invalid --delay '%s': must be at most 10s", val);
+	if (ret < 0)
+		return say(s->err, s->errlen,
+			   "invalid --delay '%s': not a duration (a number and ns, us, ms or s, e.g. 10ms)",
+			   val);
+	return 0;
+}
+
+/*
+ * A probability in millionths, exactly (no floating point, so client and
+ * daemon, and every run, agree): "0.1", "1", or a percentage "12.5%".
+ * -EDOM: more decimals than a millionth.
+ */
+static int parse_rate(const char *s, uint32_t *ppm)
+{
+	size_t n = strlen(s);
+	bool pct = n && s[n - 1] == '%';
+	uint64_t unit = pct ? UBR_FAULT_PPM / 100 : UBR_FAULT_PPM, v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++)
+		if ((v = v * 10 + (uint64_t)(*p - '0')) > 100)
+			return -ERANGE;
+	v *= unit;
+	if (*p == '.' && isdigit((unsigned char)p[1])) {
+		for (p++; isdigit((unsigned char)*p); p++) {
+			unit /= 10;
+			if (!unit && *p != '0')
+				return -EDOM;
+			v += unit * (uint64_t)(*p - '0');
+		}
+	}
+	if (strcmp(p, pct ? "%" : ""))
+		return -EINVAL;
+	if (v > UBR_FAULT_PPM)
+		return -ERANGE;
+	*ppm = (uint32_t)v;
+	return 0;
+}
+
+static int set_fail_rate(struct add_state *s, const char *val)
+{
+	int ret = parse_rate(val, &s->o->fault.fail_ppm);
+
+	s->rate_given = true;
+	if (ret == -ERANGE)
+		return say(s->err, s->errlen,
+			   "invalid --fail-rate '%s': must be 0..1 (e.g. 0.1) or 0%%..100%%",
+			   val);
+	if (ret == -EDOM)
+		return say(s->err, s->errlen,
+			   "invalid --fail-rate '%s': finer than one in a million",
+			   val);
+	if (ret < 0)
+		return say(s->err, s->errlen,
+			   "invalid --fail-rate '%s': not a probability (0..1, e.g. 0.1, or a percentage, e.g. 10%%)",
+			   val);
+	return 0;
+}
+
+static int set_fail_ops(struct add_state *s, const char *val)
+{
+	char bad[32];
+
+	s->needs_rate = "--fail-ops";
+	if (ubr_fault_parse_ops(val, &s->o->fault.fail_ops, bad, sizeof(bad)))
+		return say(s->err, s->errlen,
+			   "invalid --fail-ops '%s': unknown op '%s' (ops: read, write, flush, discard, write-zeroes)",
+			   val, bad);
+	return 0;
+}
+
+/* START-END: byte offsets with size suffixes, END excluded. */
+static int parse_range(const char *val, uint64_t *start, uint64_t *end)
+{
+	const char *dash = strchr(val, '-');
+	char first[32];
+
+	if (!dash || (size_t)(dash - val) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, val, (size_t)(dash - val));
+	first[dash - val] = '\0';
+	if (ubr_parse_size(first, start) < 0 ||
+	    ubr_parse_size(dash + 1, end) < 0)
+		return -EINVAL;
+	return *start < *end ? 0 : -ERANGE;
+}
+
+static int set_fail_offset(struct add_state *s, const char *val)
+{
+	struct ubr_fault_opts *f = &s->o->fault;
+	int ret = parse_range(val, &f->fail_start, &f->fail_end);
+
+	s->needs_rate = "--fail-offset";
+	if (ret == -ERANGE)
+		return say(s->err, s->errlen,
+			   "invalid --fail-offset '%s': START must be below END",
+			   val);
+	if (ret < 0)
+		return say(s->err, s->errlen,
+			   "invalid --fail-offset '%s': not START-END (byte offsets, with an optional K, M, G or T suffix)",
+			   val);
+	return 0;
+}
+
+static int set_seed(struct add_state *s, const char *val)
+{
+	s->needs_rate = "--seed";
+	return bounded(s, "--seed", val, 0, UINT64_MAX, "", &s->o->fault.seed);
+}
+
 /* Keep in step with the usage text in src/main.c and the man page. */
 static const struct add_opt add_opts[] = {
 	{ "id", 'n', true, OPT_FOR_ALL, set_id },
@@ -378,6 +546,12 @@ static const struct add_opt add_opts[] = {
 	{ "buffered", 0, false, OPT_FOR_FILES, set_buffered },
 	{ "chunk-size", 0, true, OPT_FOR_STRIPE, set_chunk },
 	{ "recovery", 0, true, OPT_FOR_ALL, set_recovery },
+	{ "backing", 0, true, OPT_FOR_FAULT, set_backing },
+	{ "delay", 0, true, OPT_FOR_FAULT, set_delay },
+	{ "fail-rate", 0, true, OPT_FOR_FAULT, set_fail_rate },
+	{ "fail-ops", 0, true, OPT_FOR_FAULT, set_fail_ops },
+	{ "fail-offset", 0, true, OPT_FOR_FAULT, set_fail_offset },
+	{ "seed", 0, true, OPT_FOR_FAULT, set_seed },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)
@@ -434,8 +608,31 @@ static int add_option(struct add_state *s, int argc, char **argv, int *i)
 				   name);
 		val = argv[++*i];
 	}
+	s->argi = *i;
 	s->seen |= opt->only;
+	if ((opt->only & OPT_FOR_FAULT) && !s->fault_opt)
+		s->fault_opt = opt->name;
 	return opt->set(s, val);
+}
+
+/* A FILE, from a bare word or an option (argv[i] ends with path). */
+static int add_file(struct add_state *s, int i, const char *path)
+{
+	struct ubr_dev_opts *o = s->o;
+
+	if (o->nr_files == UBR_MAX_FILES)
+		return say(s->err, s->errlen, "too many FILEs (at most %u)",
+			   UBR_MAX_FILES);
+	o->paths[o->nr_files] = strdup(path);
+	if (!o->paths[o->nr_files]) {
+		say(s->err, s->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (s->file_argi)
+		s->file_argi[o->nr_files] = i;
+	o->file_word[o->nr_files] = (unsigned)i;
+	o->nr_files++;
+	return 0;
 }
 
 static int add_positional(struct add_state *s, int i, const char *arg)
@@ -450,19 +647,7 @@ static int add_positional(struct add_state *s, int i, const char *arg)
 		strcpy(o->target, arg);
 		return 0;
 	}
-	if (o->nr_files == UBR_MAX_FILES)
-		return say(s->err, s->errlen, "too many FILEs (at most %u)",
-			   UBR_MAX_FILES);
-	o->paths[o->nr_files] = strdup(arg);
-	if (!o->paths[o->nr_files]) {
-		say(s->err, s->errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (s->file_argi)
-		s->file_argi[o->nr_files] = i;
-	o->file_word[o->nr_files] = (unsigned)i;
-	o->nr_files++;
-	return 0;
+	return add_file(s, i, arg);
 }
 
 static int check_files(struct add_state *s, const struct target_args *t)
@@ -479,6 +664,22 @@ static int check_files(struct add_state *s, const struct target_args *t)
 			   name, t->min_files, t->min_files == 1 ? "" : "s", n);
 	return say(s->err, s->errlen, "target %s needs %u to %u FILEs, got %u",
 		   name, t->min_files, t->max_files, n);
+}
+
+static int fault_finish(struct add_state *s)
+{
+	const struct ubr_dev_opts *o = s->o;
+
+	if (o->nr_files > (o->fault.backing ? 1U : 0U))
+		return say(s->err, s->errlen,
+			   "target fault takes no FILE: use --backing FILE");
+	if (o->buffered && !o->fault.backing)
+		return say(s->err, s->errlen,
+			   "option --buffered needs --backing FILE");
+	if (s->needs_rate && !s->rate_given)
+		return say(s->err, s->errlen, "option %s needs --fail-rate",
+			   s->needs_rate);
+	return 0;
 }
 
 /* The checks that need the whole command line. */
@@ -500,6 +701,13 @@ static int add_finish(struct add_state *s)
 	if ((s->seen & OPT_FOR_FILES) && !(t->opts & OPT_FOR_FILES))
 		return say(s->err, s->errlen,
 			   "option --buffered is for targets with backing files only");
+	if ((s->seen & OPT_FOR_FAULT) && !(t->opts & OPT_FOR_FAULT))
+		return say(s->err, s->errlen,
+			   "option --%s is for the fault target only",
+			   s->fault_opt);
+	ret = t->opts & OPT_FOR_FAULT ? fault_finish(s) : 0;
+	if (ret < 0)
+		return ret;
 	ret = check_files(s, t);
 	if (ret < 0)
 		return ret;
@@ -536,7 +744,8 @@ nomem:
 int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen)
 {
-	struct add_state s = { o, file_argi, NULL, 0, err, errlen };
+	struct add_state s = { .o = o, .file_argi = file_argi, .err = err,
+			       .errlen = errlen };
 	bool opts_done = false;
 	int i, ret = 0;
 

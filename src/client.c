@@ -298,35 +298,23 @@ static int request(int sock, int argc, char **argv, const int *fds,
 static int client_add(int argc, char **argv)
 {
 	struct ubr_dev_opts o;
-	int file_argi[UBR_MAX_FILES];
-	char err[256], **send_argv = NULL;
+	char err[256];
 	int ret, sock, status;
-	unsigned i;
 
-	ret = ubr_parse_add_at(argc, argv, &o, file_argi, err, sizeof(err));
+	ret = ubr_parse_add(argc, argv, &o, err, sizeof(err));
 	if (ret < 0)
 		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
-	/* The daemon runs elsewhere (cwd "/"): it gets absolute paths. */
+	/* The daemon runs elsewhere (cwd "/"): its words have absolute paths. */
 	ret = ubr_backing_open_all(&o, err, sizeof(err));
 	if (ret) {
 		ret = error(UBR_EXIT_FAIL, "%s", err);
 		goto out;
 	}
-	ret = UBR_EXIT_FAIL;
-	send_argv = calloc((size_t)argc + 1, sizeof(*send_argv));
-	if (!send_argv) {
-		error(ret, "out of memory");
-		goto out;
-	}
-	memcpy(send_argv, argv, (size_t)argc * sizeof(*argv));
-	for (i = 0; i < o.nr_files; i++)
-		send_argv[file_argi[i]] = o.paths[i];
 	sock = daemon_connect(true, false, &status);
-	if (sock >= 0)
-		ret = request(sock, argc, send_argv, o.fds, o.nr_files);
+	ret = sock < 0 ? status : request(sock, (int)o.nr_words, o.words, o.fds,
+					  o.nr_files);
 out:
-	free(send_argv);
 	ubr_dev_opts_release(&o);
 	return ret;
 }

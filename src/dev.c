@@ -50,11 +50,6 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
 {
-	unsigned f;
-
-	for (f = 0; f < o->nr_files; f++)
-		if (o->file_word[f] == i && o->paths[f])
-			return o->paths[f];
 	return o->words[i];
 }
 

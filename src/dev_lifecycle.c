@@ -416,6 +416,8 @@ int ubr_dev_prepare(struct ubr_dev *dev)
 		ubr_dev_set_err(dev, "unknown target '%s'", dev->opts.target);
 		return -EINVAL;
 	}
+	if (dev->ops->variant)
+		dev->ops = dev->ops->variant(&dev->opts);
 	ret = choose_copy_mode(dev);
 	if (!ret)
 		ret = choose_recovery(dev);

@@ -20,6 +20,7 @@ static const struct {
 	{ "null", "", "stores nothing: writes are dropped, reads return no data" },
 	{ "loop", " FILE", "a regular file or a block device" },
 	{ "stripe", " FILE FILE...", "2 to 8 files, striped in chunks" },
+	{ "fault", " [--backing FILE]", "null or loop that delays and fails I/O" },
 };
 
 /*
@@ -66,6 +67,14 @@ static void usage(FILE *f)
 		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
 		"      --recovery reissue|fail-io|queue|off\n"
 		"                                while no daemon serves the device (reissue)\n"
+		"      --backing FILE            fault: serve FILE as loop does (none)\n"
+		"      --delay DURATION          fault: delay each request, e.g. 20ms (<= 10s)\n"
+		"      --fail-rate P             fault: fail this share of eligible requests,\n"
+		"                                0..1 (e.g. 0.1) or N%%, with EIO\n"
+		"      --fail-ops OP,...         fault: the ops that may fail, of read, write,\n"
+		"                                flush, discard, write-zeroes (all)\n"
+		"      --fail-offset START-END   fault: only requests touching these bytes fail\n"
+		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",

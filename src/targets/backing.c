@@ -249,7 +249,7 @@ static unsigned shift_of(uint64_t v)
 	return n;
 }
 
-static void discard_params(struct ubr_dev *dev, uint32_t lbs)
+void ubr_files_discard_params(struct ubr_dev *dev, uint32_t lbs)
 {
 	struct ublk_param_discard *d = &dev->params.discard;
 	/* Whole blocks, and the most a request descriptor can say. */
@@ -295,7 +295,7 @@ void ubr_files_params(struct ubr_dev *dev, const struct ubr_files *fs,
 	b->max_sectors = max_bytes >> 9;
 	b->dev_sectors = size >> 9;
 	if (!dev->opts.read_only)
-		discard_params(dev, lbs);
+		ubr_files_discard_params(dev, lbs);
 }
 
 int ubr_files_desc(struct ubr_dev *dev, const struct ubr_files *fs,

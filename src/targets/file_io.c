@@ -48,7 +48,9 @@
 #define FIO_KIND_BITS 3
 #define FIO_RETRY (1U << (FIO_KIND_SHIFT + FIO_KIND_BITS))
 
-static_assert(FIO_ARG_BITS + FIO_KIND_BITS + 1 <= UBR_UD_DATA_BITS,
+static_assert(FIO_ARG_BITS + FIO_KIND_BITS + 1 <= UBR_FILES_DATA_BITS,
+	      "file target data fits the bits the engine claims");
+static_assert(UBR_FILES_DATA_BITS <= UBR_UD_DATA_BITS,
 	      "file target data fits the user_data target field");
 static_assert(UBR_FILES_MAX_IO < (1U << FIO_ARG_BITS),
 	      "request offsets fit the target data");

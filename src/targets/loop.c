@@ -26,7 +26,7 @@ static int loop_check_opts(struct ubr_dev *dev)
 	return 0;
 }
 
-static int loop_init(struct ubr_dev *dev)
+int ubr_loop_setup(struct ubr_dev *dev, struct ubr_files **out)
 {
 	uint32_t max_io = dev->opts.max_io_bytes;
 	struct ubr_files *fs;
@@ -34,9 +34,6 @@ static int loop_init(struct ubr_dev *dev)
 	uint32_t lbs;
 	int ret;
 
-	ret = loop_check_opts(dev);
-	if (ret < 0)
-		return ret;
 	ret = ubr_files_take(dev, 1, &fs);
 	if (ret < 0)
 		return ret;
@@ -53,11 +50,26 @@ static int loop_init(struct ubr_dev *dev)
 	if (max_io > UBR_FILES_MAX_IO)
 		max_io = UBR_FILES_MAX_IO;
 	ubr_files_params(dev, fs, size, lbs, max_io);
-	dev->tgt = fs;
+	*out = fs;
 	return 0;
 fail:
 	ubr_files_free(fs);
 	return ret;
+}
+
+static int loop_init(struct ubr_dev *dev)
+{
+	struct ubr_files *fs;
+	int ret;
+
+	ret = loop_check_opts(dev);
+	if (ret < 0)
+		return ret;
+	ret = ubr_loop_setup(dev, &fs);
+	if (ret < 0)
+		return ret;
+	dev->tgt = fs;
+	return 0;
 }
 
 static void loop_deinit(struct ubr_dev *dev)

@@ -10,16 +10,12 @@
 
 #include "ubr_target.h"
 
-static int null_init(struct ubr_dev *dev)
+int ubr_null_params(struct ubr_dev *dev)
 {
 	struct ublk_param_basic *b = &dev->params.basic;
 	uint64_t size = dev->opts.size ? dev->opts.size : UBR_NULL_DEFAULT_SIZE;
 	unsigned shift = dev->opts.logical_bs == 4096 ? 12 : 9;
 
-	if (dev->opts.nr_files) {
-		ubr_dev_set_err(dev, "target null takes no files");
-		return -EINVAL;
-	}
 	if (size % dev->opts.logical_bs) {
 		ubr_dev_set_err(dev, "size %llu is not a multiple of the block size %u",
 				(unsigned long long)size, dev->opts.logical_bs);
@@ -33,6 +29,20 @@ static int null_init(struct ubr_dev *dev)
 	b->io_min_shift = (__u8)shift;
 	b->max_sectors = dev->opts.max_io_bytes >> 9;
 	b->dev_sectors = size >> 9;
+	return 0;
+}
+
+static int null_init(struct ubr_dev *dev)
+{
+	int ret;
+
+	if (dev->opts.nr_files) {
+		ubr_dev_set_err(dev, "target null takes no files");
+		return -EINVAL;
+	}
+	ret = ubr_null_params(dev);
+	if (ret < 0)
+		return ret;
 	dev->tgt = dev; /* no state of its own */
 	return 0;
 }
@@ -42,22 +52,24 @@ static void null_deinit(struct ubr_dev *dev)
 	dev->tgt = NULL;
 }
 
-static void null_queue_io(struct ubr_queue *q, unsigned tag,
-			  const struct ublksrv_io_desc *iod)
+int ubr_null_result(const struct ublksrv_io_desc *iod)
 {
 	switch (iod->op_flags & 0xff) {
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
-		ubr_io_complete(q, tag, (int)(iod->nr_sectors << 9));
-		break;
+		return (int)(iod->nr_sectors << 9);
 	case UBLK_IO_OP_FLUSH:
 	case UBLK_IO_OP_DISCARD:
 	case UBLK_IO_OP_WRITE_ZEROES:
-		ubr_io_complete(q, tag, 0);
-		break;
-	default:
-		ubr_io_complete(q, tag, -EOPNOTSUPP);
+		return 0;
 	}
+	return -EOPNOTSUPP;
+}
+
+static void null_queue_io(struct ubr_queue *q, unsigned tag,
+			  const struct ublksrv_io_desc *iod)
+{
+	ubr_io_complete(q, tag, ubr_null_result(iod));
 }
 
 static void null_io_done(struct ubr_queue *q, unsigned tag, uint32_t data,

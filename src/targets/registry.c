@@ -11,6 +11,7 @@ static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_null,
 	&ubr_target_loop,
 	&ubr_target_stripe,
+	&ubr_target_fault,
 };
 
 #define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
