@@ -22,12 +22,17 @@
 
 struct ubr_ctrl_req;
 
+/*
+ * Plain adds on the reactor thread, read by `stats` on the same thread:
+ * no atomics, no locks, no syscalls.
+ */
 struct ubr_reactor_counters {
-	uint64_t enters;     /* io_uring_enter calls that waited */
-	uint64_t submits;    /* io_uring_enter calls for a full SQ only */
+	uint64_t enters;     /* io_uring_enter calls, all of them */
+	uint64_t submits;    /* ... of which for a full SQ only */
 	uint64_t cqes;
 	uint64_t io_cqes;    /* ublk I/O command completions */
 	uint64_t ev_runs;    /* times libev was run */
+	uint64_t turns;      /* loop iterations */
 };
 
 struct ubr_reactor {

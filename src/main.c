@@ -42,6 +42,8 @@ static void usage(FILE *f)
 		"  del ID... | del --all           delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
+		"  stats [--json] [ID...]          I/O counters and latency of the devices,\n"
+		"                                  and the daemon's io_uring counters\n"
 		"  daemon [--foreground] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
@@ -82,7 +84,8 @@ static void usage(FILE *f)
 static bool is_client_command(const char *cmd)
 {
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
-	       !strcmp(cmd, "list") || !strcmp(cmd, "features");
+	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
+	       !strcmp(cmd, "stats");
 }
 
 int main(int argc, char **argv)

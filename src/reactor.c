@@ -204,6 +204,7 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
 
 	while (!sqe) {
 		/* Full SQ: hand what is queued to the kernel, then retry. */
+		r->counters.enters++;
 		r->counters.submits++;
 		if (io_uring_submit(&r->ring) < 0)
 			ubr_warn("io_uring_submit: %s", strerror(errno));
@@ -385,6 +386,7 @@ int ubr_reactor_run(struct ubr_reactor *r)
 	ev_set_invoke_pending_cb(r->loop, ev_invoke_pending_cb);
 	ev_run_due(r);
 	while (!loop_done(r)) {
+		r->counters.turns++;
 		ret = wait_turn(r);
 		if (ret < 0) {
 			ubr_err("io_uring_enter: %s", strerror(-ret));
