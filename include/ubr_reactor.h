@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ubr_batch.h"
 #include "ubr_buf_pool.h"
 #include "ubr_dev.h"
 
@@ -33,6 +34,7 @@ struct ubr_reactor_counters {
 	uint64_t io_cqes;    /* ublk I/O command completions */
 	uint64_t ev_runs;    /* times libev was run */
 	uint64_t turns;      /* loop iterations */
+	uint64_t batched;    /* enters that waited with a min wait */
 };
 
 struct ubr_reactor {
@@ -74,6 +76,7 @@ struct ubr_reactor {
 	struct ubr_reactor_counters counters;
 	void *daemon;	     /* the admin layer's state */
 	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
+	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
 };
 
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
@@ -81,6 +84,13 @@ void ubr_reactor_deinit(struct ubr_reactor *r);
 /* Runs until ubr_reactor_stop() and every device is gone. */
 int ubr_reactor_run(struct ubr_reactor *r);
 void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
+
+/*
+ * Let a loaded ring's waits last up to us microseconds to gather more
+ * completions (see ubr_batch.h); 0: never. Returns what is in force: 0
+ * where the kernel has no min wait. The default is UBR_BATCH_WAIT_US.
+ */
+unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);

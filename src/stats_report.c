@@ -77,9 +77,10 @@ static void json_reactor(FILE *f, const struct ubr_reactor_counters *c)
 	fprintf(f,
 		"{\"reactor\": {\"enters\": %" PRIu64 ", \"cqes\": %" PRIu64
 		", \"io_cqes\": %" PRIu64 ", \"turns\": %" PRIu64
-		", \"submits\": %" PRIu64 ", \"ev_runs\": %" PRIu64 "},\n",
+		", \"submits\": %" PRIu64 ", \"ev_runs\": %" PRIu64
+		", \"batched\": %" PRIu64 "},\n",
 		c->enters, c->cqes, c->io_cqes, c->turns, c->submits,
-		c->ev_runs);
+		c->ev_runs, c->batched);
 }
 
 static void json_row(FILE *f, const struct ubr_stats_row *row)

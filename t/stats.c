@@ -75,7 +75,7 @@ static char *render(bool json, const struct ubr_reactor_counters *c,
 
 static const char json_one[] =
 	"{\"reactor\": {\"enters\": 30, \"cqes\": 130, \"io_cqes\": 100, "
-	"\"turns\": 29, \"submits\": 1, \"ev_runs\": 4},\n"
+	"\"turns\": 29, \"submits\": 1, \"ev_runs\": 4, \"batched\": 0},\n"
 	" \"devices\": [\n"
 	"  {\"id\": 7, \"reads\": 2, \"writes\": 1, \"flushes\": 0, "
 	"\"discards\": 1, \"write_zeroes\": 0, \"bytes_read\": 1048576, "
