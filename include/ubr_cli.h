@@ -91,6 +91,16 @@ int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen);
 int ubr_parse_stop(int argc, char **argv, bool *delete_devs, char *err,
 		   size_t errlen);
 
+/* `stats [--json] [ID...]` (argv[0] is "stats"); no ID: every device. */
+struct ubr_stats_args {
+	bool json;
+	unsigned nr_ids;
+	uint32_t *ids; /* malloc'ed, duplicates removed, in command order */
+};
+int ubr_parse_stats(int argc, char **argv, struct ubr_stats_args *a,
+		    char *err, size_t errlen);
+void ubr_stats_args_release(struct ubr_stats_args *a);
+
 /* --- kernel features (src/features.c) ----------------------------------- */
 
 /* "USER_COPY" for bit 7, NULL for a bit we have no name for. */

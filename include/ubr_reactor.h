@@ -17,17 +17,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ubr_batch.h"
 #include "ubr_buf_pool.h"
 #include "ubr_dev.h"
 
 struct ubr_ctrl_req;
 
+/*
+ * Plain adds on the reactor thread, read by `stats` on the same thread:
+ * no atomics, no locks, no syscalls.
+ */
 struct ubr_reactor_counters {
-	uint64_t enters;     /* io_uring_enter calls that waited */
-	uint64_t submits;    /* io_uring_enter calls for a full SQ only */
+	uint64_t enters;     /* io_uring_enter calls, all of them */
+	uint64_t submits;    /* ... of which for a full SQ only */
 	uint64_t cqes;
 	uint64_t io_cqes;    /* ublk I/O command completions */
 	uint64_t ev_runs;    /* times libev was run */
+	uint64_t turns;      /* loop iterations */
+	uint64_t batched;    /* enters that waited with a min wait */
 };
 
 struct ubr_reactor {
@@ -70,6 +77,7 @@ struct ubr_reactor {
 	struct ubr_reactor_counters counters;
 	void *daemon;	     /* the admin layer's state */
 	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
+	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
 };
 
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
@@ -84,6 +92,13 @@ void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 void ubr_reactor_detach(struct ubr_reactor *r);
 /* After the ring is gone: free what detached devices still hold. */
 void ubr_reactor_forget_detached(struct ubr_reactor *r);
+
+/*
+ * Let a loaded ring's waits last up to us microseconds to gather more
+ * completions (see ubr_batch.h); 0: never. Returns what is in force: 0
+ * where the kernel has no min wait. The default is UBR_BATCH_WAIT_US.
+ */
+unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);

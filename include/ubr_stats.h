@@ -8,6 +8,7 @@
 #define UBR_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define UBR_LAT_BUCKETS 32 /* bucket b holds latencies in [2^b, 2^(b+1)) ns */
 
@@ -22,5 +23,22 @@ unsigned ubr_lat_bucket(uint64_t ns);
 void ubr_stats_account(struct ubr_stats *s, unsigned op, int result,
 		       uint64_t lat_ns);
 uint64_t ubr_stats_percentile_ns(const struct ubr_stats *s, unsigned pct);
+
+/* --- the `stats` command's output (src/stats_report.c) ------------------ */
+
+struct ubr_reactor_counters;
+
+/* One device's counters, as `stats` shows them. */
+struct ubr_stats_row {
+	uint32_t id;
+	const struct ubr_stats *s;
+};
+
+/* A table, one row per device, then one line for the reactor. */
+void ubr_stats_print_text(FILE *f, const struct ubr_reactor_counters *c,
+			  const struct ubr_stats_row *rows, unsigned n);
+/* {"reactor": {...}, "devices": [...]}: see ublk-reactor(8). */
+void ubr_stats_print_json(FILE *f, const struct ubr_reactor_counters *c,
+			  const struct ubr_stats_row *rows, unsigned n);
 
 #endif /* UBR_STATS_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Command-line parsing for add/del/list, shared by the client and the
+ * Command-line parsing for add/del/list/stats, shared by the client and the
  * daemon. A small table-driven parser rather than getopt_long: getopt keeps
  * its state in globals and prints its own messages, while the daemon parses
  * many command lines in one process and must send every message back to the
@@ -776,7 +776,7 @@ int ubr_parse_add(int argc, char **argv, struct ubr_dev_opts *o, char *err,
 	return ubr_parse_add_at(argc, argv, o, NULL, err, errlen);
 }
 
-/* --- del, list, features ------------------------------------------------- */
+/* --- del, list, features, stats ------------------------------------------ */
 
 static int del_add_id(struct ubr_del_args *d, uint32_t id)
 {
@@ -789,16 +789,13 @@ static int del_add_id(struct ubr_del_args *d, uint32_t id)
 	return 0;
 }
 
-static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
-		    char *err, size_t errlen)
+/* A device ID word of `del`, `recover` or `stats`. */
+static int dev_id_word(const char *cmd, const char *arg, uint32_t *id,
+		       char *err, size_t errlen)
 {
 	uint64_t v;
 	int ret;
 
-	if (!strcmp(arg, "--all") || !strcmp(arg, "-a")) {
-		d->all = true;
-		return 0;
-	}
 	if (arg[0] == '-' && arg[1])
 		return say(err, errlen, "unknown option '%s' for %s", arg, cmd);
 	ret = ubr_parse_u64(arg, 0, UBR_MAX_DEV_ID, &v);
@@ -808,7 +805,22 @@ static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
 	if (ret)
 		return say(err, errlen, "invalid device ID '%s': not a number",
 			   arg);
-	return del_add_id(d, (uint32_t)v);
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
+		    char *err, size_t errlen)
+{
+	uint32_t id;
+	int ret;
+
+	if (!strcmp(arg, "--all") || !strcmp(arg, "-a")) {
+		d->all = true;
+		return 0;
+	}
+	ret = dev_id_word(cmd, arg, &id, err, errlen);
+	return ret < 0 ? ret : del_add_id(d, id);
 }
 
 int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
@@ -886,4 +898,44 @@ int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen)
 		return say(err, errlen, "%s takes no arguments (got '%s')",
 			   argv[0], argv[1]);
 	return 0;
+}
+
+/* `stats [--json] [ID...]`: IDs in command order, duplicates kept once. */
+int ubr_parse_stats(int argc, char **argv, struct ubr_stats_args *a,
+		    char *err, size_t errlen)
+{
+	uint32_t id;
+	unsigned j;
+	int i, ret;
+
+	memset(a, 0, sizeof(*a));
+	err[0] = '\0';
+	a->ids = calloc((size_t)argc, sizeof(*a->ids));
+	if (!a->ids) {
+		say(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			a->json = true;
+			continue;
+		}
+		ret = dev_id_word("stats", argv[i], &id, err, errlen);
+		if (ret < 0) {
+			ubr_stats_args_release(a);
+			return ret;
+		}
+		for (j = 0; j < a->nr_ids && a->ids[j] != id; j++)
+			;
+		if (j == a->nr_ids)
+			a->ids[a->nr_ids++] = id;
+	}
+	return 0;
+}
+
+void ubr_stats_args_release(struct ubr_stats_args *a)
+{
+	free(a->ids);
+	a->ids = NULL;
+	a->nr_ids = 0;
 }

@@ -397,6 +397,7 @@ static int client_features(int argc, char **argv)
 static int check_syntax(int argc, char **argv)
 {
 	struct ubr_del_args d;
+	struct ubr_stats_args sa;
 	char err[256];
 	bool json;
 	int ret;
@@ -408,6 +409,9 @@ static int check_syntax(int argc, char **argv)
 		ret = ubr_parse_stop(argc, argv, &json, err, sizeof(err));
 	} else if (!strcmp(argv[0], "list")) {
 		ret = ubr_parse_list(argc, argv, &json, err, sizeof(err));
+	} else if (!strcmp(argv[0], "stats")) {
+		ret = ubr_parse_stats(argc, argv, &sa, err, sizeof(err));
+		ubr_stats_args_release(&sa);
 	} else {
 		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
 	}

@@ -18,6 +18,7 @@
 #include "ubr_cli.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
+#include "ubr_stats.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
 			   int *fds, unsigned nfds, struct ubr_reply *rep);
@@ -446,6 +447,112 @@ static void cmd_features(struct ubr_reactor *r, int argc, char **argv,
 	ubr_reply_finish(rep, UBR_EXIT_OK);
 }
 
+/* --- stats --------------------------------------------------------------- */
+
+static int stats_row_cmp(const void *a, const void *b)
+{
+	const struct ubr_stats_row *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every device the kernel has an ID for, by ID. */
+static unsigned stats_rows_all(struct ubr_reactor *r,
+			       struct ubr_stats_row *rows)
+{
+	unsigned slot, n = 0, slots = ubr_dev_slots(r);
+
+	for (slot = 0; slot < slots; slot++) {
+		const struct ubr_dev *dev = ubr_dev_at(r, slot);
+
+		if (dev && dev->id_known)
+			rows[n++] = (struct ubr_stats_row){ dev->id, &dev->stats };
+	}
+	qsort(rows, n, sizeof(*rows), stats_row_cmp);
+	return n;
+}
+
+/* The devices named, in command order; -ENOENT (msg says which) if not. */
+static int stats_rows_named(struct ubr_reactor *r,
+			    const struct ubr_stats_args *a,
+			    struct ubr_stats_row *rows, char *msg, size_t len)
+{
+	const struct ubr_dev *dev;
+	unsigned i;
+
+	for (i = 0; i < a->nr_ids; i++) {
+		dev = ubr_dev_find(r, a->ids[i]);
+		if (!dev) {
+			snprintf(msg, len, "no device %u", a->ids[i]);
+			return -ENOENT;
+		}
+		rows[i] = (struct ubr_stats_row){ dev->id, &dev->stats };
+	}
+	return (int)a->nr_ids;
+}
+
+struct stats_out {
+	struct ubr_reactor *r;
+	bool json;
+	const struct ubr_stats_row *rows;
+	unsigned n;
+};
+
+static void stats_render(FILE *f, void *arg)
+{
+	const struct stats_out *o = arg;
+
+	if (o->json)
+		ubr_stats_print_json(f, &o->r->counters, o->rows, o->n);
+	else
+		ubr_stats_print_text(f, &o->r->counters, o->rows, o->n);
+}
+
+static int stats_reply(struct ubr_reactor *r, const struct ubr_stats_args *a,
+		       struct ubr_reply *rep, char *msg, size_t len)
+{
+	unsigned slots = ubr_dev_slots(r) + a->nr_ids;
+	struct ubr_stats_row *rows = calloc(slots ? slots : 1, sizeof(*rows));
+	struct stats_out o = { r, a->json, rows, 0 };
+	int ret;
+
+	if (!rows) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	ret = a->nr_ids ? stats_rows_named(r, a, rows, msg, len) :
+			  (int)stats_rows_all(r, rows);
+	if (ret >= 0) {
+		o.n = (unsigned)ret;
+		ret = reply_stream(rep, stats_render, &o);
+		if (ret < 0)
+			snprintf(msg, len, "out of memory");
+	}
+	free(rows);
+	return ret;
+}
+
+static void cmd_stats(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		      unsigned nfds, struct ubr_reply *rep)
+{
+	struct ubr_stats_args a;
+	char err[256];
+	int ret;
+
+	ret = ubr_parse_stats(argc, argv, &a, err, sizeof(err));
+	if (ret < 0) {
+		parse_failed(rep, ret, err);
+		return;
+	}
+	ret = stats_reply(r, &a, rep, err, sizeof(err));
+	ubr_stats_args_release(&a);
+	if (ret < 0) {
+		fail(rep, UBR_EXIT_FAIL, err);
+		return;
+	}
+	ubr_reply_finish(rep, UBR_EXIT_OK);
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 struct command {
@@ -461,6 +568,7 @@ static const struct command commands[] = {
 	{ "features", cmd_features, false },
 	{ "recover", ubr_cmd_recover, false },
 	{ "stop", ubr_cmd_stop, false },
+	{ "stats", cmd_stats, false },
 };
 
 static const struct command *command_find(const char *name)
@@ -493,7 +601,7 @@ void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
 		return;
 	}
 	if (r->stopping && strcmp(cmd->name, "list") &&
-	    strcmp(cmd->name, "features")) {
+	    strcmp(cmd->name, "features") && strcmp(cmd->name, "stats")) {
 		close_all(fds, nfds);
 		fail(rep, UBR_EXIT_FAIL, "the daemon is shutting down");
 		return;

@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"                                  or stopped (default: all), starting one\n"
 		"  stop [--delete]                 end the daemon, leaving recoverable devices\n"
 		"                                  for recover (--delete: delete them all)\n"
+		"  stats [--json] [ID...]          I/O counters and latency of the devices,\n"
+		"                                  and the daemon's io_uring counters\n"
 		"  daemon [--foreground] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
@@ -98,7 +100,8 @@ static bool is_client_command(const char *cmd)
 {
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
 	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
-	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop");
+	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop") ||
+	       !strcmp(cmd, "stats");
 }
 
 int main(int argc, char **argv)

@@ -12,16 +12,20 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
+#include "ubr_uring_ext.h"
 #include "ubr_user_data.h"
 
 #define UBR_DEFAULT_SQ 512
 #define UBR_EVENT_LIBEV 1
+/* A batched wait's bound when no timer gives one, in seconds. */
+#define UBR_BATCH_IDLE_BOUND 10.0
 
 /*
  * How many fixed-file slots (and so devices) we can have: the kernel caps a
@@ -138,6 +142,14 @@ void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
 		memset(r->buf_slot_used + base, 0, n);
 }
 
+unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us)
+{
+	if (!(r->ring.features & IORING_FEAT_MIN_TIMEOUT))
+		us = 0;
+	ubr_batch_init(&r->batch, us);
+	return us;
+}
+
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 {
 	int ret;
@@ -170,6 +182,7 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		goto free_loop;
 	r->features_known = true;
 	ubr_pool_init(&r->pool, UBR_POOL_DEFAULT_LIMIT);
+	ubr_reactor_set_min_wait(r, UBR_BATCH_WAIT_US);
 	zero_copy_setup(r);
 	return 0;
 free_loop:
@@ -209,6 +222,7 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
 
 	while (!sqe) {
 		/* Full SQ: hand what is queued to the kernel, then retry. */
+		r->counters.enters++;
 		r->counters.submits++;
 		if (io_uring_submit(&r->ring) < 0)
 			ubr_warn("io_uring_submit: %s", strerror(errno));
@@ -292,20 +306,30 @@ void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w)
 	}
 }
 
-/* Seconds until the earliest active timer, or -1 for none. */
-static double timers_next(struct ubr_reactor *r)
+/*
+ * Seconds until the earliest active timer (<= 0: due), false for none.
+ * libev's clock advances only when libev runs, which the loop avoids while
+ * I/O flows: bring it up to date (a vDSO clock read) or, under steady I/O,
+ * the deadlines would never come nearer.
+ */
+static bool timers_next(struct ubr_reactor *r, double *secs)
 {
-	double next = -1, left;
+	bool any = false;
+	double left;
 	unsigned i;
 
+	if (!r->nr_timers)
+		return false;
+	ev_now_update(r->loop);
 	for (i = 0; i < r->nr_timers; i++) {
 		if (!ev_is_active(r->timers[i]))
 			continue;
 		left = ev_timer_remaining(r->loop, r->timers[i]);
-		if (next < 0 || left < next)
-			next = left;
+		if (!any || left < *secs)
+			*secs = left;
+		any = true;
 	}
-	return next;
+	return any;
 }
 
 /* --- the loop ----------------------------------------------------------- */
@@ -355,33 +379,95 @@ static unsigned reap(struct ubr_reactor *r)
 	return n;
 }
 
-static int wait_turn(struct ubr_reactor *r)
-{
-	struct __kernel_timespec ts, *tsp = NULL;
-	struct io_uring_cqe *cqe;
-	double next = timers_next(r);
-	int ret;
-
-	if (next >= 0) {
-		ts.tv_sec = (long long)next;
-		ts.tv_nsec = (long long)((next - (double)ts.tv_sec) * 1e9);
-		tsp = &ts;
-	}
-	r->counters.enters++;
-	ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, tsp, NULL);
-	if (ret == -ETIME) {
-		r->ev_due = true; /* a libev timer is due */
-		return 0;
-	}
-	if (ret == -EINTR)
-		return 0;
-	return ret < 0 ? ret : 0;
-}
-
 static bool loop_done(const struct ubr_reactor *r)
 {
 	return r->stopping && r->nr_devs == r->nr_detached &&
 	       r->ctrl_inflight == 0;
+}
+
+/*
+ * Publish the SQEs queued since the last enter; how many the kernel has
+ * yet to consume. liburing maps SQ slots to SQEs one to one when it sets
+ * the ring up, so moving the tail is all a submission needs.
+ */
+static unsigned sq_flush(struct io_uring *ring)
+{
+	struct io_uring_sq *sq = &ring->sq;
+
+	if (sq->sqe_head != sq->sqe_tail) {
+		sq->sqe_head = sq->sqe_tail;
+		io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+	}
+	return sq->sqe_tail - *sq->khead;
+}
+
+/*
+ * The one io_uring_enter of a turn: submit everything, then wait for
+ * wait_nr completions, at most min_wait_us for more than one (see
+ * ubr_uring_ext.h), and never past ts. Returns >= 0 or -errno.
+ */
+static int ring_enter(struct ubr_reactor *r, unsigned wait_nr,
+		      unsigned min_wait_us, const struct __kernel_timespec *ts)
+{
+	struct ubr_getevents_arg arg = {
+		.min_wait_usec = min_wait_us,
+		.ts = (uint64_t)(uintptr_t)ts,
+	};
+	unsigned n = sq_flush(&r->ring);
+	long ret;
+
+	r->counters.enters++;
+	r->counters.batched += min_wait_us != 0;
+	ret = syscall(__NR_io_uring_enter, r->ring.ring_fd, n, wait_nr,
+		      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
+		      sizeof(arg));
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static void ts_set(struct __kernel_timespec *ts, double secs)
+{
+	if (secs < 0)
+		secs = 0;
+	ts->tv_sec = (long long)secs;
+	ts->tv_nsec = (long long)((secs - (double)ts->tv_sec) * 1e9);
+}
+
+/*
+ * The wait's bound: the next libev timer, run first if it is already due.
+ * A batched wait needs a bound even without a timer (see ubr_uring_ext.h),
+ * and a min wait that would overrun the timer is dropped.
+ */
+static int wait_turn(struct ubr_reactor *r)
+{
+	struct __kernel_timespec ts, *tsp = NULL;
+	unsigned wait_nr = ubr_batch_wait_nr(&r->batch);
+	unsigned wait_us = ubr_batch_wait_us(&r->batch);
+	double next = 0;
+	bool timed = timers_next(r, &next);
+	int ret;
+
+	if (timed && next <= 0) {
+		ev_run_due(r);
+		if (loop_done(r))
+			return 0;
+		timed = timers_next(r, &next);
+	}
+	if (!timed)
+		next = wait_us ? UBR_BATCH_IDLE_BOUND : -1;
+	if (next >= 0) {
+		ts_set(&ts, next);
+		tsp = &ts;
+	}
+	if (wait_us && next * 1e6 <= wait_us)
+		wait_nr = 1, wait_us = 0;
+	ret = ring_enter(r, wait_nr, wait_us, tsp);
+	if (ret == -ETIME) {
+		r->ev_due = true; /* a libev timer is due */
+		return 0;
+	}
+	if (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY)
+		return 0; /* reaping makes room for what could not go */
+	return ret < 0 ? ret : 0;
 }
 
 int ubr_reactor_run(struct ubr_reactor *r)
@@ -391,12 +477,13 @@ int ubr_reactor_run(struct ubr_reactor *r)
 	ev_set_invoke_pending_cb(r->loop, ev_invoke_pending_cb);
 	ev_run_due(r);
 	while (!loop_done(r)) {
+		r->counters.turns++;
 		ret = wait_turn(r);
 		if (ret < 0) {
 			ubr_err("io_uring_enter: %s", strerror(-ret));
 			return ret;
 		}
-		reap(r);
+		ubr_batch_turn(&r->batch, reap(r));
 		if (r->ev_due)
 			ev_run_due(r);
 	}

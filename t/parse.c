@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Command-line parsing: sizes, bounds, add/del/list, and reentrancy. */
+/* Command-line parsing: sizes, bounds, add/del/list/stats, and reentrancy. */
 #include "config.h"
 
 #include <errno.h>
@@ -311,6 +311,30 @@ static void test_list(void)
 	       "features x");
 }
 
+static int stats(char **argv, struct ubr_stats_args *a)
+{
+	return ubr_parse_stats(nargs(argv), argv, a, err, sizeof(err));
+}
+
+static void test_stats(void)
+{
+	struct ubr_stats_args a;
+
+	is_int(stats(ARGV("stats"), &a), 0, "stats");
+	ok(!a.json && a.nr_ids == 0, "text, every device");
+	ubr_stats_args_release(&a);
+	is_int(stats(ARGV("stats", "4", "--json", "2", "4"), &a), 0,
+	       "stats 4 --json 2 4");
+	ok(a.json && a.nr_ids == 2 && a.ids[0] == 4 && a.ids[1] == 2,
+	   "json, ids deduplicated, in order");
+	ubr_stats_args_release(&a);
+	is_int(stats(ARGV("stats", "--all"), &a), -EINVAL, "stats --all");
+	is_str(err, "unknown option '--all' for stats", "message names stats");
+	is_int(stats(ARGV("stats", "1x"), &a), -EINVAL, "stats of a non-number");
+	is_int(stats(ARGV("stats", "1048576"), &a), -EINVAL,
+	       "stats of a huge id");
+}
+
 int main(void)
 {
 	test_sizes();
@@ -324,5 +348,6 @@ int main(void)
 	test_add_reentrant();
 	test_del();
 	test_list();
+	test_stats();
 	return done_testing();
 }
