@@ -26,6 +26,7 @@ enum ubr_copy_mode {
 	UBR_COPY_BUFFER,   /* per-tag buffers, the kernel copies */
 	UBR_COPY_USER,	   /* UBLK_F_USER_COPY: pread/pwrite on /dev/ublkcN */
 	UBR_COPY_ZERO,	   /* UBLK_F_AUTO_BUF_REG: request pages in the ring */
+	UBR_COPY_GET_DATA, /* buffer, UBLK_F_NEED_GET_DATA: write data on request */
 };
 
 /* Everything `add` can say; the daemon's copy is what recovery records. */
@@ -44,6 +45,7 @@ struct ubr_dev_opts {
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
+	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
 };
 
 #define UBR_DEFAULT_QUEUES 1

@@ -340,8 +340,14 @@ static int set_copy_mode(struct add_state *s, const char *val)
 {
 	if (ubr_copy_mode_parse(val, &s->o->copy_mode) < 0)
 		return say(s->err, s->errlen,
-			   "invalid copy mode '%s': must be auto, buffer, user or zero",
+			   "invalid copy mode '%s': must be auto, buffer, user, zero or get-data",
 			   val);
+	return 0;
+}
+
+static int set_no_part_scan(struct add_state *s, const char *val)
+{
+	s->o->no_part_scan = true;
 	return 0;
 }
 
@@ -368,6 +374,7 @@ static const struct add_opt add_opts[] = {
 	{ "copy-mode", 0, true, OPT_FOR_ALL, set_copy_mode },
 	{ "buffered", 0, false, OPT_FOR_FILES, set_buffered },
 	{ "chunk-size", 0, true, OPT_FOR_STRIPE, set_chunk },
+	{ "no-partition-scan", 0, false, OPT_FOR_ALL, set_no_part_scan },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)

@@ -60,6 +60,7 @@ static const char *const copy_mode_names[] = {
 	[UBR_COPY_BUFFER] = "buffer",
 	[UBR_COPY_USER] = "user",
 	[UBR_COPY_ZERO] = "zero",
+	[UBR_COPY_GET_DATA] = "get-data",
 };
 
 const char *ubr_copy_mode_name(enum ubr_copy_mode m)

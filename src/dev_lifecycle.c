@@ -79,6 +79,7 @@ static uint64_t copy_mode_flag(enum ubr_copy_mode m)
 	switch (m) {
 	case UBR_COPY_USER: return UBLK_F_USER_COPY;
 	case UBR_COPY_ZERO: return UBLK_F_AUTO_BUF_REG;
+	case UBR_COPY_GET_DATA: return UBLK_F_NEED_GET_DATA;
 	default: return 0;
 	}
 }
@@ -128,6 +129,8 @@ static int choose_copy_mode(struct ubr_dev *dev)
 		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_AUTO_BUF_REG");
 	else if (m == UBR_COPY_ZERO && !can_zero_copy(dev))
 		return refuse_copy_mode(dev, m, "not supported by this target");
+	else if (m == UBR_COPY_GET_DATA && !(f & UBLK_F_NEED_GET_DATA))
+		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_NEED_GET_DATA");
 	if (m == UBR_COPY_ZERO) {
 		dev->buf_base = ubr_buf_slots_alloc(dev->r, n);
 		if (dev->buf_base < 0) {
@@ -152,6 +155,8 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 	i->ublksrv_pid = getpid();
 	i->flags = copy_mode_flag(dev->copy_mode) |
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
+	if (dev->opts.no_part_scan)
+		i->flags |= UBLK_F_NO_AUTO_PART_SCAN;
 }
 
 /* --- delete ------------------------------------------------------------- */
@@ -374,6 +379,11 @@ static int dev_prepare(struct ubr_dev *dev)
 	ret = choose_copy_mode(dev);
 	if (ret < 0)
 		return ret;
+	if (dev->opts.no_part_scan &&
+	    !(dev->r->features & UBLK_F_NO_AUTO_PART_SCAN)) {
+		ubr_dev_set_err(dev, "--no-partition-scan is not available: the kernel lacks UBLK_F_NO_AUTO_PART_SCAN");
+		return -EOPNOTSUPP;
+	}
 	memset(&dev->params, 0, sizeof(dev->params));
 	return dev->ops->init(dev);
 }

@@ -56,10 +56,11 @@ static void usage(FILE *f)
 		"      --logical-block-size 512|4096\n"
 		"                                logical block size (512)\n"
 		"      --read-only               a read-only device (files opened read-only)\n"
-		"      --copy-mode auto|buffer|user|zero\n"
+		"      --copy-mode auto|buffer|user|zero|get-data\n"
 		"                                how request data moves (auto: the best offered)\n"
 		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
 		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
+		"      --no-partition-scan       the kernel does not read a partition table\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",

@@ -59,11 +59,18 @@ static int queue_map_descs(struct ubr_dev *dev, struct ubr_queue *q)
 	return 0;
 }
 
+/* The buffer copy modes: the kernel copies to and from per-tag buffers. */
+static bool has_tag_bufs(const struct ubr_dev *dev)
+{
+	return dev->copy_mode == UBR_COPY_BUFFER ||
+	       dev->copy_mode == UBR_COPY_GET_DATA;
+}
+
 static int queue_alloc_bufs(struct ubr_dev *dev, struct ubr_queue *q)
 {
 	size_t len = (size_t)dev->opts.depth * dev->opts.max_io_bytes;
 
-	if (dev->copy_mode != UBR_COPY_BUFFER)
+	if (!has_tag_bufs(dev))
 		return 0;
 	/*
 	 * A target that ignores data (null) shares one sink buffer between
@@ -455,6 +462,15 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
+	if (res == UBLK_IO_RES_NEED_GET_DATA) {
+		/*
+		 * get-data mode: a write arrived without its data. Hand the
+		 * kernel the tag's buffer; the data is there once this second
+		 * command completes with UBLK_IO_RES_OK, like a fetch.
+		 */
+		queue_io_cmd(q, d.tag, UBLK_U_IO_NEED_GET_DATA, 0);
+		return;
+	}
 	if (res == UBLK_IO_RES_OK) {
 		t->state = UBR_TAG_SERVING;
 		t->issued_ns = now_ns();
