@@ -436,6 +436,8 @@ static int check_syntax(int argc, char **argv)
 {
 	struct ubr_del_args d;
 	char err[256];
+	uint64_t size;
+	uint32_t id;
 	bool json;
 	int ret;
 
@@ -444,6 +446,11 @@ static int check_syntax(int argc, char **argv)
 		ubr_del_args_release(&d);
 	} else if (!strcmp(argv[0], "list")) {
 		ret = ubr_parse_list(argc, argv, &json, err, sizeof(err));
+	} else if (!strcmp(argv[0], "update-size")) {
+		ret = ubr_parse_update_size(argc, argv, &id, &size, err,
+					    sizeof(err));
+	} else if (!strcmp(argv[0], "quiesce") || !strcmp(argv[0], "resume")) {
+		ret = ubr_parse_id_cmd(argc, argv, &id, err, sizeof(err));
 	} else {
 		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
 	}

@@ -49,6 +49,9 @@ const char *ubr_dev_state_name(enum ubr_dev_state s)
 	case UBR_DEV_ADDING: return "adding";
 	case UBR_DEV_STARTING: return "starting";
 	case UBR_DEV_LIVE: return "live";
+	case UBR_DEV_QUIESCING: return "quiescing";
+	case UBR_DEV_QUIESCED: return "quiesced";
+	case UBR_DEV_RESUMING: return "resuming";
 	case UBR_DEV_STOPPING: return "stopping";
 	case UBR_DEV_DELETING: return "deleting";
 	}
@@ -151,9 +154,15 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 	r->nr_devs--;
 }
 
-/* The feature bits the daemon makes use of when the kernel offers them. */
+/*
+ * The feature bits the daemon makes use of when the kernel offers them,
+ * always or when asked (--copy-mode get-data, --no-partition-scan,
+ * update-size, quiesce and resume).
+ */
 uint64_t ubr_features_used(const struct ubr_reactor *r)
 {
 	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
-			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0));
+			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0) |
+			      UBLK_F_NEED_GET_DATA | UBLK_F_NO_AUTO_PART_SCAN |
+			      UBLK_F_UPDATE_SIZE | ubr_quiesce_add_flags(r));
 }

@@ -33,6 +33,7 @@ static void dev_free(struct ubr_dev *dev)
 {
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
+	ubr_dev_quiesce_free(dev);
 	ubr_queues_free(dev);
 	if (dev->copy_mode == UBR_COPY_ZERO)
 		ubr_buf_slots_free(dev->r, dev->buf_base,
@@ -157,6 +158,9 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
 	if (dev->opts.no_part_scan)
 		i->flags |= UBLK_F_NO_AUTO_PART_SCAN;
+	/* Resizable, and quiescable, wherever the kernel can do it. */
+	i->flags |= dev->r->features & UBLK_F_UPDATE_SIZE;
+	i->flags |= ubr_quiesce_add_flags(dev->r);
 }
 
 /* --- delete ------------------------------------------------------------- */
@@ -202,6 +206,8 @@ static void send_del(struct ubr_dev *dev)
 
 void ubr_dev_teardown_step(struct ubr_dev *dev)
 {
+	if (dev->state == UBR_DEV_QUIESCING)
+		ubr_dev_quiesce_step(dev);
 	if (dev->state == UBR_DEV_STOPPING && dev->stop_done &&
 	    ubr_queues_idle(dev))
 		send_del(dev);
@@ -237,6 +243,13 @@ static void teardown_begin(struct ubr_dev *dev)
 	}
 }
 
+/* Between chains: live or quiesced, with no control command in flight. */
+static bool can_teardown(const struct ubr_dev *dev)
+{
+	return (dev->state == UBR_DEV_LIVE || dev->state == UBR_DEV_QUIESCED) &&
+	       !dev->ctl_busy;
+}
+
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx)
 {
@@ -258,11 +271,20 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 	}
 	dev->del_cb = cb;
 	dev->del_ctx = ctx;
-	if (dev->state == UBR_DEV_LIVE)
+	if (can_teardown(dev))
 		teardown_begin(dev);
 	else
-		dev->del_queued = true; /* once START_DEV has answered */
+		dev->del_queued = true; /* once START_DEV (or the control) has answered */
 	return 0;
+}
+
+void ubr_dev_ctl_end(struct ubr_dev *dev)
+{
+	dev->ctl_busy = false;
+	if ((dev->del_queued || dev->r->stopping) && can_teardown(dev)) {
+		dev->del_queued = false;
+		teardown_begin(dev);
+	}
 }
 
 /* --- add ---------------------------------------------------------------- */
@@ -310,7 +332,7 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		add_failed(dev, -ENOMEM, "START_DEV");
 }
 
-static int open_cdev(struct ubr_dev *dev)
+int ubr_dev_open_cdev(struct ubr_dev *dev)
 {
 	char path[32];
 
@@ -350,7 +372,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->info = req->buf.info;
 	dev->id = dev->info.dev_id;
 	dev->id_known = true;
-	ret = open_cdev(dev);
+	ret = ubr_dev_open_cdev(dev);
 	if (!ret)
 		ret = ubr_queues_setup(dev);
 	if (ret < 0) {

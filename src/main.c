@@ -42,6 +42,9 @@ static void usage(FILE *f)
 		"  del ID... | del --all           delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
+		"  update-size ID SIZE             resize a device (loop, stripe: up to the files)\n"
+		"  quiesce ID                      hold a device's I/O, let go of the device\n"
+		"  resume ID                       serve a quiesced device again\n"
 		"  daemon [--foreground] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
@@ -83,7 +86,9 @@ static void usage(FILE *f)
 static bool is_client_command(const char *cmd)
 {
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
-	       !strcmp(cmd, "list") || !strcmp(cmd, "features");
+	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
+	       !strcmp(cmd, "update-size") || !strcmp(cmd, "quiesce") ||
+	       !strcmp(cmd, "resume");
 }
 
 int main(int argc, char **argv)

@@ -128,6 +128,32 @@ int ubr_queues_setup(struct ubr_dev *dev)
 	return 0;
 }
 
+int ubr_queues_map(struct ubr_dev *dev)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < dev->opts.nr_queues; i++) {
+		ret = queue_map_descs(dev, &dev->queues[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The mappings hold /dev/ublkcN open: quiesce closes it for the kernel. */
+void ubr_queues_unmap(struct ubr_dev *dev)
+{
+	unsigned i;
+
+	for (i = 0; dev->queues && i < dev->opts.nr_queues; i++) {
+		if (dev->queues[i].descs)
+			munmap((void *)dev->queues[i].descs,
+			       dev->queues[i].descs_len);
+		dev->queues[i].descs = NULL;
+	}
+}
+
 void ubr_queues_free(struct ubr_dev *dev)
 {
 	unsigned i;
@@ -413,7 +439,7 @@ void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
 		buffer_put(q, d.tag);
 		commit(q, d.tag, t->result);
 	}
-	if (q->dev->state == UBR_DEV_STOPPING)
+	if (q->dev->state != UBR_DEV_LIVE)
 		ubr_dev_teardown_step(q->dev);
 }
 
@@ -480,6 +506,9 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 			staging_begin(q, d.tag);
 		else
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+		/* A quiesce waits for requests served at once (null) too. */
+		if (q->dev->state != UBR_DEV_LIVE)
+			ubr_dev_teardown_step(q->dev);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;
@@ -516,6 +545,6 @@ void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	q->tgt_inflight--;
 	q->tags[d.tag].tgt_pending--;
 	q->dev->ops->io_done(q, d.tag, d.data, cqe);
-	if (q->dev->state == UBR_DEV_STOPPING)
+	if (q->dev->state != UBR_DEV_LIVE)
 		ubr_dev_teardown_step(q->dev);
 }

@@ -60,6 +60,12 @@ static void null_queue_io(struct ubr_queue *q, unsigned tag,
 	}
 }
 
+/* Any size: nothing is stored. */
+static int null_resize(struct ubr_dev *dev, uint64_t new_size)
+{
+	return 0;
+}
+
 static void null_io_done(struct ubr_queue *q, unsigned tag, uint32_t data,
 			 const struct io_uring_cqe *cqe)
 {
@@ -73,4 +79,5 @@ const struct ubr_target_ops ubr_target_null = {
 	.deinit = null_deinit,
 	.queue_io = null_queue_io,
 	.io_done = null_io_done,
+	.resize = null_resize,
 };
