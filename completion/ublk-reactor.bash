@@ -22,23 +22,23 @@ _ublk_reactor_ids()
 # The targets this build has, from its --help.
 _ublk_reactor_targets()
 {
-	local line
+	local line targets
 	line=$("$1" --help 2>/dev/null | sed -n 's/^Targets in this build: //p')
-	printf '%s\n' ${line//,/ }
+	read -ra targets <<<"${line//,/ }"
+	printf '%s\n' "${targets[@]}"
 }
 
-# COMPREPLY = the words of $2 (a list) that begin with $1.
+# COMPREPLY += the words of $2 (one a line) that begin with $1.
 _ublk_reactor_reply()
 {
 	local IFS=$'\n'
-	COMPREPLY+=($(compgen -W "$2" -- "$1"))
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W "$2" -- "$1")
 }
 
 _ublk_reactor_files()
 {
-	local IFS=$'\n'
 	type compopt &>/dev/null && compopt -o filenames
-	COMPREPLY+=($(compgen -f -- "$1"))
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$1")
 }
 
 _ublk_reactor_add()
@@ -73,7 +73,7 @@ _ublk_reactor_add()
 
 _ublk_reactor()
 {
-	local cmd=$1 cur prev i word command= target= nargs=0
+	local cmd=$1 cur prev i word command='' target='' nargs=0
 	local commands=$'add\ndel\nlist\nfeatures\nupdate-size\nquiesce\nresume\ndaemon\nhelp'
 
 	COMPREPLY=()
@@ -81,8 +81,7 @@ _ublk_reactor()
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	# "--copy-mode=zero" comes as three words: --copy-mode = zero.
 	if [[ $cur == = ]]; then
-		prev=${COMP_WORDS[COMP_CWORD - 1]}
-		cur=
+		cur=''
 	elif [[ $prev == = ]]; then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 	fi

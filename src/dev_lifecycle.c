@@ -274,7 +274,7 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 	if (can_teardown(dev))
 		teardown_begin(dev);
 	else
-		dev->del_queued = true; /* once START_DEV (or the control) has answered */
+		dev->del_queued = true; /* once START_DEV or the control answered */
 	return 0;
 }
 

@@ -67,7 +67,6 @@ struct ubr_quiesce {
 };
 
 static void quiesce_round(struct ubr_quiesce *qs);
-static void recovery_start(struct ubr_quiesce *qs);
 
 uint64_t ubr_quiesce_add_flags(const struct ubr_reactor *r)
 {
