@@ -194,6 +194,8 @@ static_assert(offsetof(struct ublk_params, devt) == 60, "params ABI");
 #define UBLK_F_QUIESCE (1ULL << 12)
 #define UBLK_F_PER_IO_DAEMON (1ULL << 13)
 #define UBLK_F_BUF_REG_OFF_DAEMON (1ULL << 14)
+/* No partition scan when the disk is added (7.0); bits 15-17 unused here. */
+#define UBLK_F_NO_AUTO_PART_SCAN (1ULL << 18)
 
 /* Device states (dev_info.state). */
 #define UBLK_S_DEV_DEAD 0

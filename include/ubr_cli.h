@@ -83,6 +83,15 @@ int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 		  size_t errlen);
 void ubr_del_args_release(struct ubr_del_args *d);
 
+/* A device ID word, 0..UBR_MAX_DEV_ID: 0 or -EINVAL (err says why). */
+int ubr_parse_dev_id(const char *arg, uint32_t *id, char *err, size_t errlen);
+/* `quiesce ID`, `resume ID` (argv[0] is the command): one ID, no option. */
+int ubr_parse_id_cmd(int argc, char **argv, uint32_t *id, char *err,
+		     size_t errlen);
+/* `update-size ID SIZE`: SIZE as for add --size, a multiple of 512. */
+int ubr_parse_update_size(int argc, char **argv, uint32_t *id,
+			  uint64_t *size, char *err, size_t errlen);
+
 /* `list [--json]` and `features` take only flags: --json for list. */
 int ubr_parse_list(int argc, char **argv, bool *json, char *err,
 		   size_t errlen);

@@ -27,6 +27,7 @@ enum ubr_copy_mode {
 	UBR_COPY_BUFFER,   /* per-tag buffers, the kernel copies */
 	UBR_COPY_USER,	   /* UBLK_F_USER_COPY: pread/pwrite on /dev/ublkcN */
 	UBR_COPY_ZERO,	   /* UBLK_F_AUTO_BUF_REG: request pages in the ring */
+	UBR_COPY_GET_DATA, /* buffer, UBLK_F_NEED_GET_DATA: write data on request */
 };
 
 /* What the kernel does with a device while no daemon serves it. */
@@ -67,6 +68,7 @@ struct ubr_dev_opts {
 
 	/* --- target fault (include/ubr_fault.h) --- */
 	struct ubr_fault_opts fault;
+	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -79,6 +81,9 @@ enum ubr_dev_state {
 	UBR_DEV_STARTING, /* FETCHes queued, START_DEV in flight */
 	UBR_DEV_RECOVERING, /* START_USER_RECOVERY .. END_USER_RECOVERY */
 	UBR_DEV_LIVE,
+	UBR_DEV_QUIESCING, /* QUIESCE_DEV: waiting for commands to return */
+	UBR_DEV_QUIESCED,  /* /dev/ublkcN closed, the kernel queues I/O */
+	UBR_DEV_RESUMING,  /* USER_RECOVERY: FETCHes + END_USER_RECOVERY */
 	UBR_DEV_STOPPING, /* STOP_DEV sent, waiting for commands to return */
 	UBR_DEV_DELETING, /* DEL_DEV in flight */
 };
@@ -148,6 +153,9 @@ struct ubr_dev {
 	void *del_ctx;
 	int err;
 	char err_msg[160];
+	/* update-size, quiesce or resume in flight: a delete waits for it */
+	bool ctl_busy;
+	struct ubr_quiesce *quiesce; /* src/dev_quiesce.c's, or NULL */
 };
 
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
@@ -204,7 +212,29 @@ void ubr_dev_teardown(struct ubr_dev *dev);
 int ubr_dev_note_files(struct ubr_dev *dev);
 void ubr_dev_record_save(struct ubr_dev *dev);
 void ubr_dev_record_remove(struct ubr_dev *dev);
-/* A command or target I/O of a stopping device came back: go on. */
+/*
+ * A command or target I/O of a device that is not live came back, or one
+ * of its requests was committed: go on with what the device is doing
+ * (deleting, quiescing).
+ */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
+/* Open /dev/ublkcN (and register it as a fixed file). -errno, err_msg set. */
+int ubr_dev_open_cdev(struct ubr_dev *dev);
+/* An update-size, quiesce or resume ended: a delete asked meanwhile starts. */
+void ubr_dev_ctl_end(struct ubr_dev *dev);
+/* Queues' request descriptors alone (src/queue.c), for quiesce and resume. */
+int ubr_queues_map(struct ubr_dev *dev);
+void ubr_queues_unmap(struct ubr_dev *dev);
+
+/* Control of live devices (src/dev_resize.c, src/dev_quiesce.c). */
+int ubr_dev_update_size(struct ubr_reactor *r, uint32_t id, uint64_t size,
+			ubr_dev_done_cb cb, void *ctx);
+int ubr_dev_quiesce(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		    void *ctx);
+int ubr_dev_resume(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		   void *ctx);
+/* Flags ADD_DEV asks for so that the device can be quiesced later. */
+void ubr_dev_quiesce_step(struct ubr_dev *dev);
+void ubr_dev_quiesce_free(struct ubr_dev *dev);
 
 #endif /* UBR_DEV_H */

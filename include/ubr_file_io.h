@@ -71,6 +71,12 @@ void ubr_files_params(struct ubr_dev *dev, const struct ubr_files *fs,
 		      uint64_t size, uint32_t lbs, uint32_t max_bytes);
 /* Discard and write-zeroes limits for a device of lbs blocks. */
 void ubr_files_discard_params(struct ubr_dev *dev, uint32_t lbs);
+/*
+ * update-size: can the files hold a device of new_size bytes now? Their
+ * sizes are read again (a file may have grown); the stripe map does not
+ * depend on the device's size, so nothing else changes.
+ */
+int ubr_files_resize(struct ubr_dev *dev, uint64_t new_size);
 /* dev->tgt_desc: prefix then "PATH (direct|buffered)" per file. */
 int ubr_files_desc(struct ubr_dev *dev, const struct ubr_files *fs,
 		   const char *prefix);

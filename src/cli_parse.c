@@ -347,7 +347,7 @@ static int set_copy_mode(struct add_state *s, const char *val)
 {
 	if (ubr_copy_mode_parse(val, &s->o->copy_mode) < 0)
 		return say(s->err, s->errlen,
-			   "invalid copy mode '%s': must be auto, buffer, user or zero",
+			   "invalid copy mode '%s': must be auto, buffer, user, zero or get-data",
 			   val);
 	return 0;
 }
@@ -358,6 +358,9 @@ static int set_recovery(struct add_state *s, const char *val)
 		return say(s->err, s->errlen,
 			   "invalid recovery mode '%s': must be reissue, fail-io, queue or off",
 			   val);
+static int set_no_part_scan(struct add_state *s, const char *val)
+{
+	s->o->no_part_scan = true;
 	return 0;
 }
 
@@ -552,6 +555,7 @@ static const struct add_opt add_opts[] = {
 	{ "fail-ops", 0, true, OPT_FOR_FAULT, set_fail_ops },
 	{ "fail-offset", 0, true, OPT_FOR_FAULT, set_fail_offset },
 	{ "seed", 0, true, OPT_FOR_FAULT, set_seed },
+	{ "no-partition-scan", 0, false, OPT_FOR_ALL, set_no_part_scan },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)
@@ -857,6 +861,77 @@ void ubr_del_args_release(struct ubr_del_args *d)
 	free(d->ids);
 	d->ids = NULL;
 	d->nr_ids = 0;
+}
+
+/* --- update-size, quiesce, resume ---------------------------------------- */
+
+int ubr_parse_dev_id(const char *arg, uint32_t *id, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret = ubr_parse_u64(arg, 0, UBR_MAX_DEV_ID, &v);
+
+	if (ret == -ERANGE)
+		return say(err, errlen, "invalid device ID '%s': must be 0..%u",
+			   arg, UBR_MAX_DEV_ID);
+	if (ret)
+		return say(err, errlen, "invalid device ID '%s': not a number",
+			   arg);
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/* These commands take no option: a word like one is a mistake. */
+static int no_options(int argc, char **argv, char *err, size_t errlen)
+{
+	int i;
+
+	err[0] = '\0';
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return say(err, errlen, "unknown option '%s' for %s",
+				   argv[i], argv[0]);
+	return 0;
+}
+
+int ubr_parse_id_cmd(int argc, char **argv, uint32_t *id, char *err,
+		     size_t errlen)
+{
+	int ret = no_options(argc, argv, err, errlen);
+
+	if (ret)
+		return ret;
+	if (argc != 2)
+		return say(err, errlen, "%s needs one device ID%s", argv[0],
+			   argc > 2 ? " (no more)" : "");
+	return ubr_parse_dev_id(argv[1], id, err, errlen);
+}
+
+int ubr_parse_update_size(int argc, char **argv, uint32_t *id,
+			  uint64_t *size, char *err, size_t errlen)
+{
+	const uint64_t max = 1ULL << 62;
+	int ret = no_options(argc, argv, err, errlen);
+
+	if (ret)
+		return ret;
+	if (argc != 3)
+		return say(err, errlen, "%s needs a device ID and a size",
+			   argv[0]);
+	ret = ubr_parse_dev_id(argv[1], id, err, errlen);
+	if (ret)
+		return ret;
+	ret = ubr_parse_size(argv[2], size);
+	if (ret == -EINVAL)
+		return say(err, errlen,
+			   "invalid size '%s': not a size (bytes, or with a K, M, G or T suffix)",
+			   argv[2]);
+	if (ret == -ERANGE || *size < 512 || *size > max)
+		return say(err, errlen, "invalid size '%s': must be 512..4E",
+			   argv[2]);
+	if (*size % 512)
+		return say(err, errlen,
+			   "invalid size '%s': must be a multiple of 512", argv[2]);
+	return 0;
 }
 
 int ubr_parse_list(int argc, char **argv, bool *json, char *err,

@@ -399,6 +399,8 @@ static int check_syntax(int argc, char **argv)
 	struct ubr_del_args d;
 	struct ubr_stats_args sa;
 	char err[256];
+	uint64_t size;
+	uint32_t id;
 	bool json;
 	int ret;
 
@@ -412,6 +414,11 @@ static int check_syntax(int argc, char **argv)
 	} else if (!strcmp(argv[0], "stats")) {
 		ret = ubr_parse_stats(argc, argv, &sa, err, sizeof(err));
 		ubr_stats_args_release(&sa);
+	} else if (!strcmp(argv[0], "update-size")) {
+		ret = ubr_parse_update_size(argc, argv, &id, &size, err,
+					    sizeof(err));
+	} else if (!strcmp(argv[0], "quiesce") || !strcmp(argv[0], "resume")) {
+		ret = ubr_parse_id_cmd(argc, argv, &id, err, sizeof(err));
 	} else {
 		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
 	}

@@ -548,9 +548,52 @@ static void cmd_stats(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	ubr_stats_args_release(&a);
 	if (ret < 0) {
 		fail(rep, UBR_EXIT_FAIL, err);
+/* --- update-size, quiesce, resume ---------------------------------------- */
+
+/* Silent on success, like losetup -c: the exit status says it. */
+static void ctl_done_cb(void *ctx, int err, const char *msg, uint32_t id)
+{
+	struct ubr_reply *rep = ctx;
+
+	if (err < 0) {
+		fail(rep, UBR_EXIT_FAIL, msg && msg[0] ? msg : strerror(-err));
 		return;
 	}
 	ubr_reply_finish(rep, UBR_EXIT_OK);
+}
+
+static void cmd_update_size(struct ubr_reactor *r, int argc, char **argv,
+			    int *fds, unsigned nfds, struct ubr_reply *rep)
+{
+	char err[256];
+	uint64_t size;
+	uint32_t id;
+	int ret;
+
+	ret = ubr_parse_update_size(argc, argv, &id, &size, err, sizeof(err));
+	if (ret < 0) {
+		parse_failed(rep, ret, err);
+		return;
+	}
+	ubr_dev_update_size(r, id, size, ctl_done_cb, rep);
+}
+
+static void cmd_quiesce_resume(struct ubr_reactor *r, int argc, char **argv,
+			       int *fds, unsigned nfds, struct ubr_reply *rep)
+{
+	char err[256];
+	uint32_t id;
+	int ret;
+
+	ret = ubr_parse_id_cmd(argc, argv, &id, err, sizeof(err));
+	if (ret < 0) {
+		parse_failed(rep, ret, err);
+		return;
+	}
+	if (!strcmp(argv[0], "quiesce"))
+		ubr_dev_quiesce(r, id, ctl_done_cb, rep);
+	else
+		ubr_dev_resume(r, id, ctl_done_cb, rep);
 }
 
 /* --- dispatch ------------------------------------------------------------ */
@@ -569,6 +612,9 @@ static const struct command commands[] = {
 	{ "recover", ubr_cmd_recover, false },
 	{ "stop", ubr_cmd_stop, false },
 	{ "stats", cmd_stats, false },
+	{ "update-size", cmd_update_size, false },
+	{ "quiesce", cmd_quiesce_resume, false },
+	{ "resume", cmd_quiesce_resume, false },
 };
 
 static const struct command *command_find(const char *name)

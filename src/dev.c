@@ -60,6 +60,9 @@ const char *ubr_dev_state_name(enum ubr_dev_state s)
 	case UBR_DEV_STARTING: return "starting";
 	case UBR_DEV_RECOVERING: return "recovering";
 	case UBR_DEV_LIVE: return "live";
+	case UBR_DEV_QUIESCING: return "quiescing";
+	case UBR_DEV_QUIESCED: return "quiesced";
+	case UBR_DEV_RESUMING: return "resuming";
 	case UBR_DEV_STOPPING: return "stopping";
 	case UBR_DEV_DELETING: return "deleting";
 	}
@@ -71,6 +74,7 @@ static const char *const copy_mode_names[] = {
 	[UBR_COPY_BUFFER] = "buffer",
 	[UBR_COPY_USER] = "user",
 	[UBR_COPY_ZERO] = "zero",
+	[UBR_COPY_GET_DATA] = "get-data",
 };
 
 const char *ubr_copy_mode_name(enum ubr_copy_mode m)
@@ -161,13 +165,19 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 	r->nr_devs--;
 }
 
-/* The feature bits the daemon makes use of when the kernel offers them. */
+/*
+ * The feature bits the daemon makes use of when the kernel offers them,
+ * always or when asked (--copy-mode get-data, --no-partition-scan,
+ * update-size, quiesce and resume).
+ */
 uint64_t ubr_features_used(const struct ubr_reactor *r)
 {
 	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
 			      UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
 			      UBLK_F_USER_RECOVERY_FAIL_IO | UBLK_F_QUIESCE |
-			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0));
+			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0) |
+			      UBLK_F_NEED_GET_DATA | UBLK_F_NO_AUTO_PART_SCAN |
+			      UBLK_F_UPDATE_SIZE);
 }
 
 static const char *const recovery_names[] = {

@@ -31,6 +31,7 @@ void ubr_dev_free(struct ubr_dev *dev)
 {
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
+	ubr_dev_quiesce_free(dev);
 	ubr_queues_free(dev);
 	if (dev->copy_mode == UBR_COPY_ZERO)
 		ubr_buf_slots_free(dev->r, dev->buf_base,
@@ -80,6 +81,7 @@ static uint64_t copy_mode_flag(enum ubr_copy_mode m)
 	switch (m) {
 	case UBR_COPY_USER: return UBLK_F_USER_COPY;
 	case UBR_COPY_ZERO: return UBLK_F_AUTO_BUF_REG;
+	case UBR_COPY_GET_DATA: return UBLK_F_NEED_GET_DATA;
 	default: return 0;
 	}
 }
@@ -129,6 +131,8 @@ static int choose_copy_mode(struct ubr_dev *dev)
 		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_AUTO_BUF_REG");
 	else if (m == UBR_COPY_ZERO && !can_zero_copy(dev))
 		return refuse_copy_mode(dev, m, "not supported by this target");
+	else if (m == UBR_COPY_GET_DATA && !(f & UBLK_F_NEED_GET_DATA))
+		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_NEED_GET_DATA");
 	if (m == UBR_COPY_ZERO) {
 		dev->buf_base = ubr_buf_slots_alloc(dev->r, n);
 		if (dev->buf_base < 0) {
@@ -195,6 +199,10 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 	i->ublksrv_pid = getpid();
 	i->flags = copy_mode_flag(dev->copy_mode) | recovery_flags(dev) |
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
+	if (dev->opts.no_part_scan)
+		i->flags |= UBLK_F_NO_AUTO_PART_SCAN;
+	/* Resizable, and quiescable, wherever the kernel can do it. */
+	i->flags |= dev->r->features & UBLK_F_UPDATE_SIZE;
 }
 
 /* --- delete ------------------------------------------------------------- */
@@ -240,6 +248,8 @@ static void send_del(struct ubr_dev *dev)
 
 void ubr_dev_teardown_step(struct ubr_dev *dev)
 {
+	if (dev->state == UBR_DEV_QUIESCING)
+		ubr_dev_quiesce_step(dev);
 	if (dev->state == UBR_DEV_STOPPING && dev->stop_done &&
 	    ubr_queues_idle(dev))
 		send_del(dev);
@@ -275,6 +285,13 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 	}
 }
 
+/* Between chains: live or quiesced, with no control command in flight. */
+static bool can_teardown(const struct ubr_dev *dev)
+{
+	return (dev->state == UBR_DEV_LIVE || dev->state == UBR_DEV_QUIESCED) &&
+	       !dev->ctl_busy;
+}
+
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx)
 {
@@ -296,11 +313,20 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 	}
 	dev->del_cb = cb;
 	dev->del_ctx = ctx;
-	if (dev->state == UBR_DEV_LIVE)
+	if (can_teardown(dev))
 		ubr_dev_teardown(dev);
 	else
-		dev->del_queued = true; /* once START_DEV has answered */
+		dev->del_queued = true; /* once START_DEV or the control answered */
 	return 0;
+}
+
+void ubr_dev_ctl_end(struct ubr_dev *dev)
+{
+	dev->ctl_busy = false;
+	if ((dev->del_queued || dev->r->stopping) && can_teardown(dev)) {
+		dev->del_queued = false;
+		ubr_dev_teardown(dev);
+	}
 }
 
 /* --- add ---------------------------------------------------------------- */
@@ -425,6 +451,11 @@ int ubr_dev_prepare(struct ubr_dev *dev)
 		ret = ubr_dev_note_files(dev);
 	if (ret < 0)
 		return ret;
+	if (dev->opts.no_part_scan &&
+	    !(dev->r->features & UBLK_F_NO_AUTO_PART_SCAN)) {
+		ubr_dev_set_err(dev, "--no-partition-scan is not available: the kernel lacks UBLK_F_NO_AUTO_PART_SCAN");
+		return -EOPNOTSUPP;
+	}
 	memset(&dev->params, 0, sizeof(dev->params));
 	return dev->ops->init(dev);
 }

@@ -31,6 +31,8 @@ static const char *const feature_names[] = {
 	"BATCH_IO",		  /* 15 */
 	"INTEGRITY",		  /* 16 */
 	"SAFE_STOP_DEV",	  /* 17 */
+	"NO_AUTO_PART_SCAN",	  /* 18 */
+	"SHMEM_ZC",		  /* 19 */
 };
 
 #define NR_NAMED (sizeof(feature_names) / sizeof(feature_names[0]))

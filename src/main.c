@@ -49,6 +49,9 @@ static void usage(FILE *f)
 		"                                  for recover (--delete: delete them all)\n"
 		"  stats [--json] [ID...]          I/O counters and latency of the devices,\n"
 		"                                  and the daemon's io_uring counters\n"
+		"  update-size ID SIZE             resize a device (loop, stripe: up to the files)\n"
+		"  quiesce ID                      hold a device's I/O, let go of the device\n"
+		"  resume ID                       serve a quiesced device again\n"
 		"  daemon [--foreground] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
@@ -63,7 +66,7 @@ static void usage(FILE *f)
 		"      --logical-block-size 512|4096\n"
 		"                                logical block size (512)\n"
 		"      --read-only               a read-only device (files opened read-only)\n"
-		"      --copy-mode auto|buffer|user|zero\n"
+		"      --copy-mode auto|buffer|user|zero|get-data\n"
 		"                                how request data moves (auto: the best offered)\n"
 		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
 		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
@@ -77,6 +80,7 @@ static void usage(FILE *f)
 		"                                flush, discard, write-zeroes (all)\n"
 		"      --fail-offset START-END   fault: only requests touching these bytes fail\n"
 		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
+		"      --no-partition-scan       the kernel does not read a partition table\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",
@@ -101,7 +105,9 @@ static bool is_client_command(const char *cmd)
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
 	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
 	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop") ||
-	       !strcmp(cmd, "stats");
+	       !strcmp(cmd, "stats") ||
+	       !strcmp(cmd, "update-size") || !strcmp(cmd, "quiesce") ||
+	       !strcmp(cmd, "resume");
 }
 
 int main(int argc, char **argv)

@@ -59,11 +59,18 @@ static int queue_map_descs(struct ubr_dev *dev, struct ubr_queue *q)
 	return 0;
 }
 
+/* The buffer copy modes: the kernel copies to and from per-tag buffers. */
+static bool has_tag_bufs(const struct ubr_dev *dev)
+{
+	return dev->copy_mode == UBR_COPY_BUFFER ||
+	       dev->copy_mode == UBR_COPY_GET_DATA;
+}
+
 static int queue_alloc_bufs(struct ubr_dev *dev, struct ubr_queue *q)
 {
 	size_t len = (size_t)dev->opts.depth * dev->opts.max_io_bytes;
 
-	if (dev->copy_mode != UBR_COPY_BUFFER)
+	if (!has_tag_bufs(dev))
 		return 0;
 	/*
 	 * A target that ignores data (null) shares one sink buffer between
@@ -119,6 +126,32 @@ int ubr_queues_setup(struct ubr_dev *dev)
 		q->buf_index = (uint16_t)(dev->buf_base + i * dev->opts.depth);
 	}
 	return 0;
+}
+
+int ubr_queues_map(struct ubr_dev *dev)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < dev->opts.nr_queues; i++) {
+		ret = queue_map_descs(dev, &dev->queues[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The mappings hold /dev/ublkcN open: quiesce closes it for the kernel. */
+void ubr_queues_unmap(struct ubr_dev *dev)
+{
+	unsigned i;
+
+	for (i = 0; dev->queues && i < dev->opts.nr_queues; i++) {
+		if (dev->queues[i].descs)
+			munmap((void *)dev->queues[i].descs,
+			       dev->queues[i].descs_len);
+		dev->queues[i].descs = NULL;
+	}
 }
 
 void ubr_queues_free(struct ubr_dev *dev)
@@ -406,7 +439,7 @@ void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
 		buffer_put(q, d.tag);
 		commit(q, d.tag, t->result);
 	}
-	if (q->dev->state == UBR_DEV_STOPPING)
+	if (q->dev->state != UBR_DEV_LIVE)
 		ubr_dev_teardown_step(q->dev);
 }
 
@@ -455,6 +488,15 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
+	if (res == UBLK_IO_RES_NEED_GET_DATA) {
+		/*
+		 * get-data mode: a write arrived without its data. Hand the
+		 * kernel the tag's buffer; the data is there once this second
+		 * command completes with UBLK_IO_RES_OK, like a fetch.
+		 */
+		queue_io_cmd(q, d.tag, UBLK_U_IO_NEED_GET_DATA, 0);
+		return;
+	}
 	if (res == UBLK_IO_RES_OK) {
 		t->state = UBR_TAG_SERVING;
 		t->issued_ns = now_ns();
@@ -464,6 +506,9 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 			staging_begin(q, d.tag);
 		else
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+		/* A quiesce waits for requests served at once (null) too. */
+		if (q->dev->state != UBR_DEV_LIVE)
+			ubr_dev_teardown_step(q->dev);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;
@@ -500,6 +545,6 @@ void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	q->tgt_inflight--;
 	q->tags[d.tag].tgt_pending--;
 	q->dev->ops->io_done(q, d.tag, d.data, cqe);
-	if (q->dev->state == UBR_DEV_STOPPING)
+	if (q->dev->state != UBR_DEV_LIVE)
 		ubr_dev_teardown_step(q->dev);
 }

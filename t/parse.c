@@ -333,6 +333,76 @@ static void test_stats(void)
 	is_int(stats(ARGV("stats", "1x"), &a), -EINVAL, "stats of a non-number");
 	is_int(stats(ARGV("stats", "1048576"), &a), -EINVAL,
 	       "stats of a huge id");
+static void test_add_new_options(void)
+{
+	struct ubr_dev_opts o;
+
+	is_int(add(ARGV("add", "null", "--copy-mode", "get-data",
+			"--no-partition-scan"), &o), 0,
+	       "--copy-mode get-data --no-partition-scan");
+	ok(o.copy_mode == UBR_COPY_GET_DATA && o.no_part_scan,
+	   "get-data and no partition scan taken");
+	is_str(ubr_copy_mode_name(o.copy_mode), "get-data", "its name");
+	ubr_dev_opts_release(&o);
+	is_int(add(ARGV("add", "null", "--no-partition-scan=1"), &o), -EINVAL,
+	       "--no-partition-scan takes no value");
+}
+
+static int resize(char **v, uint32_t *id, uint64_t *size)
+{
+	return ubr_parse_update_size(nargs(v), v, id, size, err, sizeof(err));
+}
+
+static int id_cmd(char **v, uint32_t *id)
+{
+	return ubr_parse_id_cmd(nargs(v), v, id, err, sizeof(err));
+}
+
+static void test_update_size(void)
+{
+	uint64_t size = 0;
+	uint32_t id = 0;
+
+	is_int(resize(ARGV("update-size", "7", "2G"), &id, &size), 0,
+	       "update-size 7 2G");
+	ok(id == 7 && size == (2ULL << 30), "id and size taken");
+	is_int(resize(ARGV("update-size", "0", "4608"), &id, &size), 0,
+	       "a plain multiple of 512");
+	ok(size == 4608, "bytes taken");
+	is_int(resize(ARGV("update-size", "7"), &id, &size), -EINVAL,
+	       "no size");
+	ok(strstr(err, "needs a device ID and a size") != NULL, "says: %s",
+	   err);
+	is_int(resize(ARGV("update-size", "x", "1G"), &id, &size), -EINVAL,
+	       "a bad id");
+	is_int(resize(ARGV("update-size", "1", "1000"), &id, &size), -EINVAL,
+	       "not a multiple of 512");
+	ok(strstr(err, "multiple of 512") != NULL, "says: %s", err);
+	is_int(resize(ARGV("update-size", "1", "0"), &id, &size), -EINVAL,
+	       "size 0");
+	is_int(resize(ARGV("update-size", "1", "1Q"), &id, &size), -EINVAL,
+	       "a bad suffix");
+	is_int(resize(ARGV("update-size", "1", "16777216T"), &id, &size),
+	       -EINVAL, "beyond 4E");
+	is_int(resize(ARGV("update-size", "--now", "1", "1G"), &id, &size),
+	       -EINVAL, "an option");
+	ok(strstr(err, "unknown option '--now' for update-size") != NULL,
+	   "says: %s", err);
+}
+
+static void test_quiesce_resume(void)
+{
+	uint32_t id = 0;
+
+	is_int(id_cmd(ARGV("quiesce", "12"), &id), 0, "quiesce 12");
+	ok(id == 12, "id taken");
+	is_int(id_cmd(ARGV("resume", "1048575"), &id), 0, "the largest id");
+	is_int(id_cmd(ARGV("resume"), &id), -EINVAL, "no id");
+	ok(strstr(err, "resume needs one device ID") != NULL, "says: %s", err);
+	is_int(id_cmd(ARGV("quiesce", "1", "2"), &id), -EINVAL, "two ids");
+	is_int(id_cmd(ARGV("quiesce", "1048576"), &id), -EINVAL,
+	       "an id too large");
+	is_int(id_cmd(ARGV("quiesce", "-a"), &id), -EINVAL, "an option");
 }
 
 int main(void)
@@ -349,5 +419,8 @@ int main(void)
 	test_del();
 	test_list();
 	test_stats();
+	test_add_new_options();
+	test_update_size();
+	test_quiesce_resume();
 	return done_testing();
 }

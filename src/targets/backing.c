@@ -207,6 +207,51 @@ int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
 	return 0;
 }
 
+/* The size of b now: the file may have grown since the device was made. */
+static int backing_size_now(struct ubr_dev *dev, struct ubr_backing *b)
+{
+	uint64_t bytes = 0;
+	struct stat st;
+
+	if (b->is_blk ? ioctl(b->fd, BLKGETSIZE64, &bytes) < 0 :
+			fstat(b->fd, &st) < 0) {
+		ubr_dev_set_err(dev, "cannot get the size of %s: %s", b->path,
+				strerror(errno));
+		return -errno;
+	}
+	b->size = b->is_blk ? bytes : (uint64_t)st.st_size;
+	return 0;
+}
+
+int ubr_files_resize(struct ubr_dev *dev, uint64_t new_size)
+{
+	struct ubr_files *fs = dev->tgt;
+	uint64_t sizes[UBR_MAX_FILES], cap;
+	bool linear = fs->geom.chunk_shift == UBR_STRIPE_LINEAR_SHIFT;
+	char want[16], have[16];
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < fs->geom.nr; i++) {
+		ret = backing_size_now(dev, &fs->f[i]);
+		if (ret < 0)
+			return ret;
+		sizes[i] = fs->f[i].size;
+	}
+	cap = linear ? sizes[0] : ubr_stripe_capacity(&fs->geom, sizes);
+	if (new_size <= cap)
+		return 0;
+	ubr_format_size(new_size, want, sizeof(want));
+	ubr_format_size(cap, have, sizeof(have));
+	if (linear)
+		ubr_dev_set_err(dev, "size %s is larger than %s (%s): grow the file first",
+				want, fs->f[0].path, have);
+	else
+		ubr_dev_set_err(dev, "size %s is larger than the stripe's files allow (%s): grow them first",
+				want, have);
+	return -EFBIG;
+}
+
 /* Why a file stays buffered, or NULL once O_DIRECT is set on it. */
 static const char *try_direct(struct ubr_backing *b, uint32_t lbs)
 {

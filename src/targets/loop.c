@@ -85,4 +85,5 @@ const struct ubr_target_ops ubr_target_loop = {
 	.deinit = loop_deinit,
 	.queue_io = ubr_files_queue_io,
 	.io_done = ubr_files_io_done,
+	.resize = ubr_files_resize,
 };

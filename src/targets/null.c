@@ -72,6 +72,12 @@ static void null_queue_io(struct ubr_queue *q, unsigned tag,
 	ubr_io_complete(q, tag, ubr_null_result(iod));
 }
 
+/* Any size: nothing is stored. */
+static int null_resize(struct ubr_dev *dev, uint64_t new_size)
+{
+	return 0;
+}
+
 static void null_io_done(struct ubr_queue *q, unsigned tag, uint32_t data,
 			 const struct io_uring_cqe *cqe)
 {
@@ -85,4 +91,5 @@ const struct ubr_target_ops ubr_target_null = {
 	.deinit = null_deinit,
 	.queue_io = null_queue_io,
 	.io_done = null_io_done,
+	.resize = null_resize,
 };

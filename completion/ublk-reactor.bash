@@ -1,0 +1,141 @@
+# bash completion for ublk-reactor(8)                      -*- shell-script -*-
+# SPDX-License-Identifier: MIT
+#
+# Commands, the options of each, targets, copy modes, device IDs (asked of
+# the running daemon with `list --json`: nothing when none runs) and files
+# for loop and stripe. Plain bash: it needs nothing from the bash-completion
+# package.
+
+# The IDs of the daemon's devices, one a line; with STATE, only those in it.
+_ublk_reactor_ids()
+{
+	local cmd=$1 state=${2:-} line
+	local re='"id": ([0-9]+).*"state": "([a-z]+)"'
+
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] || continue
+		[[ -z $state || ${BASH_REMATCH[2]} == "$state" ]] &&
+			printf '%s\n' "${BASH_REMATCH[1]}"
+	done < <("$cmd" list --json 2>/dev/null)
+}
+
+# The targets this build has, from its --help.
+_ublk_reactor_targets()
+{
+	local line targets
+	line=$("$1" --help 2>/dev/null | sed -n 's/^Targets in this build: //p')
+	read -ra targets <<<"${line//,/ }"
+	printf '%s\n' "${targets[@]}"
+}
+
+# COMPREPLY += the words of $2 (one a line) that begin with $1.
+_ublk_reactor_reply()
+{
+	local IFS=$'\n'
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W "$2" -- "$1")
+}
+
+_ublk_reactor_files()
+{
+	type compopt &>/dev/null && compopt -o filenames
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$1")
+}
+
+_ublk_reactor_add()
+{
+	local cmd=$1 cur=$2 prev=$3 target=$4
+	local opts="--id --queues --depth --max-io-size --size
+--logical-block-size --read-only --copy-mode --no-partition-scan"
+
+	case $prev in
+	--copy-mode)
+		_ublk_reactor_reply "$cur" $'auto\nbuffer\nuser\nzero\nget-data'
+		return ;;
+	--logical-block-size)
+		_ublk_reactor_reply "$cur" $'512\n4096'
+		return ;;
+	-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | --chunk-size)
+		return ;; # a number: nothing to offer
+	esac
+	case $target in
+	loop) opts+=$'\n--buffered' ;;
+	stripe) opts+=$'\n--buffered\n--chunk-size' ;;
+	'') opts+=$'\n--buffered\n--chunk-size' ;;
+	esac
+	if [[ $cur == -* ]]; then
+		_ublk_reactor_reply "$cur" "${opts// /$'\n'}"
+	elif [[ -z $target ]]; then
+		_ublk_reactor_reply "$cur" "$(_ublk_reactor_targets "$cmd")"
+	elif [[ $target != null ]]; then
+		_ublk_reactor_files "$cur"
+	fi
+}
+
+_ublk_reactor()
+{
+	local cmd=$1 cur prev i word command='' target='' nargs=0
+	local commands=$'add\ndel\nlist\nfeatures\nupdate-size\nquiesce\nresume\ndaemon\nhelp'
+
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# "--copy-mode=zero" comes as three words: --copy-mode = zero.
+	if [[ $cur == = ]]; then
+		cur=''
+	elif [[ $prev == = ]]; then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+
+	# The command, the add target, and how many plain words came before.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | \
+			--logical-block-size | --copy-mode | --chunk-size)
+			[[ $command == add ]] && ((i++))
+			continue ;;
+		= | -*) continue ;;
+		esac
+		[[ ${COMP_WORDS[i - 1]} == = ]] && continue
+		if [[ -z $command ]]; then
+			command=$word
+		elif [[ $command == add && -z $target ]]; then
+			target=$word
+		else
+			nargs=$((nargs + 1))
+		fi
+	done
+
+	case $command in
+	'')
+		if [[ $cur == -* ]]; then
+			_ublk_reactor_reply "$cur" $'--help\n--version'
+		else
+			_ublk_reactor_reply "$cur" "$commands"
+		fi ;;
+	add)
+		_ublk_reactor_add "$cmd" "$cur" "$prev" "$target" ;;
+	del)
+		if [[ $cur == -* ]]; then
+			_ublk_reactor_reply "$cur" --all
+		else
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")"
+		fi ;;
+	list)
+		_ublk_reactor_reply "$cur" --json ;;
+	update-size)
+		((nargs == 0)) &&
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" live)" ;;
+	quiesce)
+		((nargs == 0)) &&
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" live)" ;;
+	resume)
+		((nargs == 0)) &&
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" quiesced)" ;;
+	daemon)
+		_ublk_reactor_reply "$cur" $'--foreground\n--verbose' ;;
+	esac
+	return 0
+}
+
+complete -F _ublk_reactor ublk-reactor

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The bash completion (completion/ublk-reactor.bash), sourced in this bash
+# with nothing from the bash-completion package: commands, options per
+# command, targets (from the built program's --help), copy modes, files for
+# loop, and device IDs by state from `list --json` (a stand-in program
+# answers it; the real one, with no daemon, gives none, silently).
+set -u
+
+srcdir=${UBR_SRCDIR:-.}
+builddir=${UBR_BUILDDIR:-.}
+bin=$builddir/src/ublk-reactor
+[[ -x $bin ]] || bin=$builddir/ublk-reactor
+n=0
+failed=0
+
+ok() { # ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if (($1 == 0)); then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ubr-completion.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+. "$srcdir/completion/ublk-reactor.bash"
+complete -p ublk-reactor >/dev/null 2>&1
+ok $? "sourcing it registers a completion for ublk-reactor"
+
+# A stand-in for a daemon with devices 0 (live), 3 (quiesced) and 5 (live).
+fake=$tmp/fake-ublk-reactor
+cat >"$fake" <<FAKE
+#!/bin/sh
+if [ "\$*" = "list --json" ]; then
+	printf '%s\n' '{"devices": [' \\
+	  '  {"id": 0, "device": "/dev/ublkb0", "target": "null", "state": "live", "queues": 1},' \\
+	  '  {"id": 3, "device": "/dev/ublkb3", "target": "loop", "state": "quiesced", "queues": 1},' \\
+	  '  {"id": 5, "device": "/dev/ublkb5", "target": "null", "state": "live", "queues": 1}]}'
+	exit 0
+fi
+exec "$bin" "\$@"
+FAKE
+chmod +x "$fake"
+
+# completions PROGRAM WORD... : the sorted replies for the last WORD.
+completions() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE="$*"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_ublk_reactor "$1" "${COMP_WORDS[COMP_CWORD]}" \
+		"${COMP_WORDS[COMP_CWORD - 1]}" 2>"$tmp/stderr"
+	printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# expect "WANT" WORD... : the completions of the words are exactly WANT.
+expect() {
+	local want=$1 got
+	shift
+	got=$(completions "$@")
+	[[ $got == "$want" ]] || echo "# got '$got'"
+	[[ $got == "$want" ]]
+	ok $? "'${*:2}' completes to '$want'"
+}
+
+expect "add daemon del features help list quiesce resume update-size" "$bin" ""
+expect "update-size" "$bin" up
+expect "--help --version" "$bin" --
+expect "loop null stripe" "$bin" add ""
+expect "--copy-mode" "$bin" add null --co
+expect "auto buffer get-data user zero" "$bin" add null --copy-mode ""
+expect "get-data" "$bin" add null --copy-mode = ge
+expect "auto buffer get-data user zero" "$bin" add null --copy-mode =
+expect "4096 512" "$bin" add --logical-block-size ""
+expect "" "$bin" add null --size ""
+expect "--no-partition-scan" "$bin" add null --no
+expect "" "$bin" add null --buf
+expect "--buffered" "$bin" add loop --buf
+expect "--chunk-size" "$bin" add stripe --ch
+expect "--json" "$bin" list -
+expect "--foreground --verbose" "$bin" daemon --
+
+# Files for loop and stripe, after the options and their values.
+mkdir "$tmp/files" && touch "$tmp/files/disk.img" "$tmp/files/other.raw"
+expect "$tmp/files/disk.img" "$bin" add loop -q 2 "$tmp/files/d"
+expect "$tmp/files/other.raw" "$bin" add stripe --chunk-size 64K "$tmp/files/disk.img" "$tmp/files/o"
+expect "" "$bin" add null "$tmp/files/d"
+
+# Device IDs: all for del, live ones for quiesce and update-size, quiesced
+# ones for resume; one ID only where one is taken.
+expect "0 3 5" "$fake" del ""
+expect "--all" "$fake" del -
+expect "0 5" "$fake" quiesce ""
+expect "3" "$fake" resume ""
+expect "0 5" "$fake" update-size ""
+expect "" "$fake" update-size 0 ""
+expect "" "$fake" quiesce 0 ""
+
+# No daemon: no IDs, and nothing printed.
+export UBLK_REACTOR_RUNDIR=$tmp/run
+mkdir "$UBLK_REACTOR_RUNDIR"
+expect "" "$bin" del ""
+[[ ! -s $tmp/stderr ]]
+ok $? "no daemon: nothing on stderr"
+
+echo "1..$n"
+exit $failed
