@@ -3,7 +3,7 @@
 #
 # Commands, the options of each, targets, copy modes, device IDs (asked of
 # the running daemon with `list --json`: nothing when none runs) and files
-# for loop and stripe. Plain bash: it needs nothing from the bash-completion
+# for loop, stripe and fault --backing. Plain bash: it needs nothing from the bash-completion
 # package.
 
 # The IDs of the daemon's devices, one a line; with STATE, only those in it.
@@ -45,7 +45,8 @@ _ublk_reactor_add()
 {
 	local cmd=$1 cur=$2 prev=$3 target=$4
 	local opts="--id --queues --depth --max-io-size --size
---logical-block-size --read-only --copy-mode --no-partition-scan"
+--logical-block-size --read-only --copy-mode --no-partition-scan --recovery"
+	local fault_opts=$'--backing\n--delay\n--fail-rate\n--fail-ops\n--fail-offset\n--seed'
 
 	case $prev in
 	--copy-mode)
@@ -54,19 +55,30 @@ _ublk_reactor_add()
 	--logical-block-size)
 		_ublk_reactor_reply "$cur" $'512\n4096'
 		return ;;
-	-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | --chunk-size)
+	--recovery)
+		_ublk_reactor_reply "$cur" $'reissue\nfail-io\nqueue\noff'
+		return ;;
+	--fail-ops)
+		_ublk_reactor_reply "$cur" $'read\nwrite\nflush\ndiscard\nwrite-zeroes'
+		return ;;
+	--backing)
+		_ublk_reactor_files "$cur"
+		return ;;
+	-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | --chunk-size | \
+		--delay | --fail-rate | --fail-offset | --seed)
 		return ;; # a number: nothing to offer
 	esac
 	case $target in
 	loop) opts+=$'\n--buffered' ;;
 	stripe) opts+=$'\n--buffered\n--chunk-size' ;;
-	'') opts+=$'\n--buffered\n--chunk-size' ;;
+	fault) opts+=$'\n--buffered\n'$fault_opts ;;
+	'') opts+=$'\n--buffered\n--chunk-size\n'$fault_opts ;;
 	esac
 	if [[ $cur == -* ]]; then
 		_ublk_reactor_reply "$cur" "${opts// /$'\n'}"
 	elif [[ -z $target ]]; then
 		_ublk_reactor_reply "$cur" "$(_ublk_reactor_targets "$cmd")"
-	elif [[ $target != null ]]; then
+	elif [[ $target != null && $target != fault ]]; then
 		_ublk_reactor_files "$cur"
 	fi
 }
@@ -74,7 +86,7 @@ _ublk_reactor_add()
 _ublk_reactor()
 {
 	local cmd=$1 cur prev i word command='' target='' nargs=0
-	local commands=$'add\ndel\nlist\nfeatures\nupdate-size\nquiesce\nresume\ndaemon\nhelp'
+	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\ndaemon\nhelp'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -91,7 +103,8 @@ _ublk_reactor()
 		word=${COMP_WORDS[i]}
 		case $word in
 		-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | \
-			--logical-block-size | --copy-mode | --chunk-size)
+			--logical-block-size | --copy-mode | --chunk-size | --recovery | \
+			--backing | --delay | --fail-rate | --fail-ops | --fail-offset | --seed)
 			[[ $command == add ]] && ((i++))
 			continue ;;
 		= | -*) continue ;;
@@ -123,6 +136,16 @@ _ublk_reactor()
 		fi ;;
 	list)
 		_ublk_reactor_reply "$cur" --json ;;
+	stats)
+		if [[ $cur == -* ]]; then
+			_ublk_reactor_reply "$cur" --json
+		else
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")"
+		fi ;;
+	recover)
+		;; # IDs of devices no daemon serves: only the records know them
+	stop)
+		_ublk_reactor_reply "$cur" --delete ;;
 	update-size)
 		((nargs == 0)) &&
 			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" live)" ;;

@@ -42,6 +42,7 @@ struct ubr_target_ops {
 	 * mode is chosen from the flags before init runs.
 	 */
 	const struct ubr_target_ops *(*variant)(const struct ubr_dev_opts *o);
+	/*
 	 * Optional (NULL: the size is fixed). Can the target serve a device of
 	 * `new_size` bytes (a multiple of the logical block size) from now on?
 	 * Asked by update-size before the kernel is told; 0, or -errno with

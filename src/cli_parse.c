@@ -358,6 +358,9 @@ static int set_recovery(struct add_state *s, const char *val)
 		return say(s->err, s->errlen,
 			   "invalid recovery mode '%s': must be reissue, fail-io, queue or off",
 			   val);
+	return 0;
+}
+
 static int set_no_part_scan(struct add_state *s, const char *val)
 {
 	s->o->no_part_scan = true;

@@ -548,6 +548,11 @@ static void cmd_stats(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	ubr_stats_args_release(&a);
 	if (ret < 0) {
 		fail(rep, UBR_EXIT_FAIL, err);
+		return;
+	}
+	ubr_reply_finish(rep, UBR_EXIT_OK);
+}
+
 /* --- update-size, quiesce, resume ---------------------------------------- */
 
 /* Silent on success, like losetup -c: the exit status says it. */

@@ -68,10 +68,10 @@ expect() {
 	ok $? "'${*:2}' completes to '$want'"
 }
 
-expect "add daemon del features help list quiesce resume update-size" "$bin" ""
+expect "add daemon del features help list quiesce recover resume stats stop update-size" "$bin" ""
 expect "update-size" "$bin" up
 expect "--help --version" "$bin" --
-expect "loop null stripe" "$bin" add ""
+expect "fault loop null stripe" "$bin" add ""
 expect "--copy-mode" "$bin" add null --co
 expect "auto buffer get-data user zero" "$bin" add null --copy-mode ""
 expect "get-data" "$bin" add null --copy-mode = ge

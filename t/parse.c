@@ -333,6 +333,8 @@ static void test_stats(void)
 	is_int(stats(ARGV("stats", "1x"), &a), -EINVAL, "stats of a non-number");
 	is_int(stats(ARGV("stats", "1048576"), &a), -EINVAL,
 	       "stats of a huge id");
+}
+
 static void test_add_new_options(void)
 {
 	struct ubr_dev_opts o;
