@@ -61,6 +61,13 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen);
 
 /*
+ * A device name (add --name, the config file): 1..UBR_NAME_MAX of
+ * [A-Za-z0-9_.-], not beginning with '-' or '.', not all digits. 0, or
+ * -EINVAL with err saying why.
+ */
+int ubr_name_check(const char *name, char *err, size_t errlen);
+
+/*
  * Open one backing file as `add` does (read-write unless read_only) and
  * check it is a regular file or a block device: 0, or -errno with err
  * saying why in one line.
@@ -70,11 +77,13 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 /* Every o->paths[i] into o->fds[i]; the paths become absolute. */
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
-/* `del ID...` or `del --all` (argv[0] is "del"). */
+/* `del ID|NAME...` or `del --all` (argv[0] is "del"). */
 struct ubr_del_args {
 	bool all;
 	unsigned nr_ids;
 	uint32_t *ids; /* malloc'ed, duplicates removed, in command order */
+	unsigned nr_names;
+	const char **names; /* malloc'ed, pointing into argv; deduplicated */
 };
 int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 		  size_t errlen);

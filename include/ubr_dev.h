@@ -20,6 +20,7 @@ struct ubr_target_ops;
 #define UBR_MAX_FILES 8
 #define UBR_TARGET_NAME_MAX 16
 #define UBR_DEV_ID_ANY ((uint32_t)-1)
+#define UBR_NAME_MAX 64 /* bytes in a device name, without the NUL */
 
 enum ubr_copy_mode {
 	UBR_COPY_AUTO = 0, /* the best the kernel offers */
@@ -52,6 +53,8 @@ struct ubr_dev_opts {
 	unsigned nr_words;
 	char **words;
 	unsigned file_word[UBR_MAX_FILES];
+	/* add --name: unique, "" for none; /dev/ublk/by-name/NAME */
+	char name[UBR_NAME_MAX + 1];
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -128,6 +131,7 @@ struct ubr_dev {
 	void *del_ctx;
 	int err;
 	char err_msg[160];
+	bool from_config; /* declared by the config file: reload may delete it */
 };
 
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
@@ -136,6 +140,8 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx);
 struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id);
+/* The device named `name` (any state), or NULL. */
+struct ubr_dev *ubr_dev_find_name(struct ubr_reactor *r, const char *name);
 struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot);
 unsigned ubr_dev_slots(const struct ubr_reactor *r);
 const char *ubr_dev_state_name(enum ubr_dev_state s);
@@ -158,5 +164,9 @@ void ubr_queues_fetch_all(struct ubr_dev *dev);
 bool ubr_queues_idle(const struct ubr_dev *dev);
 /* A command or target I/O of a stopping device came back: go on. */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
+/* The name's files in the run directory (src/dev_names.c). */
+void ubr_dev_names_publish(const struct ubr_dev *dev);	 /* id known */
+void ubr_dev_names_link(const struct ubr_dev *dev);	 /* live */
+void ubr_dev_names_unpublish(const struct ubr_dev *dev); /* going away */
 
 #endif /* UBR_DEV_H */

@@ -158,14 +158,40 @@ static int del_collect_all(struct ubr_reactor *r, struct ubr_del_args *d)
 	return 0;
 }
 
+/* Names become IDs; the parser left room in ids[] for one per word. */
+static int del_resolve_names(struct ubr_reactor *r, struct ubr_del_args *d,
+			     char *msg, size_t len)
+{
+	struct ubr_dev *dev;
+	unsigned i, j;
+
+	for (i = 0; i < d->nr_names; i++) {
+		dev = ubr_dev_find_name(r, d->names[i]);
+		if (!dev || !dev->id_known) {
+			snprintf(msg, len, "no device named '%s'%s", d->names[i],
+				 d->nr_ids + d->nr_names > 1 ?
+					 " (nothing deleted)" : "");
+			return -ENOENT;
+		}
+		for (j = 0; j < d->nr_ids && d->ids[j] != dev->id; j++)
+			;
+		if (j == d->nr_ids)
+			d->ids[d->nr_ids++] = dev->id;
+	}
+	return 0;
+}
+
 static int del_prepare(struct ubr_reactor *r, struct ubr_del_args *d,
 		       char *msg, size_t len)
 {
+	int ret;
+
 	if (d->all && del_collect_all(r, d) < 0) {
 		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
-	return del_check_ids(r, d, msg, len);
+	ret = del_resolve_names(r, d, msg, len);
+	return ret ? ret : del_check_ids(r, d, msg, len);
 }
 
 static void cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
@@ -249,7 +275,7 @@ static struct dev_row *rows_collect(struct ubr_reactor *r, unsigned *n)
 	return rows;
 }
 
-#define LIST_FMT "%-4s %-13s %-7s %-9s %6s %5s %7s %-6s %7s  %s\n"
+#define LIST_FMT "%-4s %-13s %-7s %-9s %6s %5s %7s %-6s %7s %-10s  %s\n"
 
 static void list_text_row(FILE *f, const struct dev_row *row)
 {
@@ -267,6 +293,7 @@ static void list_text_row(FILE *f, const struct dev_row *row)
 	fprintf(f, LIST_FMT, id, path, dev->opts.target,
 		ubr_dev_state_name(dev->state), q, d, size,
 		ubr_copy_mode_name(dev->copy_mode), mem,
+		dev->opts.name[0] ? dev->opts.name : "-",
 		dev->tgt_desc ? dev->tgt_desc : "");
 }
 
@@ -275,7 +302,7 @@ static void list_text(FILE *f, const struct dev_row *rows, unsigned n)
 	unsigned i;
 
 	fprintf(f, LIST_FMT, "ID", "DEVICE", "TARGET", "STATE", "QUEUES",
-		"DEPTH", "SIZE", "COPY", "MEMORY", "DESCRIPTION");
+		"DEPTH", "SIZE", "COPY", "MEMORY", "NAME", "DESCRIPTION");
 	for (i = 0; i < n; i++)
 		list_text_row(f, &rows[i]);
 }
@@ -329,6 +356,11 @@ static void list_json_row(FILE *f, const struct dev_row *row)
 		dev->opts.read_only ? "true" : "false",
 		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
 	json_files(f, dev);
+	fprintf(f, ", \"name\": ");
+	if (dev->opts.name[0])
+		json_str(f, dev->opts.name);
+	else
+		fprintf(f, "null");
 	fprintf(f, ", \"description\": ");
 	json_str(f, dev->tgt_desc ? dev->tgt_desc : "");
 	fprintf(f, "}");

@@ -223,6 +223,7 @@ static void teardown_begin(struct ubr_dev *dev)
 		return;
 	}
 	dev->state = UBR_DEV_STOPPING;
+	ubr_dev_names_unpublish(dev);
 	/* STOP_DEV also returns FETCHes of a device that never started. */
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
 			     stop_done_cb, dev)) {
@@ -274,9 +275,11 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 	dev->state = UBR_DEV_LIVE;
 	dev->add_cb = NULL;
-	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy)",
+	ubr_dev_names_link(dev);
+	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy%s%s)",
 		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
-		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode));
+		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode),
+		 dev->opts.name[0] ? ", name " : "", dev->opts.name);
 	if (cb)
 		cb(dev->add_ctx, 0, NULL, dev->id);
 	if (dev->del_queued || r->stopping) {
@@ -345,6 +348,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->info = req->buf.info;
 	dev->id = dev->info.dev_id;
 	dev->id_known = true;
+	ubr_dev_names_publish(dev);
 	ret = open_cdev(dev);
 	if (!ret)
 		ret = ubr_queues_setup(dev);
@@ -376,6 +380,18 @@ static int dev_prepare(struct ubr_dev *dev)
 		return ret;
 	memset(&dev->params, 0, sizeof(dev->params));
 	return dev->ops->init(dev);
+}
+
+static int name_in_use(struct ubr_dev *dev, const char *name)
+{
+	struct ubr_dev *other = ubr_dev_find_name(dev->r, name);
+
+	if (other->id_known)
+		ubr_dev_set_err(dev, "name '%s' is already in use (device %u)",
+				name, other->id);
+	else
+		ubr_dev_set_err(dev, "name '%s' is already in use", name);
+	return -EEXIST;
 }
 
 /* Report a failure before anything reached the kernel. */
@@ -413,6 +429,8 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_set_err(dev, "device ID %u is already in use", opts->id);
 		return add_refused(dev, -EEXIST, cb, ctx);
 	}
+	if (ubr_dev_find_name(r, opts->name))
+		return add_refused(dev, name_in_use(dev, opts->name), cb, ctx);
 	ret = dev_prepare(dev);
 	if (ret < 0)
 		return add_refused(dev, ret, cb, ctx);

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  add TARGET [OPTIONS] [FILE...]  create a device, print its /dev/ublkbN\n"
-		"  del ID... | del --all           delete devices\n"
+		"  del ID|NAME... | del --all      delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
 		"  daemon [--foreground] [--verbose]\n"
@@ -60,6 +60,7 @@ static void usage(FILE *f)
 		"                                how request data moves (auto: the best offered)\n"
 		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
 		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
+		"      --name NAME               a unique name, for /dev/ublk/by-name/NAME\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",
