@@ -11,6 +11,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_config.h"
 #include "ubr_target.h"
 
 /* One line per target; shown only for the targets this build has. */
@@ -42,7 +43,9 @@ static void usage(FILE *f)
 		"  del ID|NAME... | del --all      delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
-		"  daemon [--foreground] [--verbose]\n"
+		"  reload                          apply the changes of the daemon's config file\n"
+		"  config check [FILE]             check a config file (no daemon needed)\n"
+		"  daemon [--foreground] [--config FILE] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
 		"  --version                       show the version\n"
@@ -76,14 +79,16 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
 		"Environment: UBLK_REACTOR_RUNDIR (default %s).\n"
+		"Config file: %s (see ublk-reactor.conf(5)).\n"
 		"See ublk-reactor(8).\n",
-		UBR_RUNDIR_DEFAULT);
+		UBR_RUNDIR_DEFAULT, UBR_CONFIG_DEFAULT);
 }
 
 static bool is_client_command(const char *cmd)
 {
 	return !strcmp(cmd, "add") || !strcmp(cmd, "del") ||
-	       !strcmp(cmd, "list") || !strcmp(cmd, "features");
+	       !strcmp(cmd, "list") || !strcmp(cmd, "features") ||
+	       !strcmp(cmd, "reload");
 }
 
 int main(int argc, char **argv)
@@ -105,6 +110,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "daemon"))
 		return ubr_daemon_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return ubr_config_main(argc - 1, argv + 1);
 	if (is_client_command(cmd))
 		return ubr_client_main(argc - 1, argv + 1);
 	fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",
