@@ -196,13 +196,26 @@ void ubr_admin_server_deinit(struct ubr_reactor *r);
 
 /* add, del, list, features: argv[0] is the command word. Exit status. */
 int ubr_client_main(int argc, char **argv);
-/* daemon [--foreground]: argv[0] is "daemon". Exit status. */
+/* daemon [--foreground] [--config FILE]: argv[0] is "daemon". Exit status. */
 int ubr_daemon_main(int argc, char **argv);
 /*
  * Start a detached daemon and wait until it serves (or says why it cannot).
  * Returns 0, -EALREADY (one already runs), or -errno with err set.
  */
 int ubr_daemon_spawn(char *err, size_t errlen);
+/*
+ * The same with `daemon --config FILE` (NULL: the default file, which may
+ * be missing) and --verbose. The configuration's errors, which do not stop
+ * the daemon, are printed on stderr.
+ */
+int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
+			  size_t errlen);
+/*
+ * Tell the service manager (systemd's $NOTIFY_SOCKET) "READY=1",
+ * "STATUS=...", and the like: 0 (also when there is none to tell), or
+ * -errno (src/sd_notify.c).
+ */
+int ubr_sd_notify(const char *fmt, ...) UBR_PRINTF(1, 2);
 /* Why ubr_reactor_init() failed, for a user: "ublk_drv is not loaded..." */
 void ubr_reactor_init_strerror(int err, char *buf, size_t len);
 

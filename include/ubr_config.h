@@ -76,6 +76,34 @@ void ubr_config_sort_errors(struct ubr_config *c);
 int ubr_config_split(const char *line, char **words, unsigned max,
 		     unsigned *n, char *err, size_t errlen);
 
+/* --- in the daemon (src/config_apply.c) ---------------------------------- */
+
+struct ubr_reactor;
+struct ubr_reply;
+
+/* After each run: what it found (errors sorted); boot: the first run. */
+typedef void (*ubr_config_done_cb)(void *ctx, const struct ubr_config *cfg,
+				   bool boot);
+
+/*
+ * Read the file for the first run. -errno with err set if it cannot be
+ * read (a missing file is fine unless must_exist): the daemon does not
+ * start then.
+ */
+int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
+			bool must_exist, ubr_config_done_cb cb, void *ctx,
+			char *err, size_t errlen);
+void ubr_config_ctl_deinit(struct ubr_reactor *r);
+/* Create the file's devices: the first run. */
+void ubr_config_boot(struct ubr_reactor *r);
+/*
+ * Read the file again and apply the changes; rep (NULL for SIGHUP) is
+ * answered with what changed and the errors when the run ends.
+ */
+void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep);
+/* The daemon's file, or NULL. */
+const char *ubr_config_path(const struct ubr_reactor *r);
+
 /* `config check [FILE]` (src/config_check.c): exit status. */
 int ubr_config_main(int argc, char **argv);
 

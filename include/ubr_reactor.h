@@ -69,6 +69,7 @@ struct ubr_reactor {
 	struct ubr_reactor_counters counters;
 	void *daemon;	     /* the admin layer's state */
 	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
+	void *config;	     /* the config file's state (src/config_apply.c) */
 };
 
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);

@@ -16,6 +16,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_config.h"
 #include "ubr_reactor.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
@@ -470,6 +471,22 @@ static void cmd_features(struct ubr_reactor *r, int argc, char **argv,
 	ubr_reply_finish(rep, UBR_EXIT_OK);
 }
 
+/* --- reload ------------------------------------------------------------- */
+
+static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
+		       int *fds, unsigned nfds, struct ubr_reply *rep)
+{
+	char err[256];
+	int ret;
+
+	ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
+	if (ret < 0) {
+		parse_failed(rep, ret, err);
+		return;
+	}
+	ubr_config_reload(r, rep); /* answered when the run ends */
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 struct command {
@@ -483,6 +500,7 @@ static const struct command commands[] = {
 	{ "del", cmd_del, false },
 	{ "list", cmd_list, false },
 	{ "features", cmd_features, false },
+	{ "reload", cmd_reload, false },
 };
 
 static const struct command *command_find(const char *name)
