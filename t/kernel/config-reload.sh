@@ -85,8 +85,11 @@ done
 
 # --- reload under fio: add n3, delete n2, replace n1 ---------------------------
 lpdev=/dev/ublkb${ids[lp]}
-writes() {
+writes() { # completed writes
 	awk '{ print $5 }' "/sys/block/${lpdev#/dev/}/stat"
+}
+writes_above() {
+	(($(writes) > $1))
 }
 before=$(writes)
 fio --name=steady --filename="$lpdev" --ioengine=io_uring --direct=1 \
@@ -94,8 +97,9 @@ fio --name=steady --filename="$lpdev" --ioengine=io_uring --direct=1 \
 	--verify=crc32c --verify_backlog=64 --verify_fatal=1 \
 	--output-format=json --output="$UBR_SCRATCH/steady.json" >"$UBR_SCRATCH/steady.log" 2>&1 &
 fio_pid=$!
-on_exit kill -INT "$fio_pid"
-wait_for 60 test "$(writes)" -gt "$((before + 100))" || fail "fio does not write"
+quiet_kill() { kill "$@" 2>/dev/null || true; }
+on_exit quiet_kill -INT "$fio_pid"
+wait_for 60 writes_above "$((before + 100))" || { cat "$UBR_SCRATCH/steady.log"; fail "fio does not write"; }
 
 sed -i -e '/^n2 /d' -e 's/^n1   null --size 1G/n1   null --size 3G/' "$cfg"
 echo 'n3   null --size 1G' >>"$cfg"
@@ -114,16 +118,18 @@ for n in lp st lp2; do
 done
 kill -0 "$fio_pid" 2>/dev/null || { cat "$UBR_SCRATCH/steady.log"; fail "fio stopped during the reload"; }
 writes_mid=$(writes)
-wait_for 60 test "$(writes)" -gt "$((writes_mid + 100))" || fail "fio stopped writing after the reload"
+wait_for 60 writes_above "$((writes_mid + 100))" || fail "fio stopped writing after the reload"
 kill -INT "$fio_pid"
 fio_status=0
 wait "$fio_pid" || fio_status=$?
-cat "$UBR_SCRATCH/steady.log"
-# fio stops on SIGINT with status 0 or 128; any I/O or verify error is in the job.
+# fio stops on SIGINT with status 0 or 128; any I/O or verify error is in
+# the job. Its messages ("terminating on signal 2") precede the JSON.
+cat "$UBR_SCRATCH/steady.log" "$UBR_SCRATCH/steady.json"
 [[ $fio_status == 0 || $fio_status == 128 ]] || fail "fio exited $fio_status"
+sed -n '/^{/,$p' "$UBR_SCRATCH/steady.json" >"$UBR_SCRATCH/steady.only.json"
 jq -e '.jobs[0].error == 0 and .jobs[0].read.io_bytes > 0 and .jobs[0].write.io_bytes > 0' \
-	"$UBR_SCRATCH/steady.json" >/dev/null || { cat "$UBR_SCRATCH/steady.json"; fail "fio reports an error, or verified nothing"; }
-echo "fio: $(jq -r '.jobs[0] | "\(.write.io_bytes) bytes written, \(.read.io_bytes) verified"' "$UBR_SCRATCH/steady.json")"
+	"$UBR_SCRATCH/steady.only.json" >/dev/null || fail "fio reports an error, or verified nothing"
+echo "fio: $(jq -r '.jobs[0] | "\(.write.io_bytes) bytes written, \(.read.io_bytes) verified"' "$UBR_SCRATCH/steady.only.json")"
 
 # --- a bad line: reload applies the good ones, reports it, exits 1 --------------
 cp "$cfg" "$UBR_SCRATCH/good.conf"
@@ -163,7 +169,7 @@ perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
 	bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"; $| = 1;
 	while (defined(recv($s, my $m, 4096, 0))) { print "$m\n" }' "$sock" >"$UBR_SCRATCH/notify.log" &
 perl_pid=$!
-on_exit kill "$perl_pid"
+on_exit quiet_kill "$perl_pid"
 wait_for 10 test -S "$sock" || fail "the notify listener did not start"
 NOTIFY_SOCKET=$sock "$UBR" daemon --foreground --config "$cfg" 2>"$UBR_SCRATCH/daemon.log" &
 wait_for 30 grep -q '^READY=1' "$UBR_SCRATCH/notify.log" || { cat "$UBR_SCRATCH/daemon.log"; fail "no READY=1"; }
