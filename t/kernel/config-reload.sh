@@ -20,32 +20,49 @@ mkdir disks
 truncate -s 64M disks/loop.img "my disk.img" s1.img s2.img
 cfg=$UBR_SCRATCH/ublk-reactor.conf
 
-# The device ID of NAME, from list --json ("" if none).
-id_of() {
-	"$UBR" list --json | jq -r --arg n "$1" '.devices[] | select(.name == $n) | .id'
+# Every process costs under TCG: one `list --json` per look at the devices.
+snap() {
+	LIST=$("$UBR" list --json) || fail "list --json failed"
+	# "NAME ID" lines, unnamed devices left out
+	NAMES=$(jq -r '.devices[] | select(.name != null) | "\(.name) \(.id)"' <<<"$LIST")
 }
 
-# NAME's link resolves to its device, and udev's file names it.
-check_link() {
-	local id
-	id=$(id_of "$1")
-	[[ -n $id ]] || fail "no device named $1"
-	[[ $(readlink "$run/by-name/$1") == /dev/ublkb$id ]] ||
-		fail "$run/by-name/$1 -> '$(readlink "$run/by-name/$1")', not /dev/ublkb$id"
-	[[ -b $run/by-name/$1 ]] || fail "$run/by-name/$1 does not resolve to a block device"
-	grep -qx "UBLK_REACTOR_NAME=$1" "$run/udev/ublkb$id" || fail "udev file of ublkb$id lacks $1"
+# The device ID of NAME in the last snap ("" if none); no fork.
+id_of() {
+	local n i
+	while read -r n i; do
+		[[ $n != "$1" ]] || { echo "$i"; return; }
+	done <<<"$NAMES"
+}
+
+# NAMEs' links resolve to their devices, and udev's files name them.
+check_links() {
+	local n id
+	snap
+	for n; do
+		id=$(id_of "$n")
+		[[ -n $id ]] || fail "no device named $n"
+		[[ $(readlink "$run/by-name/$n") == /dev/ublkb$id ]] ||
+			fail "$run/by-name/$n -> '$(readlink "$run/by-name/$n")', not /dev/ublkb$id"
+		[[ -b $run/by-name/$n ]] || fail "$run/by-name/$n does not resolve to a block device"
+		[[ $(<"$run/udev/ublkb$id") == "UBLK_REACTOR_NAME=$n" ]] || fail "udev file of ublkb$id lacks $n"
+	done
 }
 
 is_gone() {
+	snap
 	[[ -z $(id_of "$1") && ! -L $run/by-name/$1 ]]
 }
 
 check_gone() {
-	[[ -z $(id_of "$1") ]] || fail "device $1 is still there"
-	[[ ! -L $run/by-name/$1 ]] || fail "the link of $1 is still there"
+	is_gone "$1" || fail "device $1 or its link is still there"
 }
 
-# --- config check, no daemon ---------------------------------------------------
+step() {
+	echo "# --- $* (${SECONDS} s)"
+}
+
+step config check
 cat >"$cfg" <<'EOF'
 # five devices, three targets
 n1   null --size 1G
@@ -66,30 +83,32 @@ grep -qF "$UBR_SCRATCH/bad.conf:2: cannot open $UBR_SCRATCH/nosuch.img" "$ERR" |
 check_exit 1 "$UBR" daemon --config "$UBR_SCRATCH/none.conf"
 grep -qF "none.conf: cannot read: No such file" "$ERR" || fail "a missing --config FILE is not an error"
 
-# --- start-up: five devices, links ---------------------------------------------
+step start-up: five devices, links
 check_exit 0 "$UBR" daemon --config "$cfg"
 [[ ! -s $ERR ]] || fail "daemon --config with a good file said something"
 check_exit 0 "$UBR" list
 [[ $(grep -c ' live ' "$OUT") == 5 ]] || fail "not 5 live devices after start-up"
-for n in n1 n2 lp st lp2; do
-	check_link "$n"
-done
-"$UBR" list --json | jq -e '[.devices[] | .target] | sort == ["loop","loop","null","null","stripe"]' >/dev/null ||
-	fail "not the three targets"
-"$UBR" list --json | jq -e --arg f "$UBR_SCRATCH/my disk.img" '.devices[] | select(.name == "lp2") | .files == [$f]' >/dev/null ||
-	fail "lp2 does not use the quoted, relative path"
+check_links n1 n2 lp st lp2
+jq -e --arg f "$UBR_SCRATCH/my disk.img" '
+	([.devices[] | .target] | sort == ["loop","loop","null","null","stripe"]) and
+	(.devices[] | select(.name == "lp2") | .files == [$f])' <<<"$LIST" >/dev/null ||
+	fail "not the three targets, or lp2 does not use the quoted, relative path"
 declare -A ids
 for n in n1 n2 lp st lp2; do
 	ids[$n]=$(id_of "$n")
 done
 
-# --- reload under fio: add n3, delete n2, replace n1 ---------------------------
+step reload under fio: add n3, delete n2, replace n1
 lpdev=/dev/ublkb${ids[lp]}
 writes() { # completed writes
-	awk '{ print $5 }' "/sys/block/${lpdev#/dev/}/stat"
+	local f
+	read -r -a f <"/sys/block/${lpdev#/dev/}/stat"
+	echo "${f[4]}"
 }
 writes_above() {
-	(($(writes) > $1))
+	local f
+	read -r -a f <"/sys/block/${lpdev#/dev/}/stat"
+	((f[4] > $1))
 }
 before=$(writes)
 fio --name=steady --filename="$lpdev" --ioengine=io_uring --direct=1 \
@@ -109,16 +128,15 @@ grep -qE '^added n3 /dev/ublkb[0-9]+$' "$OUT" || fail "reload did not say n3 was
 grep -qE '^replaced n1 /dev/ublkb[0-9]+$' "$OUT" || fail "reload did not say n1 was replaced"
 [[ $(wc -l <"$OUT") == 3 ]] || fail "reload changed more than three devices"
 check_gone n2
-check_link n3
-check_link n1
-"$UBR" list --json | jq -e '.devices[] | select(.name == "n1") | .size == 3221225472' >/dev/null ||
+check_links n3 n1
+jq -e '.devices[] | select(.name == "n1") | .size == 3221225472' <<<"$LIST" >/dev/null ||
 	fail "n1 was not replaced with its new size"
 for n in lp st lp2; do
 	[[ $(id_of "$n") == "${ids[$n]}" ]] || fail "unchanged device $n changed ID"
 done
 kill -0 "$fio_pid" 2>/dev/null || { cat "$UBR_SCRATCH/steady.log"; fail "fio stopped during the reload"; }
 writes_mid=$(writes)
-wait_for 60 writes_above "$((writes_mid + 100))" || fail "fio stopped writing after the reload"
+wait_for 60 writes_above "$((writes_mid + 20))" || fail "fio stopped writing after the reload"
 kill -INT "$fio_pid"
 fio_status=0
 wait "$fio_pid" || fio_status=$?
@@ -131,7 +149,7 @@ jq -e '.jobs[0].error == 0 and .jobs[0].read.io_bytes > 0 and .jobs[0].write.io_
 	"$UBR_SCRATCH/steady.only.json" >/dev/null || fail "fio reports an error, or verified nothing"
 echo "fio: $(jq -r '.jobs[0] | "\(.write.io_bytes) bytes written, \(.read.io_bytes) verified"' "$UBR_SCRATCH/steady.only.json")"
 
-# --- a bad line: reload applies the good ones, reports it, exits 1 --------------
+step a bad line: reload applies the good ones, reports it, exits 1
 cp "$cfg" "$UBR_SCRATCH/good.conf"
 printf 'bad  lop x\nn4   null\n' >>"$cfg"
 badline=$(grep -n '^bad ' "$cfg" | cut -d: -f1)
@@ -139,7 +157,7 @@ check_exit 1 "$UBR" reload
 grep -qxF "ublk-reactor: $cfg:$badline: unknown target 'lop' (targets: null, loop, stripe)" "$ERR" ||
 	fail "reload does not report $cfg:$badline"
 grep -qE '^added n4 ' "$OUT" || fail "the good line next to the bad one was not applied"
-check_link n4
+check_links n4
 # A CLI device's name is not the file's to take.
 check_exit 0 "$UBR" add null --name cli1
 check_exit 1 "$UBR" add null --name cli1
@@ -151,18 +169,18 @@ grep -qF "$cfg:$((badline + 2)): device 'cli1': the name is in use by device" "$
 check_exit 0 "$UBR" del cli1
 check_gone cli1
 
-# --- SIGHUP ---------------------------------------------------------------------
+step SIGHUP
 cp "$UBR_SCRATCH/good.conf" "$cfg"
 echo 'n5   null' >>"$cfg"
 kill -HUP "$(daemon_pid)"
 wait_for 30 test -L "$run/by-name/n5" || fail "SIGHUP did not add n5"
 wait_for 30 is_gone n4 || fail "SIGHUP did not delete n4"
-check_link n5
+check_links n5
 stop_daemon
-[[ -z $(ls "$run/by-name" "$run/udev") ]] ||
-	fail "files left after the daemon deleted its devices: $(ls "$run/by-name" "$run/udev")"
+left=$(find "$run/by-name" "$run/udev" -mindepth 1)
+[[ -z $left ]] || fail "files left after the daemon deleted its devices: $left"
 
-# --- start-up with a bad line, in the foreground, with $NOTIFY_SOCKET ----------
+step start-up with a bad line, in the foreground, with NOTIFY_SOCKET
 printf 'a1 null\nbad lop\na2 loop disks/loop.img\n' >"$cfg"
 sock=$UBR_SCRATCH/notify.sock
 perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
@@ -184,3 +202,4 @@ grep -qF "ublk-reactor: $cfg:2: unknown target 'lop' (targets: null, loop, strip
 	fail "the daemon's log lacks $cfg:2"
 stop_daemon
 grep -q '^STOPPING=1' "$UBR_SCRATCH/notify.log" || fail "no STOPPING=1"
+step done
