@@ -243,6 +243,7 @@ static void test_long_lines(void)
 	is_int(cfg.nr_errors, 1, "a line at the limit is fine");
 	ok(entry("b") && entry("b")->line == 3, "the line after is read");
 	free(text);
+	ubr_config_release(&cfg);
 	is_int(ubr_config_parse(&cfg, "u.conf", "a null\0b null\nc null\n", 21),
 	       0, "a NUL byte");
 	ok(has_error("u.conf:1: a NUL byte in the line"), "is reported");
