@@ -1,11 +1,13 @@
 #!/bin/bash
 # The config file: `daemon --config` starts five devices of three targets
-# (relative and quoted paths), each reachable as RUNDIR/by-name/NAME; a
-# reload adds one, deletes one and replaces a changed one while fio writes
-# and verifies an unchanged device, whose ID stays; a bad line is reported
-# as FILE:LINE by reload (exit 1), at start-up and in the daemon's log,
-# while the good lines apply; SIGHUP reloads; READY=1 reaches $NOTIFY_SOCKET
-# only once every device serves; `config check` on a good and a bad file.
+# (relative and quoted paths) and a bad line, which its log reports as
+# FILE:LINE; READY=1 reaches $NOTIFY_SOCKET only once every device serves;
+# each device is reachable as RUNDIR/by-name/NAME; a reload adds one,
+# deletes one and replaces a changed one while fio writes and verifies an
+# unchanged device, whose ID stays; a reload with a bad line applies the
+# good ones and exits 1 naming FILE:LINE; SIGHUP reloads; a detached
+# `daemon --config` prints the bad line; `config check` on a good and a
+# bad file.
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -83,16 +85,31 @@ grep -qF "$UBR_SCRATCH/bad.conf:2: cannot open $UBR_SCRATCH/nosuch.img" "$ERR" |
 check_exit 1 "$UBR" daemon --config "$UBR_SCRATCH/none.conf"
 grep -qF "none.conf: cannot read: No such file" "$ERR" || fail "a missing --config FILE is not an error"
 
-step start-up: five devices, links
-check_exit 0 "$UBR" daemon --config "$cfg"
-[[ ! -s $ERR ]] || fail "daemon --config with a good file said something"
-check_exit 0 "$UBR" list
-[[ $(grep -c ' live ' "$OUT") == 5 ]] || fail "not 5 live devices after start-up"
+step start-up in the foreground, a bad line, NOTIFY_SOCKET
+echo 'bad  lop' >>"$cfg"
+sock=$UBR_SCRATCH/notify.sock
+perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+	bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"; $| = 1;
+	while (defined(recv($s, my $m, 4096, 0))) { print "$m\n" }' "$sock" >"$UBR_SCRATCH/notify.log" &
+perl_pid=$!
+quiet_kill() { kill "$@" 2>/dev/null || true; }
+on_exit quiet_kill "$perl_pid"
+wait_for 10 test -S "$sock" || fail "the notify listener did not start"
+NOTIFY_SOCKET=$sock "$UBR" daemon --foreground --config "$cfg" 2>"$UBR_SCRATCH/daemon.log" &
+wait_for 30 grep -q '^READY=1' "$UBR_SCRATCH/notify.log" || { cat "$UBR_SCRATCH/daemon.log"; fail "no READY=1"; }
+# READY=1 comes after the devices serve: they must be live now.
 check_links n1 n2 lp st lp2
 jq -e --arg f "$UBR_SCRATCH/my disk.img" '
-	([.devices[] | .target] | sort == ["loop","loop","null","null","stripe"]) and
+	([.devices[] | select(.state == "live") | .target] | sort == ["loop","loop","null","null","stripe"]) and
 	(.devices[] | select(.name == "lp2") | .files == [$f])' <<<"$LIST" >/dev/null ||
-	fail "not the three targets, or lp2 does not use the quoted, relative path"
+	fail "READY=1 before the five devices of three targets served, or lp2 lacks its quoted, relative path"
+cat "$UBR_SCRATCH/notify.log"
+grep -q '^STATUS=5 device(s); .*: 1 error(s)' "$UBR_SCRATCH/notify.log" || fail "no STATUS line"
+cat "$UBR_SCRATCH/daemon.log"
+grep -qF "ublk-reactor: $cfg:7: unknown target 'lop' (targets: null, loop, stripe)" "$UBR_SCRATCH/daemon.log" ||
+	fail "the daemon's log lacks $cfg:7"
+check_exit 0 "$UBR" list
+[[ $(grep -c ' live ' "$OUT") == 5 ]] || fail "not 5 live devices after start-up"
 declare -A ids
 for n in n1 n2 lp st lp2; do
 	ids[$n]=$(id_of "$n")
@@ -116,11 +133,10 @@ fio --name=steady --filename="$lpdev" --ioengine=io_uring --direct=1 \
 	--verify=crc32c --verify_backlog=64 --verify_fatal=1 \
 	--output-format=json --output="$UBR_SCRATCH/steady.json" >"$UBR_SCRATCH/steady.log" 2>&1 &
 fio_pid=$!
-quiet_kill() { kill "$@" 2>/dev/null || true; }
 on_exit quiet_kill -INT "$fio_pid"
-wait_for 60 writes_above "$((before + 100))" || { cat "$UBR_SCRATCH/steady.log"; fail "fio does not write"; }
+wait_for 60 writes_above "$((before + 50))" || { cat "$UBR_SCRATCH/steady.log"; fail "fio does not write"; }
 
-sed -i -e '/^n2 /d' -e 's/^n1   null --size 1G/n1   null --size 3G/' "$cfg"
+sed -i -e '/^n2 /d' -e '/^bad /d' -e 's/^n1   null --size 1G/n1   null --size 3G/' "$cfg"
 echo 'n3   null --size 1G' >>"$cfg"
 check_exit 0 "$UBR" reload
 grep -qx "deleted n2 /dev/ublkb${ids[n2]}" "$OUT" || fail "reload did not say n2 was deleted"
@@ -177,29 +193,14 @@ wait_for 30 test -L "$run/by-name/n5" || fail "SIGHUP did not add n5"
 wait_for 30 is_gone n4 || fail "SIGHUP did not delete n4"
 check_links n5
 stop_daemon
+grep -q '^STOPPING=1' "$UBR_SCRATCH/notify.log" || fail "no STOPPING=1"
 left=$(find "$run/by-name" "$run/udev" -mindepth 1)
 [[ -z $left ]] || fail "files left after the daemon deleted its devices: $left"
 
-step start-up with a bad line, in the foreground, with NOTIFY_SOCKET
-printf 'a1 null\nbad lop\na2 loop disks/loop.img\n' >"$cfg"
-sock=$UBR_SCRATCH/notify.sock
-perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
-	bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"; $| = 1;
-	while (defined(recv($s, my $m, 4096, 0))) { print "$m\n" }' "$sock" >"$UBR_SCRATCH/notify.log" &
-perl_pid=$!
-on_exit quiet_kill "$perl_pid"
-wait_for 10 test -S "$sock" || fail "the notify listener did not start"
-NOTIFY_SOCKET=$sock "$UBR" daemon --foreground --config "$cfg" 2>"$UBR_SCRATCH/daemon.log" &
-wait_for 30 grep -q '^READY=1' "$UBR_SCRATCH/notify.log" || { cat "$UBR_SCRATCH/daemon.log"; fail "no READY=1"; }
-# READY=1 comes after the devices serve: they must be live now.
-check_exit 0 "$UBR" list --json
-jq -e '[.devices[] | select(.state == "live") | .name] | sort == ["a1","a2"]' "$OUT" >/dev/null ||
-	fail "READY=1 before every configured device served"
-cat "$UBR_SCRATCH/notify.log"
-grep -q '^STATUS=2 device(s); .*: 1 error(s)' "$UBR_SCRATCH/notify.log" || fail "no STATUS line"
-cat "$UBR_SCRATCH/daemon.log"
-grep -qF "ublk-reactor: $cfg:2: unknown target 'lop' (targets: null, loop, stripe)" "$UBR_SCRATCH/daemon.log" ||
-	fail "the daemon's log lacks $cfg:2"
-stop_daemon
-grep -q '^STOPPING=1' "$UBR_SCRATCH/notify.log" || fail "no STOPPING=1"
+step a detached daemon prints the bad line
+printf 'a1 loop disks/loop.img\nbad lop\n' >"$cfg"
+check_exit 0 "$UBR" daemon --config "$cfg"
+grep -qxF "ublk-reactor: $cfg:2: unknown target 'lop' (targets: null, loop, stripe)" "$ERR" ||
+	fail "daemon --config did not print $cfg:2"
+check_links a1
 step done
