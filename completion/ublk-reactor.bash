@@ -45,7 +45,7 @@ _ublk_reactor_add()
 {
 	local cmd=$1 cur=$2 prev=$3 target=$4
 	local opts="--id --queues --depth --max-io-size --size
---logical-block-size --read-only --copy-mode --no-partition-scan --recovery"
+--logical-block-size --read-only --copy-mode --no-partition-scan --recovery --name"
 	local fault_opts=$'--backing\n--delay\n--fail-rate\n--fail-ops\n--fail-offset\n--seed'
 
 	case $prev in
@@ -65,8 +65,8 @@ _ublk_reactor_add()
 		_ublk_reactor_files "$cur"
 		return ;;
 	-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | --chunk-size | \
-		--delay | --fail-rate | --fail-offset | --seed)
-		return ;; # a number: nothing to offer
+		--delay | --fail-rate | --fail-offset | --seed | --name)
+		return ;; # a number or a name: nothing to offer
 	esac
 	case $target in
 	loop) opts+=$'\n--buffered' ;;
@@ -86,7 +86,7 @@ _ublk_reactor_add()
 _ublk_reactor()
 {
 	local cmd=$1 cur prev i word command='' target='' nargs=0
-	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\ndaemon\nhelp'
+	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\nreload\nconfig\ndaemon\nhelp'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -104,7 +104,8 @@ _ublk_reactor()
 		case $word in
 		-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | \
 			--logical-block-size | --copy-mode | --chunk-size | --recovery | \
-			--backing | --delay | --fail-rate | --fail-ops | --fail-offset | --seed)
+			--backing | --delay | --fail-rate | --fail-ops | --fail-offset | --seed | \
+			--name)
 			[[ $command == add ]] && ((i++))
 			continue ;;
 		= | -*) continue ;;
@@ -146,6 +147,12 @@ _ublk_reactor()
 		;; # IDs of devices no daemon serves: only the records know them
 	stop)
 		_ublk_reactor_reply "$cur" --delete ;;
+	config)
+		if ((nargs == 0)); then
+			_ublk_reactor_reply "$cur" check
+		else
+			_ublk_reactor_files "$cur"
+		fi ;;
 	update-size)
 		((nargs == 0)) &&
 			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" live)" ;;
@@ -156,7 +163,11 @@ _ublk_reactor()
 		((nargs == 0)) &&
 			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd" quiesced)" ;;
 	daemon)
-		_ublk_reactor_reply "$cur" $'--foreground\n--verbose' ;;
+		if [[ $prev == --config ]]; then
+			_ublk_reactor_files "$cur"
+		else
+			_ublk_reactor_reply "$cur" $'--foreground\n--config\n--verbose'
+		fi ;;
 	esac
 	return 0
 }

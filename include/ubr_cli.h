@@ -61,6 +61,13 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen);
 
 /*
+ * A device name (add --name, the config file): 1..UBR_NAME_MAX of
+ * [A-Za-z0-9_.-], not beginning with '-' or '.', not all digits. 0, or
+ * -EINVAL with err saying why.
+ */
+int ubr_name_check(const char *name, char *err, size_t errlen);
+
+/*
  * Open one backing file as `add` does (read-write unless read_only) and
  * check it is a regular file or a block device: 0, or -errno with err
  * saying why in one line.
@@ -71,13 +78,15 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
 /*
- * `del ID...` or `del --all` (argv[0] is "del"); also `recover [ID...]`,
+ * `del ID|NAME...` or `del --all` (argv[0] is "del"); also `recover [ID...]`,
  * where no ID means all (d->all).
  */
 struct ubr_del_args {
 	bool all;
 	unsigned nr_ids;
 	uint32_t *ids; /* malloc'ed, duplicates removed, in command order */
+	unsigned nr_names;
+	const char **names; /* malloc'ed, pointing into argv; deduplicated */
 };
 int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 		  size_t errlen);
@@ -212,16 +221,31 @@ void ubr_admin_server_deinit(struct ubr_reactor *r);
 
 /* add, del, list, features: argv[0] is the command word. Exit status. */
 int ubr_client_main(int argc, char **argv);
-/* daemon [--foreground]: argv[0] is "daemon". Exit status. */
+/* daemon [--foreground] [--config FILE]: argv[0] is "daemon". Exit status. */
 int ubr_daemon_main(int argc, char **argv);
 /*
  * Start a detached daemon and wait until it serves (or says why it cannot).
  * Returns 0 (note: the IDs of devices it can recover, "" if none),
  * -EALREADY (one already runs), or -errno with err set.
  */
-int ubr_daemon_spawn(char *note, size_t notelen, char *err, size_t errlen);
+int ubr_daemon_spawn(char *err, size_t errlen);
 /* Tell the user that devices wait for `recover` (stderr). */
 void ubr_recoverable_note(const char *ids);
+/* Whether a daemon started by this command says which devices wait. */
+extern bool ubr_spawn_notes;
+/*
+ * The same with `daemon --config FILE` (NULL: the default file, which may
+ * be missing) and --verbose. The configuration's errors, which do not stop
+ * the daemon, are printed on stderr.
+ */
+int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
+			  size_t errlen);
+/*
+ * Tell the service manager (systemd's $NOTIFY_SOCKET) "READY=1",
+ * "STATUS=...", and the like: 0 (also when there is none to tell), or
+ * -errno (src/sd_notify.c).
+ */
+int ubr_sd_notify(const char *fmt, ...) UBR_PRINTF(1, 2);
 /* Why ubr_reactor_init() failed, for a user: "ublk_drv is not loaded..." */
 void ubr_reactor_init_strerror(int err, char *buf, size_t len);
 

@@ -21,6 +21,7 @@ struct ubr_target_ops;
 #define UBR_MAX_FILES 8
 #define UBR_TARGET_NAME_MAX 16
 #define UBR_DEV_ID_ANY ((uint32_t)-1)
+#define UBR_NAME_MAX 64 /* bytes in a device name, without the NUL */
 
 enum ubr_copy_mode {
 	UBR_COPY_AUTO = 0, /* the best the kernel offers */
@@ -69,6 +70,8 @@ struct ubr_dev_opts {
 	/* --- target fault (include/ubr_fault.h) --- */
 	struct ubr_fault_opts fault;
 	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
+	/* add --name: unique, "" for none; /dev/ublk/by-name/NAME */
+	char name[UBR_NAME_MAX + 1];
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -156,6 +159,7 @@ struct ubr_dev {
 	/* update-size, quiesce or resume in flight: a delete waits for it */
 	bool ctl_busy;
 	struct ubr_quiesce *quiesce; /* src/dev_quiesce.c's, or NULL */
+	bool from_config; /* declared by the config file: reload may delete it */
 };
 
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
@@ -178,6 +182,8 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
 			 ubr_dev_done_cb cb, void *ctx);
 struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id);
+/* The device named `name` (any state), or NULL. */
+struct ubr_dev *ubr_dev_find_name(struct ubr_reactor *r, const char *name);
 struct ubr_dev *ubr_dev_at(struct ubr_reactor *r, unsigned slot);
 unsigned ubr_dev_slots(const struct ubr_reactor *r);
 const char *ubr_dev_state_name(enum ubr_dev_state s);
@@ -190,6 +196,11 @@ uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
+/*
+ * FILE i is now at path (malloc'ed, taken over): its word says so too, so
+ * that parsing the words again finds the same file. -ENOMEM: unchanged.
+ */
+int ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 
@@ -236,5 +247,9 @@ int ubr_dev_resume(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 /* Flags ADD_DEV asks for so that the device can be quiesced later. */
 void ubr_dev_quiesce_step(struct ubr_dev *dev);
 void ubr_dev_quiesce_free(struct ubr_dev *dev);
+/* The name's files in the run directory (src/dev_names.c). */
+void ubr_dev_names_publish(const struct ubr_dev *dev);	 /* id known */
+void ubr_dev_names_link(const struct ubr_dev *dev);	 /* live */
+void ubr_dev_names_unpublish(const struct ubr_dev *dev); /* going away */
 
 #endif /* UBR_DEV_H */

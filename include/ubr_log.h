@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Logging for the daemon: stderr in the foreground, syslog once detached.
+ * Logging for the daemon: stderr in the foreground (with the journal's
+ * priority prefixes when stderr is systemd's journal stream), syslog once
+ * detached.
  * Messages about one device are prefixed "dev N" (and "q Q tag T" for one
  * request) by the caller, so a grep for a device finds all of its story.
  */
@@ -13,6 +15,10 @@
 #define UBR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 void ubr_log_to_syslog(bool on);
+/* "<N>message" lines on stderr, for systemd's journal. */
+void ubr_log_to_journal(bool on);
+/* Is stderr the journal stream systemd gave us ($JOURNAL_STREAM)? */
+bool ubr_log_stderr_is_journal(void);
 void ubr_log_set_verbose(bool on);
 void ubr_log(int prio, const char *fmt, ...) UBR_PRINTF(2, 3);
 

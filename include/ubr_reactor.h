@@ -78,6 +78,7 @@ struct ubr_reactor {
 	void *daemon;	     /* the admin layer's state */
 	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
 	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
+	void *config;	     /* the config file's state (src/config_apply.c) */
 };
 
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);

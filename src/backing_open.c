@@ -87,26 +87,6 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 	return ret;
 }
 
-/*
- * FILE i's word, which ends with its path (it may be "--backing=PATH"),
- * now ends with abs: the words are what recovery and reload parse again.
- */
-static int rewrite_word(struct ubr_dev_opts *o, unsigned i, const char *abs)
-{
-	char *w, *old;
-	size_t prefix;
-
-	if (o->file_word[i] >= o->nr_words)
-		return 0;
-	old = o->words[o->file_word[i]];
-	prefix = strlen(old) - strlen(o->paths[i]);
-	if (asprintf(&w, "%.*s%s", (int)prefix, old, abs) < 0)
-		return -ENOMEM;
-	free(old);
-	o->words[o->file_word[i]] = w;
-	return 0;
-}
-
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 {
 	unsigned i;
@@ -122,12 +102,10 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 		if (!abs)
 			return say(err, len, -errno, "cannot resolve %s: %s",
 				   o->paths[i], strerror(errno));
-		if (rewrite_word(o, i, abs) < 0) {
+		if (ubr_dev_opts_set_path(o, i, abs) < 0) {
 			free(abs);
 			return say(err, len, -ENOMEM, "out of memory");
 		}
-		free(o->paths[i]);
-		o->paths[i] = abs;
 	}
 	return 0;
 }

@@ -160,6 +160,46 @@ unsigned ubr_max_queues(void)
 	return n < UBR_MAX_QUEUES ? n : UBR_MAX_QUEUES;
 }
 
+/* --- device names --------------------------------------------------------- */
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * A name becomes a file name (/dev/ublk/by-name/NAME) and a word on command
+ * lines: no '/', no spaces, no leading '-' or '.' (an option, a hidden or
+ * relative file), and never all digits, which `del` reads as an ID.
+ */
+int ubr_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t i, len = strlen(name);
+	bool digits = true;
+
+	if (len == 0 || len > UBR_NAME_MAX)
+		return say(err, errlen,
+			   "invalid name '%.*s%s': must be 1 to %d characters",
+			   UBR_NAME_MAX, name, len > UBR_NAME_MAX ? "..." : "",
+			   UBR_NAME_MAX);
+	for (i = 0; i < len; i++) {
+		if (!name_char(name[i]))
+			return say(err, errlen,
+				   "invalid name '%s': only letters, digits, '_', '.' and '-' are allowed",
+				   name);
+		digits = digits && isdigit((unsigned char)name[i]);
+	}
+	if (name[0] == '-' || name[0] == '.')
+		return say(err, errlen,
+			   "invalid name '%s': must not begin with '-' or '.'",
+			   name);
+	if (digits)
+		return say(err, errlen,
+			   "invalid name '%s': must not be all digits (device IDs are)",
+			   name);
+	return 0;
+}
+
 /* --- add ----------------------------------------------------------------- */
 
 /* Options that only some targets take. */
@@ -539,6 +579,15 @@ static int set_seed(struct add_state *s, const char *val)
 	return bounded(s, "--seed", val, 0, UINT64_MAX, "", &s->o->fault.seed);
 }
 
+static int set_name(struct add_state *s, const char *val)
+{
+	int ret = ubr_name_check(val, s->err, s->errlen);
+
+	if (!ret)
+		strcpy(s->o->name, val);
+	return ret;
+}
+
 /* Keep in step with the usage text in src/main.c and the man page. */
 static const struct add_opt add_opts[] = {
 	{ "id", 'n', true, OPT_FOR_ALL, set_id },
@@ -559,6 +608,7 @@ static const struct add_opt add_opts[] = {
 	{ "fail-offset", 0, true, OPT_FOR_FAULT, set_fail_offset },
 	{ "seed", 0, true, OPT_FOR_FAULT, set_seed },
 	{ "no-partition-scan", 0, false, OPT_FOR_ALL, set_no_part_scan },
+	{ "name", 0, true, OPT_FOR_ALL, set_name },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)
@@ -816,15 +866,36 @@ static int dev_id_word(const char *cmd, const char *arg, uint32_t *id,
 	return 0;
 }
 
+static int del_add_name(struct ubr_del_args *d, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nr_names; i++)
+		if (!strcmp(d->names[i], name))
+			return 0;
+	d->names[d->nr_names++] = name;
+	return 0;
+}
+
+/* del also takes device names; recover only IDs (records know no names). */
 static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
 		    char *err, size_t errlen)
 {
+	uint64_t v;
 	uint32_t id;
 	int ret;
 
 	if (!strcmp(arg, "--all") || !strcmp(arg, "-a")) {
 		d->all = true;
 		return 0;
+	}
+	if (!strcmp(cmd, "del") && arg[0] != '-' &&
+	    ubr_parse_u64(arg, 0, UINT64_MAX, &v) == -EINVAL) {
+		if (ubr_name_check(arg, err, errlen) == 0)
+			return del_add_name(d, arg);
+		return say(err, errlen,
+			   "invalid device ID or name '%s': not a number, nor a name",
+			   arg);
 	}
 	ret = dev_id_word(cmd, arg, &id, err, errlen);
 	return ret < 0 ? ret : del_add_id(d, id);
@@ -839,20 +910,22 @@ int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 	err[0] = '\0';
 	if (argc > 1) {
 		d->ids = calloc((size_t)argc, sizeof(*d->ids));
-		if (!d->ids) {
+		d->names = calloc((size_t)argc, sizeof(*d->names));
+		if (!d->ids || !d->names) {
+			ubr_del_args_release(d);
 			say(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 	}
 	for (i = 1; i < argc && !ret; i++)
 		ret = del_word(d, argv[0], argv[i], err, errlen);
-	if (!ret && d->all && d->nr_ids)
+	if (!ret && d->all && (d->nr_ids || d->nr_names))
 		ret = say(err, errlen, "%s takes device IDs or --all, not both",
 			  argv[0]);
 	/* recover without IDs means all of them; del must say so. */
 	if (!ret && !d->all && !d->nr_ids && !strcmp(argv[0], "recover"))
 		d->all = true;
-	if (!ret && !d->all && !d->nr_ids)
+	if (!ret && !d->all && !d->nr_ids && !d->nr_names)
 		ret = say(err, errlen, "del needs device IDs or --all");
 	if (ret < 0)
 		ubr_del_args_release(d);
@@ -864,6 +937,9 @@ void ubr_del_args_release(struct ubr_del_args *d)
 	free(d->ids);
 	d->ids = NULL;
 	d->nr_ids = 0;
+	free(d->names);
+	d->names = NULL;
+	d->nr_names = 0;
 }
 
 /* --- update-size, quiesce, resume ---------------------------------------- */

@@ -172,22 +172,20 @@ void ubr_recoverable_note(const char *ids)
 }
 
 /* recover says itself what it recovers: no note when it starts a daemon. */
-static bool spawn_note = true;
+bool ubr_spawn_notes = true;
 
 static int start_daemon(void)
 {
-	char err[256], note[256];
+	char err[256];
 	int ret;
 
 	if (access("/dev/ublk-control", F_OK) < 0)
 		return error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
 	if (geteuid() != 0)
 		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
-	ret = ubr_daemon_spawn(note, sizeof(note), err, sizeof(err));
+	ret = ubr_daemon_spawn(err, sizeof(err));
 	if (ret < 0 && ret != -EALREADY)
 		return error(UBR_EXIT_FAIL, "%s", err);
-	if (!ret && note[0] && spawn_note)
-		ubr_recoverable_note(note);
 	return 0;
 }
 
@@ -326,7 +324,7 @@ static int client_recover(int argc, char **argv)
 {
 	int sock, status;
 
-	spawn_note = false;
+	ubr_spawn_notes = false;
 	sock = daemon_connect(true, false, &status);
 	if (sock < 0)
 		return status;

@@ -16,6 +16,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_config.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
 #include "ubr_stats.h"
@@ -163,14 +164,40 @@ static int del_collect_all(struct ubr_reactor *r, struct ubr_del_args *d)
 	return 0;
 }
 
+/* Names become IDs; the parser left room in ids[] for one per word. */
+static int del_resolve_names(struct ubr_reactor *r, struct ubr_del_args *d,
+			     char *msg, size_t len)
+{
+	struct ubr_dev *dev;
+	unsigned i, j;
+
+	for (i = 0; i < d->nr_names; i++) {
+		dev = ubr_dev_find_name(r, d->names[i]);
+		if (!dev || !dev->id_known) {
+			snprintf(msg, len, "no device named '%s'%s", d->names[i],
+				 d->nr_ids + d->nr_names > 1 ?
+					 " (nothing deleted)" : "");
+			return -ENOENT;
+		}
+		for (j = 0; j < d->nr_ids && d->ids[j] != dev->id; j++)
+			;
+		if (j == d->nr_ids)
+			d->ids[d->nr_ids++] = dev->id;
+	}
+	return 0;
+}
+
 static int del_prepare(struct ubr_reactor *r, struct ubr_del_args *d,
 		       char *msg, size_t len)
 {
+	int ret;
+
 	if (d->all && del_collect_all(r, d) < 0) {
 		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
-	return del_check_ids(r, d, msg, len);
+	ret = del_resolve_names(r, d, msg, len);
+	return ret ? ret : del_check_ids(r, d, msg, len);
 }
 
 static void cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
@@ -257,7 +284,7 @@ static struct dev_row *rows_collect(struct ubr_reactor *r, unsigned *n)
 	return rows;
 }
 
-#define LIST_FMT "%-4s %-13s %-7s %-9s %6s %5s %7s %-6s %7s  %s\n"
+#define LIST_FMT "%-4s %-13s %-7s %-9s %6s %5s %7s %-6s %7s %-10s  %s\n"
 
 static void list_text_row(FILE *f, const struct dev_row *row)
 {
@@ -275,6 +302,7 @@ static void list_text_row(FILE *f, const struct dev_row *row)
 	fprintf(f, LIST_FMT, id, path, dev->opts.target,
 		ubr_dev_state_name(dev->state), q, d, size,
 		ubr_copy_mode_name(dev->copy_mode), mem,
+		dev->opts.name[0] ? dev->opts.name : "-",
 		dev->tgt_desc ? dev->tgt_desc : "");
 }
 
@@ -283,7 +311,7 @@ static void list_text(FILE *f, const struct dev_row *rows, unsigned n)
 	unsigned i;
 
 	fprintf(f, LIST_FMT, "ID", "DEVICE", "TARGET", "STATE", "QUEUES",
-		"DEPTH", "SIZE", "COPY", "MEMORY", "DESCRIPTION");
+		"DEPTH", "SIZE", "COPY", "MEMORY", "NAME", "DESCRIPTION");
 	for (i = 0; i < n; i++)
 		list_text_row(f, &rows[i]);
 }
@@ -338,6 +366,11 @@ static void list_json_row(FILE *f, const struct dev_row *row)
 		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
 	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->opts.recovery));
 	json_files(f, dev);
+	fprintf(f, ", \"name\": ");
+	if (dev->opts.name[0])
+		json_str(f, dev->opts.name);
+	else
+		fprintf(f, "null");
 	fprintf(f, ", \"description\": ");
 	json_str(f, dev->tgt_desc ? dev->tgt_desc : "");
 	fprintf(f, "}");
@@ -601,6 +634,22 @@ static void cmd_quiesce_resume(struct ubr_reactor *r, int argc, char **argv,
 		ubr_dev_resume(r, id, ctl_done_cb, rep);
 }
 
+/* --- reload ------------------------------------------------------------- */
+
+static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
+		       int *fds, unsigned nfds, struct ubr_reply *rep)
+{
+	char err[256];
+	int ret;
+
+	ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
+	if (ret < 0) {
+		parse_failed(rep, ret, err);
+		return;
+	}
+	ubr_config_reload(r, rep); /* answered when the run ends */
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 struct command {
@@ -620,6 +669,7 @@ static const struct command commands[] = {
 	{ "update-size", cmd_update_size, false },
 	{ "quiesce", cmd_quiesce_resume, false },
 	{ "resume", cmd_quiesce_resume, false },
+	{ "reload", cmd_reload, false },
 };
 
 static const struct command *command_find(const char *name)

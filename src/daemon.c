@@ -29,6 +29,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_config.h"
 #include "ubr_reactor.h"
 
 #define LISTEN_BACKLOG 64
@@ -36,12 +37,15 @@
 #define LOCK_TRIES 20
 #define LOCK_RETRY_MS 50
 #define SPAWN_WAIT_MS 30000
+/* Config errors told to the command that started the daemon; the rest: log */
+#define READY_WARN_MAX 20
 
 struct daemon_args {
 	bool foreground;
 	bool detach;
 	bool verbose;
 	int ready_fd;
+	char *config;	      /* absolute; NULL: the default */
 };
 
 struct daemon {
@@ -55,6 +59,8 @@ struct daemon {
 	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ev_signal sigterm_w, sigint_w;
 	char err[256];
+	ev_signal sighup_w;
+	bool config_up;
 };
 
 static int fail(struct daemon *d, int ret, const char *fmt, ...)
@@ -113,18 +119,28 @@ static void ready_report(struct daemon *d, const char *line)
 	d->args.ready_fd = -1;
 }
 
-/*
- * Parse what the daemon said on the ready pipe: "R [IDS]" (serving; IDS
- * can be recovered), "A PID" (one runs already) or "E why".
- */
-static int ready_parse(char *line, char *note, size_t notelen, char *err,
-		       size_t errlen)
+/* The first run of the config file is over: report its errors, then "R". */
+static void ready_report_config(struct daemon *d, const struct ubr_config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; d->args.ready_fd >= 0 && i < cfg->nr_errors; i++) {
+		if (i == READY_WARN_MAX) {
+			dprintf(d->args.ready_fd, "W ... and %u more (see the log)\n",
+				cfg->nr_errors - i);
+			break;
+		}
+		dprintf(d->args.ready_fd, "W %s\n", cfg->errors[i].text);
+	}
+	ready_report(d, "R\n");
+}
+
+/* Parse what the daemon said on the ready pipe. */
+static int ready_parse(char *line, char *err, size_t errlen)
 {
 	line[strcspn(line, "\n")] = '\0';
-	if (line[0] == 'R' && (!line[1] || line[1] == ' ')) {
-		snprintf(note, notelen, "%s", line[1] ? line + 2 : "");
+	if (!strcmp(line, "R"))
 		return 0;
-	}
 	if (line[0] == 'A') {
 		snprintf(err, errlen, "the daemon is already running (pid %s)",
 			 line + 2);
@@ -139,30 +155,59 @@ static int ready_parse(char *line, char *note, size_t notelen, char *err,
 	return -EIO;
 }
 
-static int ready_wait(int fd, char *note, size_t notelen, char *err,
-		      size_t errlen)
+/* "W message": the daemon starts, and has something to say (the config). */
+static int ready_line(char *line, bool *done, char *err, size_t errlen)
 {
-	char line[512];
-	size_t len = 0;
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t n;
+	if (line[0] == 'W' && line[1] == ' ') {
+		fprintf(stderr, "ublk-reactor: %s\n", line + 2);
+		return 0;
+	}
+	/* "N IDS": devices wait for recover (which says itself). */
+	if (line[0] == 'N' && line[1] == ' ') {
+		if (ubr_spawn_notes)
+			ubr_recoverable_note(line + 2);
+		return 0;
+	}
+	*done = true;
+	return ready_parse(line, err, errlen);
+}
 
-	while (len < sizeof(line) - 1) {
+static int ready_wait(int fd, char *err, size_t errlen)
+{
+	char buf[4096], *nl;
+	size_t len = 0, used;
+	struct pollfd p = { fd, POLLIN, 0 };
+	bool done = false;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
 		if (poll(&p, 1, SPAWN_WAIT_MS) == 0) {
 			snprintf(err, errlen,
 				 "the daemon did not start within %d s",
 				 SPAWN_WAIT_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		n = read(fd, line + len, sizeof(line) - 1 - len);
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
+		while ((nl = memchr(buf, '\n', len))) {
+			*nl = '\0';
+			used = (size_t)(nl - buf) + 1;
+			ret = ready_line(buf, &done, err, errlen);
+			if (done)
+				return ret;
+			memmove(buf, buf + used, len - used);
+			len -= used;
+		}
+		if (len == sizeof(buf) - 1)
+			len = 0; /* a line longer than any we write: drop it */
 	}
-	line[len] = '\0';
-	return ready_parse(line, note, notelen, err, errlen);
+	buf[len] = '\0';
+	return ready_parse(buf, err, errlen);
 }
 
 /*
@@ -171,22 +216,40 @@ static int ready_wait(int fd, char *note, size_t notelen, char *err,
  * with /dev/null for stdio so that `dev=$(ublk-reactor add ...)` does not
  * wait for the daemon to close the caller's pipe.
  */
-static void spawn_child(int ready_fd)
+static void spawn_child(int ready_fd, const char *config, bool verbose)
 {
-	char num[16];
+	char num[16], *argv[10];
+	int argc = 0;
 
 	if (fork() != 0)
 		_exit(0);
 	stdio_to_null();
 	fcntl(ready_fd, F_SETFD, 0);
 	snprintf(num, sizeof(num), "%d", ready_fd);
-	execl("/proc/self/exe", "ublk-reactor", "daemon", "--detach",
-	      "--ready-fd", num, (char *)NULL);
+	argv[argc++] = "ublk-reactor";
+	argv[argc++] = "daemon";
+	argv[argc++] = "--detach";
+	argv[argc++] = "--ready-fd";
+	argv[argc++] = num;
+	if (config) {
+		argv[argc++] = "--config";
+		argv[argc++] = (char *)config;
+	}
+	if (verbose)
+		argv[argc++] = "--verbose";
+	argv[argc] = NULL;
+	execv("/proc/self/exe", argv);
 	dprintf(ready_fd, "E cannot run /proc/self/exe: %s\n", strerror(errno));
 	_exit(127);
 }
 
-int ubr_daemon_spawn(char *note, size_t notelen, char *err, size_t errlen)
+int ubr_daemon_spawn(char *err, size_t errlen)
+{
+	return ubr_daemon_spawn_with(NULL, false, err, errlen);
+}
+
+int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
+			  size_t errlen)
 {
 	int p[2], ret, status;
 	pid_t pid;
@@ -201,10 +264,10 @@ int ubr_daemon_spawn(char *note, size_t notelen, char *err, size_t errlen)
 		goto fail;
 	}
 	if (pid == 0)
-		spawn_child(p[1]);
+		spawn_child(p[1], config, verbose);
 	close(p[1]);
 	waitpid(pid, &status, 0);
-	ret = ready_wait(p[0], note, notelen, err, errlen);
+	ret = ready_wait(p[0], err, errlen);
 	close(p[0]);
 	return ret;
 fail:
@@ -264,23 +327,6 @@ static void lock_write_pid(struct daemon *d)
 			 strerror(errno));
 }
 
-/* UBLK_REACTOR_MIN_WAIT_US: the batched waits' min wait (0: none). */
-static void min_wait_from_env(struct ubr_reactor *r)
-{
-	const char *env = getenv("UBLK_REACTOR_MIN_WAIT_US");
-	uint64_t us;
-
-	if (!env)
-		return;
-	if (ubr_parse_u64(env, 0, UBR_BATCH_MAX_WAIT_US, &us) < 0) {
-		ubr_warn("UBLK_REACTOR_MIN_WAIT_US=%.32s is not 0..%u: ignored",
-			 env, UBR_BATCH_MAX_WAIT_US);
-		return;
-	}
-	if (ubr_reactor_set_min_wait(r, (unsigned)us) != us)
-		ubr_warn("UBLK_REACTOR_MIN_WAIT_US ignored: the kernel has no min wait");
-}
-
 static int reactor_start(struct daemon *d)
 {
 	int ret = ubr_reactor_init(&d->r, 0);
@@ -289,7 +335,6 @@ static int reactor_start(struct daemon *d)
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
 		return ret;
 	}
-	min_wait_from_env(&d->r);
 	d->reactor_up = true;
 	return 0;
 }
@@ -326,7 +371,18 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct ubr_reactor *r = w->data;
 
 	ubr_info("signal %d: deleting every device and exiting", w->signum);
+	ubr_sd_notify("STOPPING=1");
 	ubr_reactor_stop(r, 0);
+}
+
+static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ubr_reactor *r = w->data;
+
+	if (r->stopping)
+		return;
+	ubr_info("SIGHUP: reloading the config file");
+	ubr_config_reload(r, NULL);
 }
 
 /* The reactor's loop takes signals through a signalfd (see reactor.c). */
@@ -338,6 +394,9 @@ static void signals_start(struct daemon *d)
 	d->sigterm_w.data = d->sigint_w.data = &d->r;
 	ev_signal_start(d->r.loop, &d->sigterm_w);
 	ev_signal_start(d->r.loop, &d->sigint_w);
+	ev_signal_init(&d->sighup_w, sighup_cb, SIGHUP);
+	d->sighup_w.data = &d->r;
+	ev_signal_start(d->r.loop, &d->sighup_w);
 }
 
 /* A daemon must not keep the caller's terminal, directory or session. */
@@ -350,6 +409,29 @@ static void detach_setup(void)
 	ubr_log_to_syslog(true);
 }
 
+/* After each run of the config file: readiness, and a status line. */
+static void config_done_cb(void *ctx, const struct ubr_config *cfg, bool boot)
+{
+	struct daemon *d = ctx;
+
+	if (boot)
+		ready_report_config(d, cfg);
+	ubr_sd_notify("%sSTATUS=%u device(s); %s: %u error(s) at the last %s",
+		      boot ? "READY=1\n" : "", d->r.nr_devs, cfg->path,
+		      cfg->nr_errors, boot ? "start" : "reload");
+}
+
+static int config_start(struct daemon *d)
+{
+	const char *path = d->args.config ? d->args.config : UBR_CONFIG_DEFAULT;
+	int ret;
+
+	ret = ubr_config_ctl_init(&d->r, path, d->args.config != NULL,
+				  config_done_cb, d, d->err, sizeof(d->err));
+	d->config_up = ret == 0;
+	return ret;
+}
+
 static int daemon_setup(struct daemon *d)
 {
 	int ret;
@@ -360,6 +442,8 @@ static int daemon_setup(struct daemon *d)
 		ret = lock_take(d);
 	if (!ret)
 		ret = reactor_start(d);
+	if (!ret)
+		ret = config_start(d);
 	if (!ret)
 		ret = listen_open(d);
 	if (!ret && ubr_admin_server_init(&d->r, d->listen_fd) < 0)
@@ -376,6 +460,8 @@ static void daemon_cleanup(struct daemon *d)
 	if (d->reactor_up) {
 		ev_signal_stop(d->r.loop, &d->sigterm_w);
 		ev_signal_stop(d->r.loop, &d->sigint_w);
+		ev_signal_stop(d->r.loop, &d->sighup_w);
+		ubr_config_ctl_deinit(&d->r);
 		ubr_admin_server_deinit(&d->r);
 		ubr_reactor_deinit(&d->r);
 	}
@@ -402,6 +488,11 @@ static int daemon_run(struct daemon *d)
 	prctl(PR_SET_NAME, "ublk-reactor", 0, 0, 0);
 	if (d->args.detach)
 		detach_setup();
+	else if (ubr_log_stderr_is_journal())
+		ubr_log_to_journal(true);
+	/* Only the process a service manager started tells it anything. */
+	if (!d->args.foreground)
+		unsetenv("NOTIFY_SOCKET");
 	ret = daemon_setup(d);
 	if (ret == -EALREADY) {
 		snprintf(line, sizeof(line), "A %s\n", d->err);
@@ -414,8 +505,9 @@ static int daemon_run(struct daemon *d)
 	} else {
 		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
 		ubr_records_scan(&d->r, recoverable, sizeof(recoverable));
-		snprintf(line, sizeof(line), "R %s\n", recoverable);
-		ready_report(d, line);
+		if (recoverable[0] && d->args.ready_fd >= 0)
+			dprintf(d->args.ready_fd, "N %s\n", recoverable);
+		ubr_config_boot(&d->r); /* says "R" once its devices serve */
 		ret = ubr_reactor_run(&d->r);
 		ret = ret < 0 ? UBR_EXIT_FAIL : d->r.exit_status;
 		ubr_info("exiting with status %d", ret);
@@ -429,53 +521,95 @@ static int daemon_run(struct daemon *d)
 static int daemon_usage(const char *msg)
 {
 	fprintf(stderr,
-		"ublk-reactor: %s (usage: ublk-reactor daemon [--foreground] [--verbose])\n",
+		"ublk-reactor: %s (usage: ublk-reactor daemon [--foreground] [--config FILE] [--verbose])\n",
 		msg);
 	return UBR_EXIT_USAGE;
 }
 
-static int daemon_parse(int argc, char **argv, struct daemon_args *a)
+/*
+ * The daemon works from "/": a relative FILE is made absolute first. A
+ * FILE named on the command line must exist (the default need not): say
+ * so here, before a detached daemon could only say it to the log.
+ */
+static int daemon_config_arg(struct daemon_args *a, const char *path)
 {
-	char msg[128];
-	uint64_t fd;
-	int i;
+	char cwd[4096];
 
-	memset(a, 0, sizeof(*a));
-	a->ready_fd = -1;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f"))
-			a->foreground = true;
-		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-			a->verbose = true;
-		else if (!strcmp(argv[i], "--detach")) /* internal */
-			a->detach = true;
-		else if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc &&
-			 !ubr_parse_u64(argv[i + 1], 3, 1U << 20, &fd))
-			a->ready_fd = (int)fd, i++; /* internal: a pipe */
-		else {
-			snprintf(msg, sizeof(msg),
-				 "unknown argument '%.64s' for daemon", argv[i]);
-			return daemon_usage(msg);
-		}
+	free(a->config);
+	a->config = NULL;
+	if (!path[0])
+		return daemon_usage("--config needs a FILE");
+	if (path[0] == '/')
+		a->config = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) &&
+		 asprintf(&a->config, "%s/%s", cwd, path) < 0)
+		a->config = NULL;
+	if (!a->config) {
+		fprintf(stderr, "ublk-reactor: cannot resolve %s: %s\n", path,
+			strerror(errno));
+		return UBR_EXIT_FAIL;
 	}
-	if (a->foreground && a->detach)
-		return daemon_usage("--foreground and --detach exclude each other");
+	if (access(a->config, R_OK) < 0) {
+		fprintf(stderr, "ublk-reactor: %s: cannot read: %s\n", path,
+			strerror(errno));
+		return UBR_EXIT_FAIL;
+	}
 	return 0;
 }
 
-/* `daemon` without --foreground: start one in the background, like add. */
-static int daemon_background(void)
+/* One argument at argv[*i] (advanced past a value): 0 or an exit status. */
+static int daemon_arg(struct daemon_args *a, int argc, char **argv, int *i)
 {
-	char err[256], note[256];
+	const char *arg = argv[*i];
+	char msg[128];
+	uint64_t fd;
+
+	if (!strcmp(arg, "--config") || !strcmp(arg, "-c"))
+		return *i + 1 < argc ? daemon_config_arg(a, argv[++*i]) :
+				       daemon_usage("--config needs a FILE");
+	if (!strncmp(arg, "--config=", 9))
+		return daemon_config_arg(a, arg + 9);
+	if (!strcmp(arg, "--foreground") || !strcmp(arg, "-f"))
+		a->foreground = true;
+	else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v"))
+		a->verbose = true;
+	else if (!strcmp(arg, "--detach")) /* internal */
+		a->detach = true;
+	else if (!strcmp(arg, "--ready-fd") && *i + 1 < argc &&
+		 !ubr_parse_u64(argv[*i + 1], 3, 1U << 20, &fd))
+		a->ready_fd = (int)fd, ++*i; /* internal: a pipe */
+	else {
+		snprintf(msg, sizeof(msg), "unknown argument '%.64s' for daemon",
+			 arg);
+		return daemon_usage(msg);
+	}
+	return 0;
+}
+
+static int daemon_parse(int argc, char **argv, struct daemon_args *a)
+{
+	int i, ret = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->ready_fd = -1;
+	for (i = 1; i < argc && !ret; i++)
+		ret = daemon_arg(a, argc, argv, &i);
+	if (!ret && a->foreground && a->detach)
+		ret = daemon_usage("--foreground and --detach exclude each other");
+	return ret;
+}
+
+/* `daemon` without --foreground: start one in the background, like add. */
+static int daemon_background(const struct daemon_args *a)
+{
+	char err[256];
 	int ret;
 
 	if (access("/dev/ublk-control", F_OK) < 0) {
 		fprintf(stderr, "ublk-reactor: ublk_drv is not loaded: modprobe ublk_drv\n");
 		return UBR_EXIT_FAIL;
 	}
-	ret = ubr_daemon_spawn(note, sizeof(note), err, sizeof(err));
-	if (!ret && note[0])
-		ubr_recoverable_note(note);
+	ret = ubr_daemon_spawn_with(a->config, a->verbose, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "ublk-reactor: %s\n", err);
 		return UBR_EXIT_FAIL;
@@ -500,10 +634,11 @@ int ubr_daemon_main(int argc, char **argv)
 		if (d->args.foreground || d->args.detach)
 			ret = daemon_run(d);
 		else
-			ret = daemon_background();
+			ret = daemon_background(&d->args);
 	}
 	if (d->args.ready_fd >= 0)
 		close(d->args.ready_fd);
+	free(d->args.config);
 	free(d);
 	return ret;
 }

@@ -48,6 +48,25 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 	o->nr_words = 0;
 }
 
+int ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path)
+{
+	char *w = NULL, *old;
+	size_t prefix;
+
+	/* The word ends with the path: it may be "--backing=PATH". */
+	if (o->file_word[i] < o->nr_words) {
+		old = o->words[o->file_word[i]];
+		prefix = strlen(old) - strlen(o->paths[i]);
+		if (asprintf(&w, "%.*s%s", (int)prefix, old, path) < 0)
+			return -ENOMEM;
+		free(old);
+		o->words[o->file_word[i]] = w;
+	}
+	free(o->paths[i]);
+	o->paths[i] = path;
+	return 0;
+}
+
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
 {
 	return o->words[i];

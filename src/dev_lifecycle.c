@@ -276,6 +276,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 		return;
 	}
 	dev->state = UBR_DEV_STOPPING;
+	ubr_dev_names_unpublish(dev);
 	/* STOP_DEV also returns FETCHes of a device that never started. */
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
 			     stop_done_cb, dev)) {
@@ -345,9 +346,11 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->add_cb = NULL;
 	if (dev->opts.recovery != UBR_RECOVERY_OFF)
 		ubr_dev_record_save(dev);
-	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy)",
+	ubr_dev_names_link(dev);
+	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy%s%s)",
 		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
-		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode));
+		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode),
+		 dev->opts.name[0] ? ", name " : "", dev->opts.name);
 	if (cb)
 		cb(dev->add_ctx, 0, NULL, dev->id);
 	if (dev->del_queued || r->stopping) {
@@ -416,6 +419,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->info = req->buf.info;
 	dev->id = dev->info.dev_id;
 	dev->id_known = true;
+	ubr_dev_names_publish(dev);
 	ret = ubr_dev_open_cdev(dev);
 	if (!ret)
 		ret = ubr_queues_setup(dev);
@@ -460,6 +464,18 @@ int ubr_dev_prepare(struct ubr_dev *dev)
 	return dev->ops->init(dev);
 }
 
+static int name_in_use(struct ubr_dev *dev, const char *name)
+{
+	struct ubr_dev *other = ubr_dev_find_name(dev->r, name);
+
+	if (other->id_known)
+		ubr_dev_set_err(dev, "name '%s' is already in use (device %u)",
+				name, other->id);
+	else
+		ubr_dev_set_err(dev, "name '%s' is already in use", name);
+	return -EEXIST;
+}
+
 /* Report a failure before anything reached the kernel. */
 static int add_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
 		       void *ctx)
@@ -495,6 +511,8 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_set_err(dev, "device ID %u is already in use", opts->id);
 		return add_refused(dev, -EEXIST, cb, ctx);
 	}
+	if (ubr_dev_find_name(r, opts->name))
+		return add_refused(dev, name_in_use(dev, opts->name), cb, ctx);
 	ret = ubr_dev_prepare(dev);
 	if (ret < 0)
 		return add_refused(dev, ret, cb, ctx);

@@ -3,10 +3,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "ubr_log.h"
 
 static bool log_syslog;
+static bool log_journal;
 static bool log_verbose;
 
 void ubr_log_to_syslog(bool on)
@@ -14,6 +17,27 @@ void ubr_log_to_syslog(bool on)
 	if (on && !log_syslog)
 		openlog("ublk-reactor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_syslog = on;
+}
+
+/*
+ * systemd names the journal stream it gave a service in $JOURNAL_STREAM
+ * ("DEVICE:INODE"); stderr is that stream only if it still is that file
+ * (a shell redirect in between would have replaced it).
+ */
+bool ubr_log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	return fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+void ubr_log_to_journal(bool on)
+{
+	log_journal = on;
 }
 
 void ubr_log_set_verbose(bool on)
@@ -31,7 +55,11 @@ void ubr_log(int prio, const char *fmt, ...)
 	if (log_syslog) {
 		vsyslog(prio, fmt, ap);
 	} else {
-		fputs("ublk-reactor: ", stderr);
+		/* The journal reads "<N>" as the priority; it names us itself. */
+		if (log_journal)
+			fprintf(stderr, "<%d>", prio);
+		else
+			fputs("ublk-reactor: ", stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

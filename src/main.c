@@ -11,6 +11,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_config.h"
 #include "ubr_target.h"
 
 /* One line per target; shown only for the targets this build has. */
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  add TARGET [OPTIONS] [FILE...]  create a device, print its /dev/ublkbN\n"
-		"  del ID... | del --all           delete devices\n"
+		"  del ID|NAME... | del --all      delete devices\n"
 		"  list [--json]                   show the devices\n"
 		"  features                        the kernel's ublk features, and those used\n"
 		"  recover [ID...]                 reattach devices left by a daemon that died\n"
@@ -52,7 +53,10 @@ static void usage(FILE *f)
 		"  update-size ID SIZE             resize a device (loop, stripe: up to the files)\n"
 		"  quiesce ID                      hold a device's I/O, let go of the device\n"
 		"  resume ID                       serve a quiesced device again\n"
-		"  daemon [--foreground] [--verbose]\n"
+
+		"  reload                          apply the changes of the daemon's config file\n"
+		"  config check [FILE]             check a config file (no daemon needed)\n"
+		"  daemon [--foreground] [--config FILE] [--verbose]\n"
 		"                                  run the daemon (detached unless --foreground)\n"
 		"  help, --help                    show this help\n"
 		"  --version                       show the version\n"
@@ -81,6 +85,7 @@ static void usage(FILE *f)
 		"      --fail-offset START-END   fault: only requests touching these bytes fail\n"
 		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
 		"      --no-partition-scan       the kernel does not read a partition table\n"
+		"      --name NAME               a unique name, for /dev/ublk/by-name/NAME\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",
@@ -96,8 +101,9 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
 		"Environment: UBLK_REACTOR_RUNDIR (default %s).\n"
+		"Config file: %s (see ublk-reactor.conf(5)).\n"
 		"See ublk-reactor(8).\n",
-		UBR_RUNDIR_DEFAULT);
+		UBR_RUNDIR_DEFAULT, UBR_CONFIG_DEFAULT);
 }
 
 static bool is_client_command(const char *cmd)
@@ -107,7 +113,7 @@ static bool is_client_command(const char *cmd)
 	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop") ||
 	       !strcmp(cmd, "stats") ||
 	       !strcmp(cmd, "update-size") || !strcmp(cmd, "quiesce") ||
-	       !strcmp(cmd, "resume");
+	       !strcmp(cmd, "resume") || !strcmp(cmd, "reload");
 }
 
 int main(int argc, char **argv)
@@ -129,6 +135,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "daemon"))
 		return ubr_daemon_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return ubr_config_main(argc - 1, argv + 1);
 	if (is_client_command(cmd))
 		return ubr_client_main(argc - 1, argv + 1);
 	fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",

@@ -68,7 +68,7 @@ expect() {
 	ok $? "'${*:2}' completes to '$want'"
 }
 
-expect "add daemon del features help list quiesce recover resume stats stop update-size" "$bin" ""
+expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" ""
 expect "update-size" "$bin" up
 expect "--help --version" "$bin" --
 expect "fault loop null stripe" "$bin" add ""

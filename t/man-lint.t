@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Every man page lints clean, and ublk-reactor(8) documents every command,
-# long option and target that `ublk-reactor --help` shows.
+# Every man page lints clean, ublk-reactor(8) documents every command,
+# long option and target that `ublk-reactor --help` shows, and
+# ublk-reactor.conf(5) has its sections and is referred to.
 set -u
 
 srcdir=${UBR_SRCDIR:-.}
@@ -105,6 +106,26 @@ for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS TARGETS "EXIT STATUS" \
 	ENVIRONMENT FILES SIGNALS EXAMPLES "SEE ALSO"; do
 	grep -q "^\.SH \"*$s\"*\$" "$page"
 	ok $? "section $s"
+done
+
+# ublk-reactor.conf(5): its sections, and each page names the other.
+conf=$srcdir/man/ublk-reactor.conf.5
+for s in NAME SYNOPSIS DESCRIPTION RELOADING ERRORS FILES EXAMPLES "SEE ALSO"; do
+	grep -q "^\.SH \"*$s\"*\$" "$conf"
+	ok $? "ublk-reactor.conf.5: section $s"
+done
+grep -q '^\.BR ublk-reactor (8)' "$conf"
+ok $? "ublk-reactor.conf.5 refers to ublk-reactor(8)"
+section "SEE ALSO" | grep -q '^\.BR ublk-reactor.conf (5)'
+ok $? "ublk-reactor.8 refers to ublk-reactor.conf(5) under SEE ALSO"
+# Its config file is the one --help names.
+cfgfile=$(printf '%s\n' "$help" | sed -n 's/^Config file: \([^ ]*\) .*/\1/p')
+[ -n "$cfgfile" ]
+ok $? "--help names the config file"
+# The targets this build has appear in the page's error example.
+for t in $targets; do
+	grep -q "targets: .*\b$t\b" "$conf"
+	ok $? "ublk-reactor.conf.5 lists target $t"
 done
 
 echo "1..$n"

@@ -104,9 +104,20 @@ static void test_format(void)
 
 /* --- add --------------------------------------------------------------- */
 
+/*
+ * The tests look at the parsed fields, not at the words and paths kept for
+ * recovery: those are released here, so that nothing leaks (ASan).
+ */
 static int add(char **argv, struct ubr_dev_opts *o)
 {
-	return ubr_parse_add(nargs(argv), argv, o, err, sizeof(err));
+	int ret = ubr_parse_add(nargs(argv), argv, o, err, sizeof(err));
+	unsigned nr_files = o->nr_files;
+
+	if (ret == 0) {
+		ubr_dev_opts_release(o);
+		o->nr_files = nr_files;
+	}
+	return ret;
 }
 
 /* A refused command: -EINVAL and a message containing `want`. */
@@ -265,6 +276,48 @@ static void test_add_reentrant(void)
 	is_int(fails, 0, "2000 parses in a row");
 }
 
+static void name_bad(const char *name, const char *msg)
+{
+	int ret = ubr_name_check(name, err, sizeof(err));
+
+	ok(ret == -EINVAL && strstr(err, msg),
+	   "name '%.20s' refused: %s (got %d: %s)", name, msg, ret, err);
+}
+
+static void test_names(void)
+{
+	struct ubr_dev_opts o;
+	char longest[UBR_NAME_MAX + 2];
+
+	memset(longest, 'a', sizeof(longest));
+	longest[UBR_NAME_MAX] = '\0';
+	is_int(ubr_name_check("db-1_x.y", err, sizeof(err)), 0, "a good name");
+	is_int(ubr_name_check("7up", err, sizeof(err)), 0, "digits first");
+	is_int(ubr_name_check(longest, err, sizeof(err)), 0,
+	       "a name of the largest length");
+	longest[UBR_NAME_MAX] = 'a';
+	longest[UBR_NAME_MAX + 1] = '\0';
+	name_bad(longest, "1 to 64 characters");
+	name_bad("", "1 to 64 characters");
+	name_bad("a b", "only letters");
+	name_bad("a/b", "only letters");
+	name_bad("caf\xc3\xa9", "only letters");
+	name_bad("-x", "must not begin");
+	name_bad(".x", "must not begin");
+	name_bad("..", "must not begin");
+	name_bad("123", "all digits");
+	is_int(add(ARGV("add", "null", "--name", "db"), &o), 0, "add --name");
+	is_str(o.name, "db", "the name is kept");
+	is_int(add(ARGV("add", "--name=web", "null"), &o), 0, "--name=NAME");
+	is_str(o.name, "web", "--name=NAME value");
+	is_int(add(ARGV("add", "null"), &o), 0, "add without a name");
+	is_str(o.name, "", "no name by default");
+	add_bad(ARGV("add", "null", "--name", "a b"), "invalid name",
+		"add with a bad name");
+	add_bad(ARGV("add", "null", "--name"), "needs a value",
+		"--name without a value");
+}
+
 /* --- del, list ----------------------------------------------------------- */
 
 static int del(char **argv, struct ubr_del_args *d)
@@ -291,8 +344,18 @@ static void test_del(void)
 	is_int(del(ARGV("del"), &d), -EINVAL, "del alone");
 	is_int(del(ARGV("del", "--all", "1"), &d), -EINVAL,
 	       "del --all with an id");
-	is_int(del(ARGV("del", "x1"), &d), -EINVAL, "del of a non-number");
-	ok(strstr(err, "not a number") != NULL, "message says why: %s", err);
+	is_int(del(ARGV("del", "x/1"), &d), -EINVAL,
+	       "del of neither a number nor a name");
+	ok(strstr(err, "not a number, nor a name") != NULL,
+	   "message says why: %s", err);
+	is_int(del(ARGV("del", "db", "3", "db", "web.1"), &d), 0,
+	       "del of names and an ID");
+	ok(d.nr_ids == 1 && d.ids[0] == 3 && d.nr_names == 2 &&
+		   !strcmp(d.names[0], "db") && !strcmp(d.names[1], "web.1"),
+	   "names deduplicated, in order");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del", "--all", "db"), &d), -EINVAL,
+	       "del --all with a name");
 	is_int(del(ARGV("del", "-1"), &d), -EINVAL, "del -1");
 	is_int(del(ARGV("del", "1048576"), &d), -EINVAL, "del of a huge id");
 }
@@ -418,6 +481,7 @@ int main(void)
 	test_add_forms();
 	test_add_files();
 	test_add_reentrant();
+	test_names();
 	test_del();
 	test_list();
 	test_stats();

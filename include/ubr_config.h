@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration file, /etc/ublk-reactor.conf: the devices the daemon
+ * creates at start-up and keeps in step on `reload` or SIGHUP. One device
+ * a line, in the words of the command line:
+ *
+ *	# NAME   TARGET  [OPTIONS]          [FILE...]
+ *	scratch  null    --size 1G
+ *	db       loop    --queues 2         /srv/db.img
+ *	media    stripe  --chunk-size 128K  "/srv/disk 1.img" /srv/disk2.img
+ *
+ * is `add TARGET --name NAME OPTIONS FILE...`, parsed by ubr_parse_add()
+ * like a command, so that a device from the file is recorded and recreated
+ * (recovery, reload) like any other. See ublk-reactor.conf(5).
+ */
+#ifndef UBR_CONFIG_H
+#define UBR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ubr_dev.h"
+#include "ubr_log.h"
+
+#define UBR_CONFIG_DEFAULT SYSCONFDIR "/ublk-reactor.conf"
+#define UBR_CONFIG_LINE_MAX 4096	   /* bytes in a line */
+#define UBR_CONFIG_WORDS_MAX 60		   /* words in a line: add --name fit */
+#define UBR_CONFIG_SIZE_MAX (1U << 20)	   /* bytes in the file */
+
+/* One device line, good or bad. */
+struct ubr_config_entry {
+	unsigned line;
+	/* "" when the line has no valid name (or repeats an earlier one) */
+	char name[UBR_NAME_MAX + 1];
+	bool ok; /* no error: opts holds the device */
+	struct ubr_dev_opts opts;
+};
+
+struct ubr_config_error {
+	unsigned line; /* 0: about the whole file */
+	char *text;    /* "PATH:LINE: message" */
+};
+
+struct ubr_config {
+	char *path;
+	bool missing; /* the default file does not exist: no devices */
+	struct ubr_config_entry *entries;
+	unsigned nr_entries;
+	struct ubr_config_error *errors;
+	unsigned nr_errors;
+};
+
+/*
+ * Read and parse the file at path. A missing file is an error when
+ * must_exist, else an empty configuration (c->missing). Returns 0 (errors
+ * in lines are in c->errors and do not make it fail), or -errno when the
+ * file cannot be read at all (c->errors[0] says why, and c->path is set).
+ */
+int ubr_config_load(struct ubr_config *c, const char *path, bool must_exist);
+/* The same for text already read (for the tests). */
+int ubr_config_parse(struct ubr_config *c, const char *path,
+		     const char *text, size_t len);
+void ubr_config_release(struct ubr_config *c);
+/* One more error, "PATH:LINE: message" (line 0: "PATH: message"). */
+int ubr_config_error(struct ubr_config *c, unsigned line, const char *fmt,
+		     ...) UBR_PRINTF(3, 4);
+/* Errors in line order (those added later for a line come after it). */
+void ubr_config_sort_errors(struct ubr_config *c);
+
+/*
+ * Split one line into at most `max` words (malloc'ed, *n of them): blanks
+ * separate words, "..." quotes (\" and \\ escaped inside), # where a word
+ * could begin comments out the rest. 0, or -EINVAL with err saying why;
+ * -ENOMEM.
+ */
+int ubr_config_split(const char *line, char **words, unsigned max,
+		     unsigned *n, char *err, size_t errlen);
+
+/* --- in the daemon (src/config_apply.c) ---------------------------------- */
+
+struct ubr_reactor;
+struct ubr_reply;
+
+/* After each run: what it found (errors sorted); boot: the first run. */
+typedef void (*ubr_config_done_cb)(void *ctx, const struct ubr_config *cfg,
+				   bool boot);
+
+/*
+ * Read the file for the first run. -errno with err set if it cannot be
+ * read (a missing file is fine unless must_exist): the daemon does not
+ * start then.
+ */
+int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
+			bool must_exist, ubr_config_done_cb cb, void *ctx,
+			char *err, size_t errlen);
+void ubr_config_ctl_deinit(struct ubr_reactor *r);
+/* Create the file's devices: the first run. */
+void ubr_config_boot(struct ubr_reactor *r);
+/*
+ * Read the file again and apply the changes; rep (NULL for SIGHUP) is
+ * answered with what changed and the errors when the run ends.
+ */
+void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep);
+/* The daemon's file, or NULL. */
+const char *ubr_config_path(const struct ubr_reactor *r);
+
+/* `config check [FILE]` (src/config_check.c): exit status. */
+int ubr_config_main(int argc, char **argv);
+
+#endif /* UBR_CONFIG_H */
