@@ -83,7 +83,7 @@ expect "" "$bin" add null --buf
 expect "--buffered" "$bin" add loop --buf
 expect "--chunk-size" "$bin" add stripe --ch
 expect "--json" "$bin" list -
-expect "--foreground --verbose" "$bin" daemon --
+expect "--config --foreground --verbose" "$bin" daemon --
 
 # Files for loop and stripe, after the options and their values.
 mkdir "$tmp/files" && touch "$tmp/files/disk.img" "$tmp/files/other.raw"
