@@ -1,0 +1,28 @@
+# jq -r -f t/bench/check.jq bench-KERNEL.json: prints every point of the
+# benchmark that has no number (one per line); nothing when all are there.
+# A copy mode the kernel refused is {"na": reason} and counts as measured.
+
+def num: type == "number";
+def runs: type == "array" and length == 2 and all(.[]; num);
+def need(path; test): if (try (getpath(path) | test) catch false) then empty else path | map(tostring) | join(" ") end;
+
+need(["kernel"]; type == "string"),
+need(["date"]; type == "string"),
+need(["machine", "host_nproc"]; num),
+need(["guest", "nproc"]; num),
+need(["binary", "bytes"]; num),
+need(["binary", "stripped_bytes"]; num),
+(("randread", "randwrite") as $rw | (1, 64) as $d | ("ublk", "null_blk") as $t |
+	need(["null", "\($rw) qd\($d)", $t]; runs)),
+need(["loop", "kernel_loop"]; runs),
+need(["loop", "modes", "buffer"]; runs),
+(("user", "zero") as $m | need(["loop", "modes", $m]; runs or (type == "object" and (.na | type) == "string"))),
+(("1", "2", "4", "8", "16") as $n | need(["scaling", "ublk", $n]; runs)),
+need(["scaling", "null_blk_x4"]; runs),
+need(["syscalls", "method"]; . == "stats" or . == "strace"),
+(("1", "4") as $n | need(["syscalls", "points", $n, "enters_per_io"]; runs)),
+need(["add_ms", "median"]; num),
+(("never", "always") as $thp |
+	((("1", "4", "16", "64") as $n | ("rss_kib", "pss_kib", "threads") as $f |
+		need(["footprint", "idle", $thp, $n, $f]; num)),
+	 (("rss_kib", "pss_kib", "threads") as $f | need(["footprint", "after_write", $thp, $f]; num))))
