@@ -1,7 +1,8 @@
 #!/bin/bash
 # quiesce and resume (UBLK_F_QUIESCE): a loop device is quiesced and resumed
 # again and again while fio writes at random and verifies (crc32c) what it
-# wrote, in every copy mode: no I/O error, every block checks. While quiesced, a read waits
+# wrote, in every copy mode and over a slow backing device: no I/O error,
+# every block checks. While quiesced, a read waits
 # (the kernel holds it) and completes after resume; list says "quiesced";
 # a second quiesce or resume does nothing. A quiesced device can be
 # deleted, which fails the read it held. A kernel without UBLK_F_QUIESCE
@@ -28,11 +29,12 @@ img=$UBR_SCRATCH/quiesce.img
 filled_file "$img" "$size"
 
 # --- under fio with verify, in every copy mode ------------------------------
-# quiesce_under_fio MODE: fio writes at random for 4 s, verifying as it goes
-# and at the end, while the device is quiesced and resumed over and over.
+# quiesce_under_fio MODE FILE: fio writes at random to a loop device over
+# FILE for 4 s, verifying as it goes and at the end, while the device is
+# quiesced and resumed over and over.
 quiesce_under_fio() {
 	local fio_log=$UBR_SCRATCH/fio-quiesce.log fio_pid fio_status=0 cycles=0
-	add_dev loop --copy-mode "$1" "$img"
+	add_dev loop --copy-mode "$1" "$2"
 	fio --name=qv --filename="$DEV" --ioengine=io_uring --direct=1 \
 		--iodepth=16 --rw=randwrite --bs=4k --size="$size" \
 		--verify=crc32c --do_verify=1 --verify_backlog=512 \
@@ -51,15 +53,23 @@ quiesce_under_fio() {
 	((fio_status == 0)) || fail "fio failed across $cycles quiesce/resume cycles in copy mode $1"
 	grep -q "err= 0" "$fio_log" || fail "fio reports errors in copy mode $1"
 	((cycles > 0)) || fail "fio ended before any quiesce in copy mode $1"
-	echo "copy mode $1: $cycles quiesce/resume cycles under fio, no error"
+	echo "copy mode $1, $2: $cycles quiesce/resume cycles under fio, no error"
 	del_dev "$DEV_ID"
 }
 
 modes=($(copy_modes))
 if "$UBR" features | grep -qw NEED_GET_DATA; then modes+=(get-data); fi
 for mode in "${modes[@]}"; do
-	quiesce_under_fio "$mode"
+	quiesce_under_fio "$mode" "$img"
 done
+
+# A backing device that takes 100 ms per request (null_blk, memory-backed):
+# requests are still with the target when QUIESCE_DEV answers, so their
+# commits re-arm fetches that another round must take back.
+load_null_blk nr_devices=1 gb=1 memory_backed=1 irqmode=2 completion_nsec=100000000
+size=$((8 << 20))
+quiesce_under_fio buffer "$NULLB"
+size=$((24 << 20))
 add_dev loop "$img"
 
 # --- held while quiesced, served after resume -------------------------------
