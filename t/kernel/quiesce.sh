@@ -2,11 +2,11 @@
 # quiesce and resume (UBLK_F_QUIESCE): a loop device is quiesced and resumed
 # again and again while fio writes at random and verifies (crc32c) what it
 # wrote, in every copy mode and over a slow backing device: no I/O error,
-# every block checks. While quiesced, a read waits
-# (the kernel holds it) and completes after resume; list says "quiesced";
-# a second quiesce or resume does nothing. A quiesced device can be
-# deleted, which fails the read it held. A kernel without UBLK_F_QUIESCE
-# refuses both commands, naming the feature.
+# every block checks. While quiesced, a read waits (the kernel holds it)
+# and completes after resume; list says "quiesced"; a second quiesce or
+# resume does nothing. A quiesced device can be deleted, which fails the
+# read it held, and the daemon's stop deletes one too. A kernel without
+# UBLK_F_QUIESCE refuses both commands, naming the feature.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 
@@ -94,4 +94,12 @@ del_dev "$DEV_ID"
 if wait "$dd_pid"; then
 	fail "a read held by a deleted device succeeded"
 fi
+
+# --- the daemon stops (SIGTERM) with a quiesced device: deleted too --------
+add_dev null --size 1G
+check_exit 0 "$UBR" quiesce "$DEV_ID"
+pid=$(daemon_pid)
+kill -TERM "$pid"
+wait_for 30 pid_gone "$pid" || fail "the daemon did not stop with a quiesced device"
+[[ ! -e $DEV ]] || fail "$DEV outlived the daemon's stop"
 echo "quiesce: ok"
