@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The service manager's notification datagram: to a socket path, to an
- * abstract socket ("@name"), nothing without $NOTIFY_SOCKET, and errors for
- * addresses that cannot be one.
+ * What the daemon tells systemd: the notification datagram to a socket path,
+ * to an abstract socket ("@name"), nothing without $NOTIFY_SOCKET, errors
+ * for addresses that cannot be one; and log lines with the journal's
+ * priority prefix when stderr is the stream $JOURNAL_STREAM names.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -49,6 +51,41 @@ static void received(int fd, const char *want, const char *what)
 	while ((nl = strchr(buf, '\n')))
 		*nl = '|'; /* one TAP line */
 	ok(same, "%s: got '%s'", what, buf);
+}
+
+/* stderr into a file, named (or not) by $JOURNAL_STREAM. */
+static void test_journal(void)
+{
+	char path[] = "/tmp/ubr-journal-t.XXXXXX", env[64], buf[128] = "";
+	int fd = mkstemp(path), saved = dup(2);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || saved < 0 || fstat(fd, &st) < 0) {
+		skip(4, "no temporary file");
+		return;
+	}
+	unlink(path);
+	dup2(fd, 2);
+	unsetenv("JOURNAL_STREAM");
+	ok(!ubr_log_stderr_is_journal(), "no $JOURNAL_STREAM: not the journal");
+	setenv("JOURNAL_STREAM", "1:2", 1);
+	ok(!ubr_log_stderr_is_journal(), "another stream: not the journal");
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	ok(ubr_log_stderr_is_journal(), "stderr is the stream named");
+	ubr_log_to_journal(true);
+	ubr_err("dev %u: %s", 3U, "broken");
+	ubr_warn("careful");
+	ubr_log_to_journal(false);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	ok(!strcmp(buf, "<3>dev 3: broken\n<4>careful\n"),
+	   "journal lines carry their priority");
+	close(fd);
 }
 
 int main(void)
@@ -89,5 +126,6 @@ int main(void)
 	longname[sizeof(longname) - 1] = '\0';
 	setenv("NOTIFY_SOCKET", longname, 1);
 	is_int(ubr_sd_notify("READY=1"), -EINVAL, "too long a path: -EINVAL");
+	test_journal();
 	return done_testing();
 }

@@ -62,7 +62,10 @@ expect 2 "invalid copy mode 'fast'" "$UBR" add null --copy-mode fast
 expect 2 "takes no FILE" "$UBR" add null /etc/hostname
 expect 2 "unknown command 'frobnicate'" "$UBR" frobnicate
 expect 2 "del needs device IDs or --all" "$UBR" del
-expect 2 "not a number" "$UBR" del one
+expect 2 "not a number, nor a name" "$UBR" del one/two
+expect 2 "invalid name 'a b'" "$UBR" add null --name "a b"
+expect 2 "unknown config subcommand 'frob'" "$UBR" config frob
+expect 2 "reload takes no arguments" "$UBR" reload now
 expect 2 "unknown argument '--yaml'" "$UBR" list --yaml
 expect 2 "unknown argument '--now'" "$UBR" daemon --now
 no_daemon "after usage errors"
