@@ -9,6 +9,8 @@
 # `daemon --config` prints the bad line; `config check` on a good and a
 # bad file.
 . "$(dirname "$0")/lib.sh"
+# As --help lists them: the messages name every target of this build.
+targets=$("$UBR" --help | sed -n 's/^Targets in this build: //p')
 
 require_root
 require_program fio
@@ -77,7 +79,7 @@ check_exit 0 "$UBR" config check "$cfg"
 grep -qF "$cfg: 5 device(s), no errors" "$OUT" || fail "config check of a good file"
 printf 'bad  lop x\nlp3  loop nosuch.img\n' >"$UBR_SCRATCH/bad.conf"
 check_exit 1 "$UBR" config check "$UBR_SCRATCH/bad.conf"
-grep -qxF "$UBR_SCRATCH/bad.conf:1: unknown target 'lop' (targets: null, loop, stripe)" "$ERR" ||
+grep -qxF "$UBR_SCRATCH/bad.conf:1: unknown target 'lop' (targets: $targets)" "$ERR" ||
 	fail "config check: no FILE:LINE for the bad target"
 grep -qF "$UBR_SCRATCH/bad.conf:2: cannot open $UBR_SCRATCH/nosuch.img" "$ERR" ||
 	fail "config check: a missing backing file is not reported"
@@ -106,7 +108,7 @@ jq -e --arg f "$UBR_SCRATCH/my disk.img" '
 cat "$UBR_SCRATCH/notify.log"
 grep -q '^STATUS=5 device(s); .*: 1 error(s)' "$UBR_SCRATCH/notify.log" || fail "no STATUS line"
 cat "$UBR_SCRATCH/daemon.log"
-grep -qF "ublk-reactor: $cfg:7: unknown target 'lop' (targets: null, loop, stripe)" "$UBR_SCRATCH/daemon.log" ||
+grep -qF "ublk-reactor: $cfg:7: unknown target 'lop' (targets: $targets)" "$UBR_SCRATCH/daemon.log" ||
 	fail "the daemon's log lacks $cfg:7"
 check_exit 0 "$UBR" list
 [[ $(grep -c ' live ' "$OUT") == 5 ]] || fail "not 5 live devices after start-up"
@@ -170,7 +172,7 @@ cp "$cfg" "$UBR_SCRATCH/good.conf"
 printf 'bad  lop x\nn4   null\n' >>"$cfg"
 badline=$(grep -n '^bad ' "$cfg" | cut -d: -f1)
 check_exit 1 "$UBR" reload
-grep -qxF "ublk-reactor: $cfg:$badline: unknown target 'lop' (targets: null, loop, stripe)" "$ERR" ||
+grep -qxF "ublk-reactor: $cfg:$badline: unknown target 'lop' (targets: $targets)" "$ERR" ||
 	fail "reload does not report $cfg:$badline"
 grep -qE '^added n4 ' "$OUT" || fail "the good line next to the bad one was not applied"
 check_links n4
@@ -200,7 +202,7 @@ left=$(find "$run/by-name" "$run/udev" -mindepth 1)
 step a detached daemon prints the bad line
 printf 'a1 loop disks/loop.img\nbad lop\n' >"$cfg"
 check_exit 0 "$UBR" daemon --config "$cfg"
-grep -qxF "ublk-reactor: $cfg:2: unknown target 'lop' (targets: null, loop, stripe)" "$ERR" ||
+grep -qxF "ublk-reactor: $cfg:2: unknown target 'lop' (targets: $targets)" "$ERR" ||
 	fail "daemon --config did not print $cfg:2"
 check_links a1
 step done
