@@ -42,5 +42,12 @@ void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
  * no longer has; list ("1 3") those waiting to be recovered.
  */
 void ubr_records_scan(struct ubr_reactor *r, char *list, size_t len);
+/*
+ * Recover every device that waits, as `recover` does, then call done: a
+ * service (daemon --config) takes its devices back before it applies its
+ * file, which then finds them unchanged instead of adding them again.
+ */
+void ubr_recover_all(struct ubr_reactor *r, void (*done)(void *ctx),
+		     void *ctx);
 
 #endif /* UBR_ADMIN_H */

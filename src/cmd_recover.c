@@ -25,9 +25,14 @@
 #include "ubr_reactor.h"
 #include "ubr_record.h"
 
-/* One `recover` for several devices: answered when the last is done. */
+/*
+ * One `recover` for several devices: answered when the last is done, to
+ * the client (rep), or to the daemon's start-up (done).
+ */
 struct recover_batch {
 	struct ubr_reply *rep;
+	void (*done)(void *ctx);
+	void *done_ctx;
 	unsigned pending;
 	bool failed;
 };
@@ -36,15 +41,21 @@ static void batch_put(struct recover_batch *b)
 {
 	if (--b->pending)
 		return;
-	ubr_reply_finish(b->rep, b->failed ? UBR_EXIT_FAIL : UBR_EXIT_OK);
+	if (b->rep)
+		ubr_reply_finish(b->rep, b->failed ? UBR_EXIT_FAIL : UBR_EXIT_OK);
+	else
+		b->done(b->done_ctx);
 	free(b);
 }
 
 static void batch_fail(struct recover_batch *b, uint32_t id, const char *msg)
 {
 	b->failed = true;
-	ubr_reply_printf(b->rep, 2, "ublk-reactor: device %" PRIu32 ": %s: not recovered\n",
-			 id, msg);
+	if (b->rep)
+		ubr_reply_printf(b->rep, 2, "ublk-reactor: device %" PRIu32 ": %s: not recovered\n",
+				 id, msg);
+	else
+		ubr_warn("dev %" PRIu32 ": %s: not recovered", id, msg);
 }
 
 static void recover_done_cb(void *ctx, int err, const char *msg, uint32_t id)
@@ -53,7 +64,7 @@ static void recover_done_cb(void *ctx, int err, const char *msg, uint32_t id)
 
 	if (err < 0)
 		batch_fail(b, id, msg && msg[0] ? msg : strerror(-err));
-	else
+	else if (b->rep)
 		ubr_reply_printf(b->rep, 1, "/dev/ublkb%" PRIu32 "\n", id);
 	batch_put(b);
 }
@@ -207,6 +218,28 @@ void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		ubr_reactor_stop(r, 0);
 	else
 		ubr_reactor_detach(r);
+}
+
+void ubr_recover_all(struct ubr_reactor *r, void (*done)(void *ctx),
+		     void *ctx)
+{
+	struct recover_batch *b = calloc(1, sizeof(*b));
+	struct ubr_del_args d = { 0 };
+	unsigned i;
+
+	if (!b || all_ids(r, &d) < 0) {
+		ubr_warn("cannot recover the waiting devices: out of memory");
+		free(b);
+		done(ctx);
+		return;
+	}
+	b->done = done;
+	b->done_ctx = ctx;
+	b->pending = 1;
+	for (i = 0; i < d.nr_ids; i++)
+		recover_one(r, d.ids[i], b);
+	ubr_del_args_release(&d);
+	batch_put(b);
 }
 
 /* At start-up: forget records of devices that are gone, list the rest. */

@@ -479,6 +479,11 @@ static void daemon_cleanup(struct daemon *d)
 		close(d->lock_fd);
 }
 
+static void config_boot_cb(void *ctx)
+{
+	ubr_config_boot(ctx);
+}
+
 static int daemon_run(struct daemon *d)
 {
 	char line[300], recoverable[256];
@@ -505,9 +510,12 @@ static int daemon_run(struct daemon *d)
 	} else {
 		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
 		ubr_records_scan(&d->r, recoverable, sizeof(recoverable));
-		if (recoverable[0] && d->args.ready_fd >= 0)
+		if (recoverable[0] && d->args.config)
+			ubr_recover_all(&d->r, config_boot_cb, &d->r);
+		else if (recoverable[0] && d->args.ready_fd >= 0)
 			dprintf(d->args.ready_fd, "N %s\n", recoverable);
-		ubr_config_boot(&d->r); /* says "R" once its devices serve */
+		if (!recoverable[0] || !d->args.config)
+			ubr_config_boot(&d->r); /* says "R" once its devices serve */
 		ret = ubr_reactor_run(&d->r);
 		ret = ret < 0 ? UBR_EXIT_FAIL : d->r.exit_status;
 		ubr_info("exiting with status %d", ret);
