@@ -90,6 +90,7 @@ static void end_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		 ubr_copy_mode_name(dev->copy_mode),
 		 ubr_recovery_name(dev->opts.recovery));
 	ubr_dev_record_save(dev);
+	ubr_dev_names_link(dev);
 	if (cb)
 		cb(dev->add_ctx, 0, NULL, dev->id);
 	if (dev->del_queued || dev->r->stopping) {
@@ -132,6 +133,7 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	/* From here the device is ours: a failure deletes it. */
 	dev->state = UBR_DEV_RECOVERING;
 	dev->recorded = true;
+	ubr_dev_names_publish(dev);
 	ret = ubr_dev_open_cdev(dev);
 	if (!ret)
 		ret = ubr_queues_setup(dev);
@@ -292,6 +294,12 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		free(st);
 		ubr_dev_set_err(dev, "device %u is already served by this daemon",
 				opts->id);
+		return recover_refuse_now(dev, -EEXIST, cb, ctx);
+	}
+	if (opts->name[0] && ubr_dev_find_name(r, opts->name)) {
+		free(st);
+		ubr_dev_set_err(dev, "its name '%s' is in use by device %u",
+				opts->name, ubr_dev_find_name(r, opts->name)->id);
 		return recover_refuse_now(dev, -EEXIST, cb, ctx);
 	}
 	ret = ubr_dev_slot_alloc(r, dev);
