@@ -25,4 +25,5 @@ need(["add_ms", "median"]; num),
 (("never", "always") as $thp |
 	((("1", "4", "16", "64") as $n | ("rss_kib", "pss_kib", "threads") as $f |
 		need(["footprint", "idle", $thp, $n, $f]; num)),
-	 (("rss_kib", "pss_kib", "threads") as $f | need(["footprint", "after_write", $thp, $f]; num))))
+	 (("during_write", "after_write") as $when | ("rss_kib", "pss_kib", "threads") as $f |
+		need(["footprint", $when, $thp, $f]; num))))

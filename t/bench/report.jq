@@ -150,12 +150,14 @@ def footprint_table:
 	 | row([$n, $m, ($x.rss_kib? | kib), ($x.pss_kib? | kib), "\($x.threads? | int) (\($x.user_threads? | int))",
 		(if $goal then "RSS <= \($goal / 1024) MiB" else "-" end), (if $goal then at_most($x.rss_kib?; $goal) else "-" end)])),
 	"",
-	"A fresh daemon with 4 loop devices (files on tmpfs), idle, then after \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four:",
+	"A fresh daemon with 4 loop devices (files on tmpfs): idle, during \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four (near their end), and 2 s after them (the daemon frees idle copy buffers after 1 s):",
 	"",
-	header(["THP", "copy mode", "RSS idle", "PSS idle", "RSS after", "PSS after", "threads after (ours)"]),
-	(("never", "always") as $m | $f.loop_idle[$m] as $i | $f.after_write[$m] as $x
-	 | row([$m, ($x.copy_mode? // "-"), ($i.rss_kib? | kib), ($i.pss_kib? | kib), ($x.rss_kib? | kib), ($x.pss_kib? | kib),
-		"\($x.threads? | int) (\($x.user_threads? | int))"])),
+	header(["THP", "copy mode", "RSS idle", "PSS idle", "RSS during", "PSS during", "RSS after", "PSS after", "threads during (ours)"]),
+	(("never", "always") as $m | $f.loop_idle[$m] as $i | $f.during_write[$m] as $d | $f.after_write[$m] as $x
+	 | row([$m, ($x.copy_mode? // "-"), ($i.rss_kib? | kib), ($i.pss_kib? | kib),
+		(($d.rss_kib? | kib) + (if $d.fio_running? == false then " (fio had ended)" else "" end)), ($d.pss_kib? | kib),
+		($x.rss_kib? | kib), ($x.pss_kib? | kib),
+		"\($d.threads? // $x.threads? | int) (\($d.user_threads? // $x.user_threads? | int))"])),
 	"",
 	"Threads counts io_uring's kernel workers (iou-*) too; \"ours\" does not.",
 	"";
