@@ -361,44 +361,11 @@ static int files_open(struct ubr_dev_opts *o)
 	return 0;
 }
 
-/*
- * The words the daemon gets: each FILE replaced by its absolute path,
- * whether it was a word of its own or the value of "--backing=FILE" (that
- * word keeps its first prefix[i] characters). Joined words go into owned[].
- */
-static char **send_words(int argc, char **argv, const struct ubr_dev_opts *o,
-			 const int *file_argi, const size_t *prefix,
-			 char **owned)
-{
-	char **words = calloc((size_t)argc + 1, sizeof(*words));
-	const char *word;
-	unsigned i;
-
-	if (!words)
-		return NULL;
-	memcpy(words, argv, (size_t)argc * sizeof(*argv));
-	for (i = 0; i < o->nr_files; i++) {
-		word = argv[file_argi[i]];
-		words[file_argi[i]] = o->paths[i];
-		if (!prefix[i])
-			continue;
-		if (asprintf(&owned[i], "%.*s%s", (int)prefix[i], word,
-			     o->paths[i]) < 0) {
-			owned[i] = NULL;
-			free(words);
-			return NULL;
-		}
-		words[file_argi[i]] = owned[i];
-	}
-	return words;
-}
-
 static int client_add(int argc, char **argv)
 {
 	struct ubr_dev_opts o;
 	int file_argi[UBR_MAX_FILES];
-	size_t prefix[UBR_MAX_FILES];
-	char err[256], **send_argv = NULL, *owned[UBR_MAX_FILES] = { NULL };
+	char err[256], **send_argv = NULL;
 	int ret, sock, status;
 	unsigned i;
 
@@ -406,24 +373,23 @@ static int client_add(int argc, char **argv)
 	if (ret < 0)
 		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
-	for (i = 0; i < o.nr_files; i++)
-		prefix[i] = strlen(argv[file_argi[i]]) - strlen(o.paths[i]);
 	ret = files_open(&o);
 	if (ret)
 		goto out;
 	ret = UBR_EXIT_FAIL;
-	send_argv = send_words(argc, argv, &o, file_argi, prefix, owned);
+	send_argv = calloc((size_t)argc + 1, sizeof(*send_argv));
 	if (!send_argv) {
 		error(ret, "out of memory");
 		goto out;
 	}
+	memcpy(send_argv, argv, (size_t)argc * sizeof(*argv));
+	for (i = 0; i < o.nr_files; i++)
+		send_argv[file_argi[i]] = o.paths[i];
 	sock = daemon_connect(true, false, &status);
 	if (sock >= 0)
 		ret = request(sock, argc, send_argv, o.fds, o.nr_files);
 out:
 	free(send_argv);
-	for (i = 0; i < UBR_MAX_FILES; i++)
-		free(owned[i]);
 	ubr_dev_opts_release(&o);
 	return ret;
 }
