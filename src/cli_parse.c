@@ -244,6 +244,7 @@ struct add_state {
 	char *err;
 	size_t errlen;
 	int argi;	       /* the argv index of the option's value */
+	bool attached;	       /* ... which is in the option's word: --opt=val */
 	const char *fault_opt; /* the first fault option given */
 	const char *needs_rate; /* a fault option given that needs --fail-rate */
 	bool rate_given;
@@ -422,8 +423,15 @@ static int set_chunk(struct add_state *s, const char *val)
 
 static int add_file(struct add_state *s, int argi, const char *path);
 
+/*
+ * FILE must be a word of its own: the client and the daemon put the
+ * resolved path in place of that word, and re-create devices from words.
+ */
 static int set_backing(struct add_state *s, const char *val)
 {
+	if (s->attached)
+		return say(s->err, s->errlen,
+			   "option --backing takes FILE as a word of its own: --backing FILE");
 	if (s->o->fault.backing)
 		return say(s->err, s->errlen, "option --backing given twice");
 	s->o->fault.backing = true;
@@ -659,6 +667,7 @@ static int add_option(struct add_state *s, int argc, char **argv, int *i)
 	if (!opt->has_arg && val)
 		return say(s->err, s->errlen, "option %s takes no value",
 			   name);
+	s->attached = val != NULL;
 	if (opt->has_arg && !val) {
 		if (*i + 1 >= argc)
 			return say(s->err, s->errlen, "option %s needs a value",
@@ -672,7 +681,7 @@ static int add_option(struct add_state *s, int argc, char **argv, int *i)
 	return opt->set(s, val);
 }
 
-/* A FILE, from a bare word or an option (argv[i] ends with path). */
+/* A FILE, from a bare word or an option's value word: argv[i] is path. */
 static int add_file(struct add_state *s, int i, const char *path)
 {
 	struct ubr_dev_opts *o = s->o;

@@ -176,11 +176,12 @@ static void test_combinations(void)
 	   "every fault option (got %d: %s)", ret, err);
 	if (!ret)
 		ubr_dev_opts_release(&o);
-	v = ARGV("add", "fault", "--backing=dir/img");
+	v = ARGV("add", "fault", "--seed", "1", "--fail-rate", "1",
+		 "--backing", "dir/img");
 	ret = ubr_parse_add_at(nargs(v), v, &o, argi, err, sizeof(err));
 	ok(ret == 0 && o.nr_files == 1 && !strcmp(o.paths[0], "dir/img") &&
-		   argi[0] == 2,
-	   "--backing=FILE is the file of word 2 (got %d: %s)", ret, err);
+		   argi[0] == 7,
+	   "--backing FILE: FILE is word 7 (got %d: %s)", ret, err);
 	if (!ret)
 		ubr_dev_opts_release(&o);
 	v = ARGV("add", "fault");
@@ -203,6 +204,8 @@ static void test_combinations(void)
 		"a bare FILE");
 	add_bad(ARGV("add", "fault", "--backing", "a", "b"),
 		"use --backing FILE", "--backing and a bare FILE");
+	add_bad(ARGV("add", "fault", "--backing=img"),
+		"takes FILE as a word of its own", "--backing=FILE");
 	add_bad(ARGV("add", "fault", "--backing", "a", "--backing", "b"),
 		"--backing given twice", "two --backing");
 	add_bad(ARGV("add", "fault", "--buffered"), "needs --backing",

@@ -121,9 +121,9 @@ del_dev "$DEV_ID"
 img=$UBR_SCRATCH/fault.img data=$UBR_SCRATCH/data
 truncate -s 16M "$img"
 head -c 16M /dev/urandom >"$data"
-# --backing=FILE, relative: the client resolves the path in the word itself.
+# A relative FILE: the client resolves it for the daemon.
 cd "$UBR_SCRATCH"
-add_dev fault --backing=fault.img --fail-rate 0.3 --fail-ops read \
+add_dev fault --backing fault.img --fail-rate 0.3 --fail-ops read \
 	--fail-offset 8M-16M --seed 3
 expect_in_list "$DEV_ID" "$img ("
 dd if="$data" of="$DEV" bs=1M oflag=direct status=none || fail "writing $DEV failed"
@@ -152,6 +152,7 @@ expect 2 "unknown op 'bogus'" fault --fail-rate 0.1 --fail-ops read,bogus
 expect 2 "START must be below END" fault --fail-rate 0.1 --fail-offset 2M-1M
 expect 2 "option --delay is for the fault target only" null --delay 1ms
 expect 2 "use --backing FILE" fault "$img"
+expect 2 "takes FILE as a word of its own" fault "--backing=$img"
 expect 1 "past the end of the device" fault --size 16M --fail-rate 1 \
 	--fail-offset 32M-64M
 [[ $("$UBR" list --json | jq -c '[.devices[].id]') == "[$other_id]" ]] ||
