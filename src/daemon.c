@@ -327,6 +327,42 @@ static void lock_write_pid(struct daemon *d)
 			 strerror(errno));
 }
 
+/* UBLK_REACTOR_MIN_WAIT_US: the batched waits' min wait (0: none). */
+static void min_wait_from_env(struct ubr_reactor *r)
+{
+	const char *env = getenv("UBLK_REACTOR_MIN_WAIT_US");
+	uint64_t us;
+
+	if (!env)
+		return;
+	if (ubr_parse_u64(env, 0, UBR_BATCH_MAX_WAIT_US, &us) < 0) {
+		ubr_warn("UBLK_REACTOR_MIN_WAIT_US=%.32s is not 0..%u: ignored",
+			 env, UBR_BATCH_MAX_WAIT_US);
+		return;
+	}
+	if (ubr_reactor_set_min_wait(r, (unsigned)us) != us)
+		ubr_warn("UBLK_REACTOR_MIN_WAIT_US ignored: the kernel has no min wait");
+}
+
+/*
+ * UBLK_REACTOR_POOL_SIZE: the user-copy buffer pool's limit, the bound of
+ * the daemon's data memory under load (sizes as add --size takes them).
+ */
+static void pool_size_from_env(struct ubr_reactor *r)
+{
+	const char *env = getenv("UBLK_REACTOR_POOL_SIZE");
+	uint64_t bytes;
+
+	if (!env)
+		return;
+	if (ubr_parse_size(env, &bytes) < 0 || bytes < UBR_POOL_MAX_BUF ||
+	    bytes > (1ULL << 30)) {
+		ubr_warn("UBLK_REACTOR_POOL_SIZE=%.32s is not 1M..1G: ignored", env);
+		return;
+	}
+	r->pool.limit = (size_t)bytes;
+}
+
 static int reactor_start(struct daemon *d)
 {
 	int ret = ubr_reactor_init(&d->r, 0);
@@ -335,6 +371,8 @@ static int reactor_start(struct daemon *d)
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
 		return ret;
 	}
+	min_wait_from_env(&d->r);
+	pool_size_from_env(&d->r);
 	d->reactor_up = true;
 	return 0;
 }
