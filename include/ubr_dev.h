@@ -215,6 +215,14 @@ int ubr_dev_prepare(struct ubr_dev *dev);
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 void ubr_dev_release_cdev(struct ubr_dev *dev);
 void ubr_dev_free(struct ubr_dev *dev);
+/* A device for opts (taking its paths and descriptors), not yet in the table. */
+struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
+			    const struct ubr_dev_opts *opts);
+/* Report a failure before anything reached the kernel; dev is freed. */
+int ubr_dev_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
+		    void *ctx);
+/* Say that name is taken (dev->err_msg); -EEXIST. */
+int ubr_dev_name_in_use(struct ubr_dev *dev, const char *name);
 /* Answer the pending add (dev->err) and delete, and forget dev. */
 void ubr_dev_finish(struct ubr_dev *dev);
 /* STOP_DEV, wait for every command, DEL_DEV; then the callbacks run. */

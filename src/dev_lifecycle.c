@@ -464,7 +464,7 @@ int ubr_dev_prepare(struct ubr_dev *dev)
 	return dev->ops->init(dev);
 }
 
-static int name_in_use(struct ubr_dev *dev, const char *name)
+int ubr_dev_name_in_use(struct ubr_dev *dev, const char *name)
 {
 	struct ubr_dev *other = ubr_dev_find_name(dev->r, name);
 
@@ -476,9 +476,8 @@ static int name_in_use(struct ubr_dev *dev, const char *name)
 	return -EEXIST;
 }
 
-/* Report a failure before anything reached the kernel. */
-static int add_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
-		       void *ctx)
+int ubr_dev_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
+		    void *ctx)
 {
 	if (cb)
 		cb(ctx, err, dev->err_msg, dev->opts.id);
@@ -486,10 +485,25 @@ static int add_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
 	return err;
 }
 
+struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
+			    const struct ubr_dev_opts *opts)
+{
+	struct ubr_dev *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return NULL;
+	dev->r = r;
+	dev->cdev_fd = -1;
+	dev->buf_base = -1;
+	dev->opts = *opts; /* takes the paths and descriptors */
+	dev->id = opts->id;
+	return dev;
+}
+
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx)
 {
-	struct ubr_dev *dev = calloc(1, sizeof(*dev));
+	struct ubr_dev *dev = ubr_dev_new(r, opts);
 	struct ubr_ctrl_req *req;
 	int ret;
 
@@ -498,29 +512,24 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 			cb(ctx, -ENOMEM, "out of memory", opts->id);
 		return -ENOMEM;
 	}
-	dev->r = r;
-	dev->cdev_fd = -1;
-	dev->buf_base = -1;
-	dev->opts = *opts; /* takes the paths and descriptors */
-	dev->id = opts->id;
 	if (r->stopping) {
 		ubr_dev_set_err(dev, "the daemon is shutting down");
-		return add_refused(dev, -ESHUTDOWN, cb, ctx);
+		return ubr_dev_refused(dev, -ESHUTDOWN, cb, ctx);
 	}
 	if (opts->id != UBR_DEV_ID_ANY && ubr_dev_find(r, opts->id)) {
 		ubr_dev_set_err(dev, "device ID %u is already in use", opts->id);
-		return add_refused(dev, -EEXIST, cb, ctx);
+		return ubr_dev_refused(dev, -EEXIST, cb, ctx);
 	}
 	if (ubr_dev_find_name(r, opts->name))
-		return add_refused(dev, name_in_use(dev, opts->name), cb, ctx);
+		return ubr_dev_refused(dev, ubr_dev_name_in_use(dev, opts->name), cb, ctx);
 	ret = ubr_dev_prepare(dev);
 	if (ret < 0)
-		return add_refused(dev, ret, cb, ctx);
+		return ubr_dev_refused(dev, ret, cb, ctx);
 	ret = ubr_dev_slot_alloc(r, dev);
 	if (ret < 0) {
 		ubr_dev_set_err(dev, "too many devices (at most %u)",
 				r->max_devs);
-		return add_refused(dev, ret, cb, ctx);
+		return ubr_dev_refused(dev, ret, cb, ctx);
 	}
 	dev->add_cb = cb;
 	dev->add_ctx = ctx;

@@ -254,20 +254,11 @@ static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 }
 
-static int recover_refuse_now(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
-			      void *ctx)
-{
-	if (cb)
-		cb(ctx, err, dev->err_msg, dev->opts.id);
-	ubr_dev_free(dev);
-	return err;
-}
-
 int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		    enum ubr_copy_mode copy_mode, ubr_dev_done_cb cb,
 		    void *ctx)
 {
-	struct ubr_dev *dev = calloc(1, sizeof(*dev));
+	struct ubr_dev *dev = ubr_dev_new(r, opts);
 	struct recover_state *st = calloc(1, sizeof(*st));
 	int ret;
 
@@ -278,35 +269,29 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 			cb(ctx, -ENOMEM, "out of memory", opts->id);
 		return -ENOMEM;
 	}
-	dev->r = r;
-	dev->cdev_fd = -1;
-	dev->buf_base = -1;
-	dev->opts = *opts; /* takes the paths and descriptors */
 	dev->opts.copy_mode = copy_mode;
-	dev->id = opts->id;
 	dev->id_known = true;
 	if (r->stopping) {
 		free(st);
 		ubr_dev_set_err(dev, "the daemon is shutting down");
-		return recover_refuse_now(dev, -ESHUTDOWN, cb, ctx);
+		return ubr_dev_refused(dev, -ESHUTDOWN, cb, ctx);
 	}
 	if (ubr_dev_find(r, opts->id)) {
 		free(st);
 		ubr_dev_set_err(dev, "device %u is already served by this daemon",
 				opts->id);
-		return recover_refuse_now(dev, -EEXIST, cb, ctx);
+		return ubr_dev_refused(dev, -EEXIST, cb, ctx);
 	}
-	if (opts->name[0] && ubr_dev_find_name(r, opts->name)) {
+	if (ubr_dev_find_name(r, opts->name)) {
 		free(st);
-		ubr_dev_set_err(dev, "its name '%s' is in use by device %u",
-				opts->name, ubr_dev_find_name(r, opts->name)->id);
-		return recover_refuse_now(dev, -EEXIST, cb, ctx);
+		return ubr_dev_refused(dev, ubr_dev_name_in_use(dev, opts->name),
+				       cb, ctx);
 	}
 	ret = ubr_dev_slot_alloc(r, dev);
 	if (ret < 0) {
 		free(st);
 		ubr_dev_set_err(dev, "too many devices (at most %u)", r->max_devs);
-		return recover_refuse_now(dev, ret, cb, ctx);
+		return ubr_dev_refused(dev, ret, cb, ctx);
 	}
 	st->dev = dev;
 	ev_timer_init(&st->retry_w, retry_cb, RETRY_INTERVAL, 0.);
