@@ -41,7 +41,9 @@ static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 
 static void dev_detach(struct ubr_dev *dev)
 {
-	if (!(dev->info.flags & UBLK_F_QUIESCE) ||
+	/* quiesce already let go of it: the kernel holds its I/O. */
+	if (dev->state == UBR_DEV_QUIESCED ||
+	    !(dev->info.flags & UBLK_F_QUIESCE) ||
 	    !ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
 			     QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
 		detached(dev);
@@ -60,7 +62,8 @@ void ubr_reactor_detach(struct ubr_reactor *r)
 		dev = r->devs[slot];
 		if (!dev)
 			continue;
-		if (dev->state == UBR_DEV_LIVE &&
+		if ((dev->state == UBR_DEV_LIVE ||
+		     dev->state == UBR_DEV_QUIESCED) &&
 		    dev->opts.recovery != UBR_RECOVERY_OFF && dev->recorded)
 			dev_detach(dev);
 		else
