@@ -189,6 +189,8 @@ static void test_combinations(void)
 	ok(ret == 0 && !o.nr_files && !o.fault.backing &&
 		   !o.fault.delay_ns && !o.fault.fail_ppm,
 	   "fault alone: no file, no delay, no failures");
+	if (!ret)
+		ubr_dev_opts_release(&o);
 
 	add_bad(ARGV("add", "null", "--delay", "1ms"),
 		"option --delay is for the fault target only", "delay on null");
