@@ -41,6 +41,16 @@ enum ubr_recovery {
 };
 
 /* Everything `add` can say; the daemon's copy is what recovery records. */
+/*
+ * A ublk disk stacks on whatever serves it, as loop does: like the kernel's
+ * loop (and null_blk), it runs with no I/O scheduler unless told. The
+ * kernel would give it mq-deadline, whose dispatch from a kworker cost 3x
+ * the IOPS of the null target (sid, see doc/PERFORMANCE.md).
+ */
+#define UBR_DEFAULT_SCHEDULER "none"
+#define UBR_SCHED_KERNEL "kernel"
+#define UBR_SCHED_NAME_MAX 31
+
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
 	uint32_t id; /* UBR_DEV_ID_ANY: the kernel picks */
@@ -72,6 +82,8 @@ struct ubr_dev_opts {
 	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
 	/* add --name: unique, "" for none; /dev/ublk/by-name/NAME */
 	char name[UBR_NAME_MAX + 1];
+	/* add --scheduler: the disk's I/O scheduler, or "kernel": its choice */
+	char scheduler[UBR_SCHED_NAME_MAX + 1];
 };
 
 #define UBR_DEFAULT_QUEUES 1
@@ -100,7 +112,6 @@ enum ubr_tag_state {
 /* One request slot. Kept small: there are queues x depth of them. */
 struct ubr_tag {
 	uint8_t state;	      /* enum ubr_tag_state */
-	uint8_t staging;      /* user copy: a copy to or from the kernel runs */
 	uint16_t tgt_pending; /* target SQEs in flight for this request */
 	uint16_t tgt_flags;   /* the target's own */
 	int32_t result;	      /* the target's own: bytes done, first -errno */

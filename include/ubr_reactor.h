@@ -66,6 +66,7 @@ struct ubr_reactor {
 	struct ubr_buf_pool pool;
 	uint64_t *waiters;   /* user_data of each waiting request, FIFO */
 	unsigned wait_head, wait_count, wait_cap;
+	bool serving_waiters; /* buffer_released() runs: no nesting */
 	ev_timer pool_trim;
 	/* zero copy: the ring's sparse buffer table, slots by device */
 	unsigned nr_buf_slots;
@@ -115,7 +116,6 @@ void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);
-void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res);
 
 /* Zero copy: n consecutive registered-buffer slots, or -ENOSPC. */
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,23 +289,28 @@ static bool needs_staging(const struct ubr_queue *q,
 	       iod->nr_sectors;
 }
 
-/* Copy between the pool buffer and the request, on /dev/ublkcN. */
-static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
-		       unsigned len)
-{
-	struct ubr_dev *dev = q->dev;
-	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
-	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
+static void buffer_put(struct ubr_queue *q, unsigned tag);
+static void copy_finished(struct ubr_queue *q, unsigned tag, int dir, int res);
 
-	if (dir == COPY_IN)
-		io_uring_prep_read(sqe, 0, q->tags[tag].buf, len, pos);
-	else
-		io_uring_prep_write(sqe, 0, q->tags[tag].buf, len, pos);
-	cdev_target(sqe, dev);
-	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
-				       (uint32_t)dir);
-	q->tags[tag].staging = 1;
-	q->tgt_inflight++;
+/*
+ * Copy between the pool buffer and the request, on /dev/ublkcN, right
+ * here. The kernel's side is a memory copy to or from the request's pages
+ * that never waits, but the char device takes no nonblocking I/O, so
+ * io_uring would hand every copy to one of its worker threads: a thread
+ * hop per copy, measured as most of a user-copy request's cost.
+ */
+static void copy_now(struct ubr_queue *q, unsigned tag, int dir, unsigned len)
+{
+	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
+	int fd = q->dev->cdev_fd;
+	void *buf = q->tags[tag].buf;
+	ssize_t n;
+
+	do {
+		n = dir == COPY_IN ? pread(fd, buf, len, (off_t)pos) :
+				     pwrite(fd, buf, len, (off_t)pos);
+	} while (n < 0 && errno == EINTR);
+	copy_finished(q, tag, dir, n < 0 ? -errno : (int)n);
 }
 
 static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
@@ -344,7 +350,7 @@ static void staging_begin(struct ubr_queue *q, unsigned tag)
 		return;
 	}
 	if ((iod->op_flags & 0xff) == UBLK_IO_OP_WRITE)
-		queue_copy(q, tag, COPY_IN, len);
+		copy_now(q, tag, COPY_IN, len);
 	else
 		q->dev->ops->queue_io(q, tag, iod);
 }
@@ -358,8 +364,7 @@ static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ubr_timer_stop(r, w);
 }
 
-/* A buffer came back: serve waiting requests, in order, while they fit. */
-static void buffer_released(struct ubr_reactor *r)
+static void serve_waiters(struct ubr_reactor *r)
 {
 	while (r->wait_count) {
 		struct ubr_ud d = ubr_ud_decode(r->waiters[r->wait_head]);
@@ -377,6 +382,21 @@ drop:
 		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
 			staging_begin(q, d.tag);
 	}
+}
+
+/*
+ * A buffer came back: serve waiting requests, in order, while they fit.
+ * Serving one can give a buffer back at once (a request that fails or
+ * completes right away); the outer call goes on down the queue then, so
+ * the stack stays flat however many wait.
+ */
+static void buffer_released(struct ubr_reactor *r)
+{
+	if (r->serving_waiters)
+		return;
+	r->serving_waiters = true;
+	serve_waiters(r);
+	r->serving_waiters = false;
 	if (!r->pool.in_use && r->pool.cached && !ev_is_active(&r->pool_trim)) {
 		/* Idle: give the memory back after a second of quiet. */
 		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);
@@ -402,7 +422,7 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 		if ((q->descs[tag].op_flags & 0xff) == UBLK_IO_OP_READ &&
 		    result > 0) {
 			t->result = result;
-			queue_copy(q, tag, COPY_OUT, (unsigned)result);
+			copy_now(q, tag, COPY_OUT, (unsigned)result);
 			return;
 		}
 		buffer_put(q, tag);
@@ -410,37 +430,24 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 	commit(q, tag, result);
 }
 
-void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
+static void copy_finished(struct ubr_queue *q, unsigned tag, int dir, int res)
 {
-	struct ubr_ud d = ubr_ud_decode(ud);
-	struct ubr_queue *q = queue_of(r, d);
-	struct ubr_tag *t;
-	unsigned len;
+	struct ubr_tag *t = &q->tags[tag];
+	unsigned len = dir == COPY_IN ? q->descs[tag].nr_sectors << 9 :
+					(unsigned)t->result;
 
-	if (!q) {
-		ubr_warn("copy completion for unknown dev slot %u", d.dev);
-		return;
-	}
-	t = &q->tags[d.tag];
-	t->staging = 0;
-	q->tgt_inflight--;
-	len = d.data == COPY_IN ? q->descs[d.tag].nr_sectors << 9
-				: (unsigned)t->result;
 	if (res != (int)len) {
 		ubr_err("dev %u q %u tag %u: user copy %s the kernel: %s",
-			q->dev->id, q->id, d.tag,
-			d.data == COPY_IN ? "from" : "to",
+			q->dev->id, q->id, tag, dir == COPY_IN ? "from" : "to",
 			res < 0 ? strerror(-res) : "short");
-		buffer_put(q, d.tag);
-		commit(q, d.tag, res < 0 ? res : -EIO);
-	} else if (d.data == COPY_IN) {
-		q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+		buffer_put(q, tag);
+		commit(q, tag, res < 0 ? res : -EIO);
+	} else if (dir == COPY_IN) {
+		q->dev->ops->queue_io(q, tag, &q->descs[tag]);
 	} else {
-		buffer_put(q, d.tag);
-		commit(q, d.tag, t->result);
+		buffer_put(q, tag);
+		commit(q, tag, t->result);
 	}
-	if (q->dev->state != UBR_DEV_LIVE)
-		ubr_dev_teardown_step(q->dev);
 }
 
 struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
@@ -474,6 +481,22 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	return sqe;
 }
 
+int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
+		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf)
+{
+	char *buf = q->tags[tag].buf ? q->tags[tag].buf : ubr_io_buf(q, tag);
+	struct iovec iov = { .iov_len = len };
+	ssize_t n;
+
+	if (q->dev->copy_mode == UBR_COPY_ZERO || !buf)
+		return -EOPNOTSUPP;
+	iov.iov_base = buf + data_off;
+	do {
+		n = write ? pwritev2(fd, &iov, 1, (off_t)file_off, rwf) :
+			    preadv2(fd, &iov, 1, (off_t)file_off, rwf);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (int)n;
+}
 
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {

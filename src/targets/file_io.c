@@ -165,24 +165,39 @@ static void maybe_finish(struct ubr_queue *q, unsigned tag)
 
 /* --- read / write ------------------------------------------------------- */
 
-/* Submit the piece starting `data_off` bytes into the request; its length. */
+static void rw_done(struct ubr_queue *q, unsigned tag, uint32_t data_off,
+		    int res);
+
+/*
+ * Submit the piece starting `data_off` bytes into the request, or on a
+ * file served inline (in memory) do it now; its length.
+ */
 static uint32_t rw_submit(struct ubr_queue *q, unsigned tag,
 			  const struct ublksrv_io_desc *iod, uint32_t data_off)
 {
 	struct ubr_files *fs = files_of(q);
 	bool write = req_op(iod) == UBLK_IO_OP_WRITE;
+	bool fua = write && (iod->op_flags & UBLK_IO_F_FUA);
 	struct ubr_stripe_piece p;
 	struct io_uring_sqe *sqe;
+	const struct ubr_backing *b;
 
 	ubr_stripe_piece_at(&fs->geom, req_off(iod) + data_off,
 			    req_len(iod) - data_off, &p);
-	sqe = ubr_tgt_rw(q, tag, write, fs->f[p.member].fd, p.member_off,
-			 data_off, p.len, fio_data(FIO_RW, data_off));
+	b = &fs->f[p.member];
+	if (b->inline_io) {
+		rw_done(q, tag, data_off,
+			ubr_tgt_rw_now(q, tag, write, b->fd, p.member_off,
+				       data_off, p.len, fua ? RWF_DSYNC : 0));
+		return p.len;
+	}
+	sqe = ubr_tgt_rw(q, tag, write, b->fd, p.member_off, data_off, p.len,
+			 fio_data(FIO_RW, data_off));
 	if (!sqe) {
 		note_err(q, tag, -ENOMEM);
 		return 0;
 	}
-	if (write && (iod->op_flags & UBLK_IO_F_FUA))
+	if (fua)
 		sqe->rw_flags |= RWF_DSYNC;
 	return p.len;
 }
@@ -196,7 +211,7 @@ static void rw_start(struct ubr_queue *q, unsigned tag,
 		note_err(q, tag, -EINVAL);
 		return;
 	}
-	while (off < len) {
+	while (off < len && !failed(q, tag)) {
 		n = rw_submit(q, tag, iod, off);
 		if (!n)
 			return;
