@@ -367,7 +367,8 @@ static void stripe_other_ops(void)
 /* The next request's inline results: n of them, then full lengths. */
 static void script_results(unsigned n, const int *res)
 {
-	memcpy(script, res, n * sizeof(*res));
+	if (n)
+		memcpy(script, res, n * sizeof(*res));
 	nr_scripted = n;
 }
 
