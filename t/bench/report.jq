@@ -150,7 +150,7 @@ def footprint_table:
 	 | row([$n, $m, ($x.rss_kib? | kib), ($x.pss_kib? | kib), "\($x.threads? | int) (\($x.user_threads? | int))",
 		(if $goal then "RSS <= \($goal / 1024) MiB" else "-" end), (if $goal then at_most($x.rss_kib?; $goal) else "-" end)])),
 	"",
-	"A fresh daemon with 4 loop devices (files on tmpfs): idle, during \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four (near their end), and 2 s after them (the daemon frees idle copy buffers after 1 s):",
+	"A fresh daemon with 4 loop devices (128 MiB files on ext4, on a kernel loop device over tmpfs: I/O on them is asynchronous, so requests hold copy buffers while it runs): idle, during \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four (near their end), and 2 s after them (the daemon frees idle copy buffers after 1 s):",
 	"",
 	header(["THP", "copy mode", "RSS idle", "PSS idle", "RSS during", "PSS during", "RSS after", "PSS after", "threads during (ours)"]),
 	(("", "_pool") as $sfx | ("never", "always") as $m

@@ -13,8 +13,9 @@ active() {
 	sed -n 's/.*\[\(.*\)\].*/\1/p' "/sys/block/ublkb$1/queue/scheduler"
 }
 
+# The default is set just after add returns.
 add_dev null
-[[ $(active "$DEV_ID") == none ]] ||
+wait_for 10 test "$(active "$DEV_ID")" == none ||
 	fail "default scheduler: $(cat "/sys/block/ublkb$DEV_ID/queue/scheduler")"
 del_dev "$DEV_ID"
 
