@@ -382,8 +382,8 @@ static void default_scheduler_done_cb(struct ubr_reactor *r,
 /*
  * Write --scheduler to the disk's queue/scheduler, on a kernel worker: the
  * switch freezes the queue until the requests in flight (the partition
- * scan's, udev's) are served, by this very thread. The switch takes
- * 35-55 ms under TCG (an RCU grace period or two); add waits for a
+ * scan's, udev's) are served, by this very thread. The switch took
+ * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md); add waits for a
  * scheduler named on its command line, and fails if the kernel refuses
  * it, but not for the default, set just after add answers (a failure only
  * logged: the device works either way).
