@@ -40,17 +40,17 @@ enum ubr_recovery {
 	UBR_RECOVERY_FAIL_IO,	  /* I/O fails with EIO until recovered */
 };
 
-/* Everything `add` can say; the daemon's copy is what recovery records. */
 /*
  * A ublk disk stacks on whatever serves it, as loop does: like the kernel's
  * loop (and null_blk), it runs with no I/O scheduler unless told. The
- * kernel would give it mq-deadline, whose dispatch from a kworker cost 3x
- * the IOPS of the null target (sid, see doc/PERFORMANCE.md).
+ * kernel would give it mq-deadline, whose dispatch from a kworker cut the
+ * null target's IOPS to a third (sid, see doc/PERFORMANCE.md).
  */
 #define UBR_DEFAULT_SCHEDULER "none"
 #define UBR_SCHED_KERNEL "kernel"
 #define UBR_SCHED_NAME_MAX 31
 
+/* Everything `add` can say; the daemon's copy is what recovery records. */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
 	uint32_t id; /* UBR_DEV_ID_ANY: the kernel picks */
