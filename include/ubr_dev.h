@@ -112,6 +112,7 @@ enum ubr_tag_state {
 /* One request slot. Kept small: there are queues x depth of them. */
 struct ubr_tag {
 	uint8_t state;	      /* enum ubr_tag_state */
+	uint8_t staging;      /* user copy: a copy to or from the kernel runs */
 	uint16_t tgt_pending; /* target SQEs in flight for this request */
 	uint16_t tgt_flags;   /* the target's own */
 	int32_t result;	      /* the target's own: bytes done, first -errno */

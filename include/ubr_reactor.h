@@ -116,6 +116,7 @@ void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);
+void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res);
 
 /* Zero copy: n consecutive registered-buffer slots, or -ENOSPC. */
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);

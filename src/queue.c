@@ -289,28 +289,30 @@ static bool needs_staging(const struct ubr_queue *q,
 	       iod->nr_sectors;
 }
 
-static void buffer_put(struct ubr_queue *q, unsigned tag);
-static void copy_finished(struct ubr_queue *q, unsigned tag, int dir, int res);
-
 /*
- * Copy between the pool buffer and the request, on /dev/ublkcN, right
- * here. The kernel's side is a memory copy to or from the request's pages
- * that never waits, but the char device takes no nonblocking I/O, so
- * io_uring would hand every copy to one of its worker threads: a thread
- * hop per copy, measured as most of a user-copy request's cost.
+ * Copy between the pool buffer and the request, on /dev/ublkcN. On the
+ * ring, though io_uring hands each copy to an io-wq thread (the char device
+ * takes no nonblocking I/O): done inline with pread/pwrite, the second
+ * `stop` under I/O crashed trixie's 6.12.107 kernel (NULL dereference in
+ * the recovery path; t/kernel/recovery-stop.sh twice in one boot), while
+ * on the ring it passed three times in a row.
  */
-static void copy_now(struct ubr_queue *q, unsigned tag, int dir, unsigned len)
+static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
+		       unsigned len)
 {
+	struct ubr_dev *dev = q->dev;
+	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
 	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
-	int fd = q->dev->cdev_fd;
-	void *buf = q->tags[tag].buf;
-	ssize_t n;
 
-	do {
-		n = dir == COPY_IN ? pread(fd, buf, len, (off_t)pos) :
-				     pwrite(fd, buf, len, (off_t)pos);
-	} while (n < 0 && errno == EINTR);
-	copy_finished(q, tag, dir, n < 0 ? -errno : (int)n);
+	if (dir == COPY_IN)
+		io_uring_prep_read(sqe, 0, q->tags[tag].buf, len, pos);
+	else
+		io_uring_prep_write(sqe, 0, q->tags[tag].buf, len, pos);
+	cdev_target(sqe, dev);
+	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
+				       (uint32_t)dir);
+	q->tags[tag].staging = 1;
+	q->tgt_inflight++;
 }
 
 static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
@@ -350,7 +352,7 @@ static void staging_begin(struct ubr_queue *q, unsigned tag)
 		return;
 	}
 	if ((iod->op_flags & 0xff) == UBLK_IO_OP_WRITE)
-		copy_now(q, tag, COPY_IN, len);
+		queue_copy(q, tag, COPY_IN, len);
 	else
 		q->dev->ops->queue_io(q, tag, iod);
 }
@@ -422,7 +424,7 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 		if ((q->descs[tag].op_flags & 0xff) == UBLK_IO_OP_READ &&
 		    result > 0) {
 			t->result = result;
-			copy_now(q, tag, COPY_OUT, (unsigned)result);
+			queue_copy(q, tag, COPY_OUT, (unsigned)result);
 			return;
 		}
 		buffer_put(q, tag);
@@ -430,24 +432,37 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 	commit(q, tag, result);
 }
 
-static void copy_finished(struct ubr_queue *q, unsigned tag, int dir, int res)
+void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
 {
-	struct ubr_tag *t = &q->tags[tag];
-	unsigned len = dir == COPY_IN ? q->descs[tag].nr_sectors << 9 :
-					(unsigned)t->result;
+	struct ubr_ud d = ubr_ud_decode(ud);
+	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_tag *t;
+	unsigned len;
 
+	if (!q) {
+		ubr_warn("copy completion for unknown dev slot %u", d.dev);
+		return;
+	}
+	t = &q->tags[d.tag];
+	t->staging = 0;
+	q->tgt_inflight--;
+	len = d.data == COPY_IN ? q->descs[d.tag].nr_sectors << 9
+				: (unsigned)t->result;
 	if (res != (int)len) {
 		ubr_err("dev %u q %u tag %u: user copy %s the kernel: %s",
-			q->dev->id, q->id, tag, dir == COPY_IN ? "from" : "to",
+			q->dev->id, q->id, d.tag,
+			d.data == COPY_IN ? "from" : "to",
 			res < 0 ? strerror(-res) : "short");
-		buffer_put(q, tag);
-		commit(q, tag, res < 0 ? res : -EIO);
-	} else if (dir == COPY_IN) {
-		q->dev->ops->queue_io(q, tag, &q->descs[tag]);
+		buffer_put(q, d.tag);
+		commit(q, d.tag, res < 0 ? res : -EIO);
+	} else if (d.data == COPY_IN) {
+		q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
 	} else {
-		buffer_put(q, tag);
-		commit(q, tag, t->result);
+		buffer_put(q, d.tag);
+		commit(q, d.tag, t->result);
 	}
+	if (q->dev->state != UBR_DEV_LIVE)
+		ubr_dev_teardown_step(q->dev);
 }
 
 struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,

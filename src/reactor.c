@@ -354,6 +354,9 @@ static void dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 		r->ev_poll_armed = false;
 		r->ev_due = true;
 		break;
+	case UBR_UD_COPY:
+		ubr_queue_copy_done(r, ud, cqe->res);
+		break;
 	case UBR_UD_IGNORE:
 		break;
 	default:
