@@ -70,7 +70,8 @@ void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
  * memory (tmpfs, ramfs) that take no nonblocking I/O. io_uring would hand
  * every request on them to a worker thread, though it is only a memory
  * copy that never waits for a device; the hop costs more than the copy.
- * Not with zero copy: the request's pages are the kernel's, not ours.
+ * Not with zero copy: the request's pages are the kernel's, not ours;
+ * nor on kernels without QUIESCE (before 6.16), which it crashed.
  */
 void ubr_files_set_inline(const struct ubr_dev *dev, struct ubr_files *fs);
 /*
