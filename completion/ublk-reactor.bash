@@ -45,7 +45,8 @@ _ublk_reactor_add()
 {
 	local cmd=$1 cur=$2 prev=$3 target=$4
 	local opts="--id --queues --depth --max-io-size --size
---logical-block-size --read-only --copy-mode --no-partition-scan --recovery --name"
+--logical-block-size --read-only --copy-mode --no-partition-scan --recovery --name
+--scheduler"
 	local fault_opts=$'--backing\n--delay\n--fail-rate\n--fail-ops\n--fail-offset\n--seed'
 
 	case $prev in
@@ -57,6 +58,9 @@ _ublk_reactor_add()
 		return ;;
 	--recovery)
 		_ublk_reactor_reply "$cur" $'reissue\nfail-io\nqueue\noff'
+		return ;;
+	--scheduler)
+		_ublk_reactor_reply "$cur" $'none\nmq-deadline\nbfq\nkyber\nkernel'
 		return ;;
 	--fail-ops)
 		_ublk_reactor_reply "$cur" $'read\nwrite\nflush\ndiscard\nwrite-zeroes'

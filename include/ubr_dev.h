@@ -40,6 +40,16 @@ enum ubr_recovery {
 	UBR_RECOVERY_FAIL_IO,	  /* I/O fails with EIO until recovered */
 };
 
+/*
+ * A ublk disk stacks on whatever serves it, as loop does: like the kernel's
+ * loop (and null_blk), it runs with no I/O scheduler unless told. The
+ * kernel would give it mq-deadline, whose dispatch from a kworker cut the
+ * null target's IOPS to a third (sid, see doc/PERFORMANCE.md).
+ */
+#define UBR_DEFAULT_SCHEDULER "none"
+#define UBR_SCHED_KERNEL "kernel"
+#define UBR_SCHED_NAME_MAX 31
+
 /* Everything `add` can say; the daemon's copy is what recovery records. */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
@@ -72,6 +82,8 @@ struct ubr_dev_opts {
 	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
 	/* add --name: unique, "" for none; /dev/ublk/by-name/NAME */
 	char name[UBR_NAME_MAX + 1];
+	/* add --scheduler: the disk's I/O scheduler, or "kernel": its choice */
+	char scheduler[UBR_SCHED_NAME_MAX + 1];
 };
 
 #define UBR_DEFAULT_QUEUES 1

@@ -37,6 +37,8 @@ struct ubr_backing {
 	bool dio_never;	    /* the file system says: no O_DIRECT at all */
 	bool is_blk;
 	bool direct;	    /* O_DIRECT set on fd */
+	/* Read and written by the reactor itself: see ubr_files_set_inline(). */
+	bool inline_io;
 	/* FALLOC_FL_ZERO_RANGE was refused once: punch holes instead. */
 	bool zero_by_punch;
 };
@@ -63,6 +65,15 @@ int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
 /* O_DIRECT on every file that can do it for blocks of lbs (unless --buffered). */
 void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
 			  uint32_t lbs);
+/*
+ * Mark the files the reactor reads and writes itself (inline_io): those in
+ * memory (tmpfs, ramfs) that take no nonblocking I/O. io_uring would hand
+ * every request on them to a worker thread, though it is only a memory
+ * copy that never waits for a device; the hop costs more than the copy.
+ * Not with zero copy: the request's pages are the kernel's, not ours;
+ * nor on kernels without QUIESCE (before 6.16), which it crashed.
+ */
+void ubr_files_set_inline(const struct ubr_dev *dev, struct ubr_files *fs);
 /*
  * dev->params for a device of `size` bytes: attributes, block sizes,
  * io_min/io_opt hints, request and discard limits.

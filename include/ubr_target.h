@@ -68,6 +68,13 @@ struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
 struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 				int fd, uint64_t file_off, uint32_t data_off,
 				uint32_t len, uint32_t tgt_data);
+/*
+ * The same, done right now by the reactor thread (pread/pwrite, rwf: e.g.
+ * RWF_DSYNC): bytes moved or -errno, as a CQE would say. Only for files
+ * that never wait for a device, and not in zero copy (-EOPNOTSUPP).
+ */
+int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
+		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf);
 void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result);
 /* The per-tag buffer in buffer copy mode, NULL otherwise. */
 void *ubr_io_buf(struct ubr_queue *q, unsigned tag);

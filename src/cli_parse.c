@@ -408,6 +408,19 @@ static int set_no_part_scan(struct add_state *s, const char *val)
 	return 0;
 }
 
+/* A name the kernel might know (none, mq-deadline, bfq, kyber), or "kernel". */
+static int set_scheduler(struct add_state *s, const char *val)
+{
+	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	if (!val[0] || val[n] || n > UBR_SCHED_NAME_MAX)
+		return say(s->err, s->errlen,
+			   "invalid --scheduler '%s': a scheduler's name (none, mq-deadline, bfq, kyber) or 'kernel'",
+			   val);
+	strcpy(s->o->scheduler, val);
+	return 0;
+}
+
 static int set_chunk(struct add_state *s, const char *val)
 {
 	uint64_t v;
@@ -617,6 +630,7 @@ static const struct add_opt add_opts[] = {
 	{ "seed", 0, true, OPT_FOR_FAULT, set_seed },
 	{ "no-partition-scan", 0, false, OPT_FOR_ALL, set_no_part_scan },
 	{ "name", 0, true, OPT_FOR_ALL, set_name },
+	{ "scheduler", 0, true, OPT_FOR_ALL, set_scheduler },
 };
 
 static const struct add_opt *add_opt_long(const char *name, size_t len)

@@ -27,6 +27,7 @@ const char *ubr_ctrl_op_name(uint32_t op)
 	case UBLK_U_CMD_DEL_DEV_ASYNC: return "DEL_DEV_ASYNC";
 	case UBLK_U_CMD_UPDATE_SIZE: return "UPDATE_SIZE";
 	case UBLK_U_CMD_QUIESCE_DEV: return "QUIESCE_DEV";
+	case UBR_CTRL_WRITE: return "write";
 	}
 	return "?";
 }
@@ -85,12 +86,12 @@ static void ctrl_prep_sqe(struct io_uring_sqe *sqe, int ctrl_fd,
 	memcpy(sqe->cmd, &req->cmd, sizeof(req->cmd));
 }
 
-struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
-				     uint32_t dev_id, uint64_t data0,
-				     ubr_ctrl_cb cb, void *ctx)
+/* A request in a free slot, counted in flight; NULL if out of memory. */
+static struct ubr_ctrl_req *ctrl_req_new(struct ubr_reactor *r, uint32_t op,
+					 uint32_t dev_id, ubr_ctrl_cb cb,
+					 void *ctx)
 {
 	struct ubr_ctrl_req *req;
-	struct io_uring_sqe *sqe;
 	int slot = ctrl_slot(r);
 
 	if (slot < 0)
@@ -104,10 +105,41 @@ struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 	req->ctx = ctx;
 	req->cmd.dev_id = dev_id;
 	req->cmd.queue_id = (__u16)-1;
-	req->cmd.data[0] = data0;
-	ctrl_set_buffer(req);
 	r->ctrl[slot] = req;
 	r->ctrl_inflight++;
+	return req;
+}
+
+struct ubr_ctrl_req *ubr_ctrl_submit_write(struct ubr_reactor *r, int fd,
+					   const char *buf, unsigned len,
+					   uint32_t dev_id, ubr_ctrl_cb cb,
+					   void *ctx)
+{
+	struct ubr_ctrl_req *req = ctrl_req_new(r, UBR_CTRL_WRITE, dev_id, cb,
+						ctx);
+	struct io_uring_sqe *sqe;
+
+	if (!req)
+		return NULL;
+	sqe = ubr_reactor_sqe(r);
+	memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128 */
+	io_uring_prep_write(sqe, fd, buf, len, 0);
+	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_CTRL, 0, 0, 0,
+						   req->index));
+	return req;
+}
+
+struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
+				     uint32_t dev_id, uint64_t data0,
+				     ubr_ctrl_cb cb, void *ctx)
+{
+	struct ubr_ctrl_req *req = ctrl_req_new(r, op, dev_id, cb, ctx);
+	struct io_uring_sqe *sqe;
+
+	if (!req)
+		return NULL;
+	req->cmd.data[0] = data0;
+	ctrl_set_buffer(req);
 	/*
 	 * The SQE is filled now but read by the kernel at the next submit;
 	 * the buffer behind cmd.addr (req->buf) may still be filled in by the

@@ -25,6 +25,7 @@ void ubr_dev_opts_init(struct ubr_dev_opts *o)
 	o->max_io_bytes = UBR_DEFAULT_MAX_IO;
 	o->logical_bs = 512;
 	o->copy_mode = UBR_COPY_AUTO;
+	strcpy(o->scheduler, UBR_DEFAULT_SCHEDULER);
 	for (i = 0; i < UBR_MAX_FILES; i++)
 		o->fds[i] = -1;
 }

@@ -86,6 +86,7 @@ static void usage(FILE *f)
 		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
 		"      --no-partition-scan       the kernel does not read a partition table\n"
 		"      --name NAME               a unique name, for /dev/ublk/by-name/NAME\n"
+		"      --scheduler NAME|kernel   the disk's I/O scheduler (none)\n"
 		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,7 +289,14 @@ static bool needs_staging(const struct ubr_queue *q,
 	       iod->nr_sectors;
 }
 
-/* Copy between the pool buffer and the request, on /dev/ublkcN. */
+/*
+ * Copy between the pool buffer and the request, on /dev/ublkcN. On the
+ * ring, though io_uring hands each copy to an io-wq thread (the char device
+ * takes no nonblocking I/O): done inline with pread/pwrite, the second
+ * `stop` under I/O crashed trixie's 6.12.107 kernel (NULL dereference in
+ * the recovery path; t/kernel/recovery-stop.sh twice in one boot), while
+ * on the ring it passed three times in a row.
+ */
 static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 		       unsigned len)
 {
@@ -358,8 +366,7 @@ static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ubr_timer_stop(r, w);
 }
 
-/* A buffer came back: serve waiting requests, in order, while they fit. */
-static void buffer_released(struct ubr_reactor *r)
+static void serve_waiters(struct ubr_reactor *r)
 {
 	while (r->wait_count) {
 		struct ubr_ud d = ubr_ud_decode(r->waiters[r->wait_head]);
@@ -377,6 +384,21 @@ drop:
 		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
 			staging_begin(q, d.tag);
 	}
+}
+
+/*
+ * A buffer came back: serve waiting requests, in order, while they fit.
+ * Serving one can give a buffer back at once (a request that fails or
+ * completes right away); the outer call goes on down the queue then, so
+ * the stack stays flat however many wait.
+ */
+static void buffer_released(struct ubr_reactor *r)
+{
+	if (r->serving_waiters)
+		return;
+	r->serving_waiters = true;
+	serve_waiters(r);
+	r->serving_waiters = false;
 	if (!r->pool.in_use && r->pool.cached && !ev_is_active(&r->pool_trim)) {
 		/* Idle: give the memory back after a second of quiet. */
 		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);
@@ -474,6 +496,22 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	return sqe;
 }
 
+int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
+		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf)
+{
+	char *buf = q->tags[tag].buf ? q->tags[tag].buf : ubr_io_buf(q, tag);
+	struct iovec iov = { .iov_len = len };
+	ssize_t n;
+
+	if (q->dev->copy_mode == UBR_COPY_ZERO || !buf)
+		return -EOPNOTSUPP;
+	iov.iov_base = buf + data_off;
+	do {
+		n = write ? pwritev2(fd, &iov, 1, (off_t)file_off, rwf) :
+			    preadv2(fd, &iov, 1, (off_t)file_off, rwf);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (int)n;
+}
 
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {

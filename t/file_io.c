@@ -61,6 +61,36 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	return sqe;
 }
 
+/* Inline pieces: each call is recorded, its result taken from a script. */
+struct fake_call {
+	bool write;
+	int fd, rwf;
+	uint64_t file_off;
+	uint32_t data_off, len;
+};
+
+static struct fake_call calls[64];
+static unsigned nr_calls, nr_scripted;
+static int script[64]; /* results, in call order; past the end: len */
+
+int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
+		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf)
+{
+	struct fake_call *c = &calls[nr_calls];
+
+	*c = (struct fake_call){ write, fd, rwf, file_off, data_off, len };
+	return nr_calls++ < nr_scripted ? script[nr_calls - 1] : (int)len;
+}
+
+static bool is_call(unsigned i, int fd, uint64_t file_off, uint32_t data_off,
+		    uint32_t len)
+{
+	const struct fake_call *c = &calls[i];
+
+	return i < nr_calls && c->fd == fd && c->file_off == file_off &&
+	       c->data_off == data_off && c->len == len;
+}
+
 void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 {
 	nr_completions++;
@@ -97,6 +127,7 @@ static void setup(unsigned nr, unsigned chunk_shift)
 static void request(unsigned op, unsigned flags, uint64_t off, uint32_t len)
 {
 	nr_sqes = 0;
+	nr_calls = 0;
 	nr_completions = 0;
 	last_result = 12345;
 	memset(&tag0, 0, sizeof(tag0));
@@ -331,9 +362,76 @@ static void stripe_other_ops(void)
 	ok(nr_completions == 1 && last_result == 0, "done");
 }
 
+/* --- files served inline (tmpfs): no SQE, the same results -------------- */
+
+/* The next request's inline results: n of them, then full lengths. */
+static void script_results(unsigned n, const int *res)
+{
+	if (n)
+		memcpy(script, res, n * sizeof(*res));
+	nr_scripted = n;
+}
+
+static void inline_rw(void)
+{
+	static const int short_then_rest[] = { 16 * K };
+	static const int eof[] = { 4 * K, 0 };
+	static const int again_then_fail[] = { -EAGAIN, -ENOSPC };
+	static const int fail_first[] = { -EIO };
+
+	setup(1, UBR_STRIPE_LINEAR_SHIFT);
+	files.f[0].inline_io = true;
+	script_results(0, NULL);
+	request(UBLK_IO_OP_READ, 0, 1 << 20, 64 * K);
+	ok(!nr_sqes && nr_calls == 1 && is_call(0, 10, 1 << 20, 0, 64 * K) &&
+		   !calls[0].write,
+	   "inline read: done at once, no SQE");
+	ok(nr_completions == 1 && last_result == 64 * K,
+	   "and the request completes with its length within queue_io");
+
+	script_results(1, short_then_rest);
+	request(UBLK_IO_OP_READ, 0, 8192, 64 * K);
+	ok(nr_calls == 2 && is_call(1, 10, 8192 + 16 * K, 16 * K, 48 * K) &&
+		   nr_completions == 1 && last_result == 64 * K,
+	   "inline short read: the rest read at once, one completion");
+
+	script_results(2, eof);
+	request(UBLK_IO_OP_READ, 0, 0, 8 * K);
+	ok(nr_completions == 1 && last_result == -EIO,
+	   "inline read past the end of the file: EIO");
+
+	script_results(2, again_then_fail);
+	request(UBLK_IO_OP_WRITE, UBLK_IO_F_FUA, 4096, 4096);
+	ok(nr_calls == 2 && calls[0].write && calls[0].rwf == RWF_DSYNC &&
+		   calls[1].rwf == RWF_DSYNC,
+	   "inline FUA write: RWF_DSYNC, again after -EAGAIN");
+	ok(nr_completions == 1 && last_result == -EIO,
+	   "then ENOSPC fails the request with EIO");
+
+	/* A stripe of an inline file and a ring file: both paths at once. */
+	setup(2, 12);
+	files.f[0].inline_io = true;
+	script_results(0, NULL);
+	request(UBLK_IO_OP_READ, 0, 0, 8 * K);
+	ok(nr_calls == 1 && is_call(0, 10, 0, 0, 4 * K) && nr_sqes == 1 &&
+		   is_rw(0, 11, 0, 4 * K, 4 * K) && !nr_completions,
+	   "stripe: the inline member done, the other's SQE in flight");
+	complete(0, 4 * K);
+	ok(nr_completions == 1 && last_result == 8 * K,
+	   "the request completes once the SQE does");
+
+	script_results(1, fail_first);
+	request(UBLK_IO_OP_READ, 0, 0, 8 * K);
+	ok(nr_calls == 1 && !nr_sqes && nr_completions == 1 &&
+		   last_result == -EIO,
+	   "a failed inline piece: no more pieces, EIO at once");
+	script_results(0, NULL);
+}
+
 int main(void)
 {
 	loop_rw();
+	inline_rw();
 	loop_other_ops();
 	stripe_rw();
 	stripe_other_ops();

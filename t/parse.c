@@ -411,6 +411,27 @@ static void test_add_new_options(void)
 	ubr_dev_opts_release(&o);
 	is_int(add(ARGV("add", "null", "--no-partition-scan=1"), &o), -EINVAL,
 	       "--no-partition-scan takes no value");
+
+	is_int(add(ARGV("add", "null"), &o), 0, "add null");
+	is_str(o.scheduler, "none", "the scheduler is none by default");
+	ubr_dev_opts_release(&o);
+	is_int(add(ARGV("add", "null", "--scheduler", "mq-deadline"), &o), 0,
+	       "--scheduler mq-deadline");
+	is_str(o.scheduler, "mq-deadline", "taken");
+	ubr_dev_opts_release(&o);
+	is_int(add(ARGV("add", "null", "--scheduler=kernel"), &o), 0,
+	       "--scheduler=kernel");
+	is_str(o.scheduler, "kernel", "taken");
+	ubr_dev_opts_release(&o);
+	is_int(add(ARGV("add", "null", "--scheduler", "Deadline"), &o),
+	       -EINVAL, "--scheduler with a capital");
+	ok(strstr(err, "invalid --scheduler 'Deadline'") != NULL,
+	   "the message names the value (%s)", err);
+	is_int(add(ARGV("add", "null", "--scheduler", ""), &o), -EINVAL,
+	       "--scheduler ''");
+	is_int(add(ARGV("add", "null", "--scheduler",
+			"a-name-longer-than-thirty-one-chars"), &o),
+	       -EINVAL, "--scheduler too long");
 }
 
 static int resize(char **v, uint32_t *id, uint64_t *size)

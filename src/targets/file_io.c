@@ -12,6 +12,10 @@
  * ENOSPC or EAGAIN into statuses with other meanings for a block device);
  * the daemon's log says what the file answered.
  *
+ * A file in memory that takes no nonblocking I/O (inline_io, tmpfs) gets
+ * the same calls made right away by this thread, each result handled as its
+ * CQE would be: io_uring would send every one of them to a worker thread.
+ *
  * Nothing is remembered per piece: the target data of each SQE says where
  * in the request it starts, and the piece's end is recomputed from the map,
  * so a short read or write is resubmitted from where it stopped.
@@ -24,6 +28,7 @@
 #include <linux/fs.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ubr_file_io.h"
 #include "ubr_log.h"
@@ -165,24 +170,39 @@ static void maybe_finish(struct ubr_queue *q, unsigned tag)
 
 /* --- read / write ------------------------------------------------------- */
 
-/* Submit the piece starting `data_off` bytes into the request; its length. */
+static void rw_done(struct ubr_queue *q, unsigned tag, uint32_t data_off,
+		    int res);
+
+/*
+ * Submit the piece starting `data_off` bytes into the request, or on a
+ * file served inline (in memory) do it now; its length.
+ */
 static uint32_t rw_submit(struct ubr_queue *q, unsigned tag,
 			  const struct ublksrv_io_desc *iod, uint32_t data_off)
 {
 	struct ubr_files *fs = files_of(q);
 	bool write = req_op(iod) == UBLK_IO_OP_WRITE;
+	bool fua = write && (iod->op_flags & UBLK_IO_F_FUA);
 	struct ubr_stripe_piece p;
 	struct io_uring_sqe *sqe;
+	const struct ubr_backing *b;
 
 	ubr_stripe_piece_at(&fs->geom, req_off(iod) + data_off,
 			    req_len(iod) - data_off, &p);
-	sqe = ubr_tgt_rw(q, tag, write, fs->f[p.member].fd, p.member_off,
-			 data_off, p.len, fio_data(FIO_RW, data_off));
+	b = &fs->f[p.member];
+	if (b->inline_io) {
+		rw_done(q, tag, data_off,
+			ubr_tgt_rw_now(q, tag, write, b->fd, p.member_off,
+				       data_off, p.len, fua ? RWF_DSYNC : 0));
+		return p.len;
+	}
+	sqe = ubr_tgt_rw(q, tag, write, b->fd, p.member_off, data_off, p.len,
+			 fio_data(FIO_RW, data_off));
 	if (!sqe) {
 		note_err(q, tag, -ENOMEM);
 		return 0;
 	}
-	if (write && (iod->op_flags & UBLK_IO_F_FUA))
+	if (fua)
 		sqe->rw_flags |= RWF_DSYNC;
 	return p.len;
 }
@@ -196,7 +216,7 @@ static void rw_start(struct ubr_queue *q, unsigned tag,
 		note_err(q, tag, -EINVAL);
 		return;
 	}
-	while (off < len) {
+	while (off < len && !failed(q, tag)) {
 		n = rw_submit(q, tag, iod, off);
 		if (!n)
 			return;
@@ -246,6 +266,12 @@ static void flush_start(struct ubr_queue *q, unsigned tag)
 	unsigned i;
 
 	for (i = 0; i < fs->geom.nr; i++) {
+		if (fs->f[i].inline_io) {
+			/* In memory: nothing to wait for (io_uring punts it). */
+			if (fdatasync(fs->f[i].fd) < 0)
+				backing_err(q, tag, i, "fdatasync", -errno);
+			continue;
+		}
 		sqe = ubr_tgt_sqe(q, tag, fio_data(FIO_FSYNC, i));
 		io_uring_prep_fsync(sqe, fs->f[i].fd, IORING_FSYNC_DATASYNC);
 	}
@@ -253,6 +279,10 @@ static void flush_start(struct ubr_queue *q, unsigned tag)
 
 /* --- discard, write zeroes ---------------------------------------------- */
 
+static void falloc_done(struct ubr_queue *q, unsigned tag, uint32_t data,
+			int res);
+
+/* On an inline file (in memory) the fallocate is done now. */
 static void falloc_submit(struct ubr_queue *q, unsigned tag,
 			  const struct ublksrv_io_desc *iod, unsigned member,
 			  uint32_t data)
@@ -268,6 +298,12 @@ static void falloc_submit(struct ubr_queue *q, unsigned tag,
 		return;
 	mode |= fio_kind_of(data) == FIO_ZERO ? FALLOC_FL_ZERO_RANGE :
 						FALLOC_FL_PUNCH_HOLE;
+	if (fs->f[member].inline_io) {
+		falloc_done(q, tag, data,
+			    fallocate(fs->f[member].fd, mode, (off_t)start,
+				      (off_t)len) < 0 ? -errno : 0);
+		return;
+	}
 	sqe = ubr_tgt_sqe(q, tag, data);
 	io_uring_prep_fallocate(sqe, fs->f[member].fd, mode, (off_t)start,
 				(off_t)len);

@@ -44,6 +44,7 @@ int ubr_loop_setup(struct ubr_dev *dev, struct ubr_files **out)
 	if (ret < 0)
 		goto fail;
 	ubr_files_set_direct(dev, fs, lbs);
+	ubr_files_set_inline(dev, fs);
 	ret = ubr_files_desc(dev, fs, "");
 	if (ret < 0)
 		goto fail;

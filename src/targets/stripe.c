@@ -95,6 +95,7 @@ static int stripe_setup(struct ubr_dev *dev, struct ubr_files *fs,
 	if (ret < 0)
 		return ret;
 	ubr_files_set_direct(dev, fs, lbs);
+	ubr_files_set_inline(dev, fs);
 	ubr_format_size(chunk, c, sizeof(c));
 	snprintf(prefix, sizeof(prefix), "chunk %s: ", c);
 	ret = ubr_files_desc(dev, fs, prefix);

@@ -150,17 +150,23 @@ def footprint_table:
 	 | row([$n, $m, ($x.rss_kib? | kib), ($x.pss_kib? | kib), "\($x.threads? | int) (\($x.user_threads? | int))",
 		(if $goal then "RSS <= \($goal / 1024) MiB" else "-" end), (if $goal then at_most($x.rss_kib?; $goal) else "-" end)])),
 	"",
-	"A fresh daemon with 4 loop devices (files on tmpfs): idle, during \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four (near their end), and 2 s after them (the daemon frees idle copy buffers after 1 s):",
+	"A fresh daemon with 4 loop devices (128 MiB files on ext4, on a kernel loop device over tmpfs: I/O on them is asynchronous, so requests hold copy buffers while it runs): idle, during \(.soak_seconds // "?") s of fio 1 MiB sequential writes (qd32) on all four (near their end), and 2 s after them (the daemon frees idle copy buffers after 1 s):",
 	"",
 	header(["THP", "copy mode", "RSS idle", "PSS idle", "RSS during", "PSS during", "RSS after", "PSS after", "threads during (ours)"]),
-	(("never", "always") as $m | $f.loop_idle[$m] as $i | $f.during_write[$m] as $d | $f.after_write[$m] as $x
-	 | row([$m, ($x.copy_mode? // "-"), ($i.rss_kib? | kib), ($i.pss_kib? | kib),
+	(("", "_pool") as $sfx | ("never", "always") as $m
+	 | $f["loop_idle\($sfx)"][$m] as $i | $f["during_write\($sfx)"][$m] as $d | $f["after_write\($sfx)"][$m] as $x
+	 | select($x != null)
+	 | row([$m, (($x.copy_mode? // "-") + (if ($x.pool? // "") != "" then ", UBLK_REACTOR_POOL_SIZE=\($x.pool)" else "" end)),
+		($i.rss_kib? | kib), ($i.pss_kib? | kib),
 		(($d.rss_kib? | kib) + (if $d.fio_running? == false then " (fio had ended)" else "" end)), ($d.pss_kib? | kib),
 		($x.rss_kib? | kib), ($x.pss_kib? | kib),
 		"\($d.threads? // $x.threads? | int) (\($d.user_threads? // $x.user_threads? | int))"])),
 	"",
 	"Threads counts io_uring's kernel workers (iou-*) too; \"ours\" does not.",
-	"";
+	"",
+	(if $f.reference_sleep then
+	 "For scale, `sleep` (a glibc program doing nothing) in the same boot: RSS \($f.reference_sleep.rss_kib | kib), PSS \($f.reference_sleep.pss_kib | kib); of its RSS, \($f.reference_sleep.libc_ld_rss_kib | kib) are libc and the loader, pages shared with every process.\n"
+	 else empty end);
 
 def other_table:
 	"#### Other",
@@ -169,6 +175,7 @@ def other_table:
 	row(["add null, median of \(.add_ms.samples | length) (ms)", (.add_ms.median | fixed(1)),
 		"<= 100", at_most(.add_ms.median; 100)]),
 	row(["add null, all samples (ms)", (.add_ms.samples | map(fixed(1)) | join(", ")), "-", "-"]),
+	(if .start_ms then row(["for scale: `ublk-reactor --version`, median (ms)", (.start_ms.median | fixed(1)), "-", "-"]) else empty end),
 	row(["binary, as built", (.binary.bytes / 1024 | fixed(1)) + " KiB", "-", "-"]),
 	row(["binary, stripped", (.binary.stripped_bytes / 1024 | fixed(1)) + " KiB", "<= 150 KiB", at_most(.binary.stripped_bytes; 153600)]),
 	"";
