@@ -20,16 +20,35 @@ mountpoint -q "$tracing" || mount -t tracefs nodev "$tracing" ||
 event=$tracing/events/io_uring/io_uring_queue_async_work
 [[ -d $event ]] || fail "no io_uring_queue_async_work tracepoint"
 
+# The event is enabled once, before any I/O, and windows are cut with
+# tracing_on: each enable or disable patches kernel text, and under TCG a
+# vCPU once ran into a half-patched __schedule and oopsed (int3; sid, CI).
+# With record-cmd on, enabling any event also hooks sched_switch, which is
+# what patched __schedule; it is off while the test runs.
+trace_setup() {
+	echo 0 >"$tracing/tracing_on"
+	record_cmd=$(cat "$tracing/options/record-cmd")
+	echo 0 >"$tracing/options/record-cmd"
+	on_exit trace_restore
+	echo 1 >"$event/enable"
+}
+
+trace_restore() {
+	echo 0 >"$event/enable"
+	echo 0 >"$event/filter"
+	echo "$record_cmd" >"$tracing/options/record-cmd"
+	echo 1 >"$tracing/tracing_on"
+}
+
 # punts CMD...: run CMD; the number of io-wq punts the daemon made meanwhile.
 punts() {
 	local pid
 	pid=$(daemon_pid)
-	echo >"$tracing/trace"
 	echo "common_pid == $pid" >"$event/filter"
-	echo 1 >"$event/enable"
+	echo >"$tracing/trace"
+	echo 1 >"$tracing/tracing_on"
 	"$@" || fail "'$*' failed"
-	echo 0 >"$event/enable"
-	echo 0 >"$event/filter"
+	echo 0 >"$tracing/tracing_on"
 	PUNTS=$(grep -c queue_async_work "$tracing/trace" || true)
 }
 
@@ -43,6 +62,7 @@ filled_file "$disk" 64M
 inline=yes
 "$UBR" features | grep -qw QUIESCE || inline=no
 echo "inline I/O on $(uname -r): $inline"
+[[ $inline == no ]] || trace_setup
 
 for mode in $(copy_modes); do
 	add_dev loop --copy-mode "$mode" "$mem"
