@@ -115,7 +115,7 @@ check_exit 0 env UBLK_REACTOR_RUNDIR="$other" "$UBR" del "$oid"
 stop_other
 
 # A copy mode the kernel lacks is refused, not assumed.
-if ! "$UBR" features | grep -qw AUTO_BUF_REG; then
+if ! has_feature AUTO_BUF_REG; then
 	expect 1 "AUTO_BUF_REG" "$UBR" add null --copy-mode zero
 fi
 

@@ -61,12 +61,17 @@ require_program() {
 	command -v "$1" >/dev/null || fail "$1 not found (run scripts/install-deps)"
 }
 
-# Skips when the kernel (as the daemon reports it) lacks feature NAME.
-require_feature() {
+# has_feature NAME: the kernel (as the daemon reports it) has feature NAME.
+has_feature() {
 	local out
 	[[ -x $UBR ]] || fail "$UBR not built"
 	out=$("$UBR" features 2>&1) || fail "'$UBR features' failed: $out"
-	grep -qiw -- "$1" <<<"$out" || skip "kernel $(uname -r) lacks $1"
+	grep -qw -- "$1" <<<"$out"
+}
+
+# Skips when the kernel lacks feature NAME.
+require_feature() {
+	has_feature "$1" || skip "kernel $(uname -r) lacks $1"
 }
 
 # wait_for SECS CMD [ARGS...]: poll CMD every 0.1 s until it succeeds.

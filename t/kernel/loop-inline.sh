@@ -60,7 +60,7 @@ filled_file "$disk" 64M
 
 # Inline needs QUIESCE (6.16+): see ubr_files_set_inline().
 inline=yes
-"$UBR" features | grep -qw QUIESCE || inline=no
+has_feature QUIESCE || inline=no
 echo "inline I/O on $(uname -r): $inline"
 [[ $inline == no ]] || trace_setup
 

@@ -16,7 +16,7 @@ printf '\x00\x00\x00\x00\x83\x00\x00\x00\x00\x08\x00\x00\x00\x20\x00\x00' |
 	dd of="$img" bs=1 seek=446 conv=notrunc status=none
 printf '\x55\xaa' | dd of="$img" bs=1 seek=510 conv=notrunc status=none
 
-if ! "$UBR" features | grep -qw NO_AUTO_PART_SCAN; then
+if ! has_feature NO_AUTO_PART_SCAN; then
 	expect_fail_msg "UBLK_F_NO_AUTO_PART_SCAN" "$UBR" add loop --no-partition-scan "$img"
 	[[ -z $("$UBR" list | awk 'NR > 1') ]] || fail "a refused add left a device"
 	skip "kernel $(uname -r) lacks NO_AUTO_PART_SCAN (refused as it should be)"

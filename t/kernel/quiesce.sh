@@ -13,7 +13,7 @@
 require_program fio
 
 add_dev null --size 1G
-if ! "$UBR" features | grep -qw QUIESCE; then
+if ! has_feature QUIESCE; then
 	expect_fail_msg "UBLK_F_QUIESCE" "$UBR" quiesce "$DEV_ID"
 	expect_fail_msg "UBLK_F_QUIESCE" "$UBR" resume "$DEV_ID"
 	skip "kernel $(uname -r) lacks QUIESCE (refused as it should be)"
@@ -58,7 +58,7 @@ quiesce_under_fio() {
 }
 
 modes=($(copy_modes))
-if "$UBR" features | grep -qw NEED_GET_DATA; then modes+=(get-data); fi
+if has_feature NEED_GET_DATA; then modes+=(get-data); fi
 for mode in "${modes[@]}"; do
 	quiesce_under_fio "$mode" "$img"
 done

@@ -44,7 +44,7 @@ recover_all "$loop_id" "$null_id"
 	fail "recovered devices lost their target or options"
 
 # --- a stop under fio: QUIESCE lets requests in flight finish -----------------
-if "$UBR" features | grep -qw QUIESCE; then
+if has_feature QUIESCE; then
 	add_dev loop --recovery queue "$UBR_SCRATCH/a.img"
 	qid=$DEV_ID
 	fio_write_verify_bg 16M /dev/ublkb$qid

@@ -18,7 +18,7 @@ size_is() { # size_is DEV BYTES
 }
 
 add_dev null --size 1G
-if ! "$UBR" features | grep -qw UPDATE_SIZE; then
+if ! has_feature UPDATE_SIZE; then
 	expect_fail_msg "UBLK_F_UPDATE_SIZE" "$UBR" update-size "$DEV_ID" 2G
 	size_is "$DEV" $((1 << 30))
 	skip "kernel $(uname -r) lacks UPDATE_SIZE (refused as it should be)"
