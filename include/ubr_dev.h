@@ -107,6 +107,7 @@ enum ubr_tag_state {
 	UBR_TAG_IDLE = 0, /* no command with the kernel */
 	UBR_TAG_FETCHING, /* FETCH or COMMIT_AND_FETCH with the kernel */
 	UBR_TAG_SERVING,  /* the target works on the request */
+	UBR_TAG_HELD,	  /* `stop` drains: kept from the target (dev_detach.c) */
 };
 
 /* One request slot. Kept small: there are queues x depth of them. */
@@ -148,6 +149,9 @@ struct ubr_dev {
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
+	bool draining;	   /* `stop` without QUIESCE: new requests are held */
+	unsigned nr_held;  /* ... how many */
+	uint64_t last_arrival_ns; /* ... when the last one came */
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
 	void *recover;	   /* src/dev_recover.c's state while recovering */
 	struct ublksrv_ctrl_dev_info info;
@@ -249,6 +253,8 @@ void ubr_dev_record_remove(struct ubr_dev *dev);
  * (deleting, quiescing).
  */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
+/* A request reached a draining device: hold it (src/dev_detach.c). */
+void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag);
 /* Open /dev/ublkcN (and register it as a fixed file). -errno, err_msg set. */
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 /* An update-size, quiesce or resume ended: a delete asked meanwhile starts. */

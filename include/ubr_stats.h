@@ -19,6 +19,8 @@ struct ubr_stats {
 	uint64_t lat_hist[UBR_LAT_BUCKETS];
 };
 
+/* CLOCK_MONOTONIC in nanoseconds: latencies and the stop's drain. */
+uint64_t ubr_now_ns(void);
 unsigned ubr_lat_bucket(uint64_t ns);
 void ubr_stats_account(struct ubr_stats *s, unsigned op, int result,
 		       uint64_t lat_ns);

@@ -7,6 +7,18 @@
  * it the kernel treats our exit like a crash, and the device's recovery
  * mode says what happens to the requests in flight (reissue: none is lost).
  * Devices without recovery are deleted as by `del`.
+ *
+ * Without QUIESCE the device is drained first, because of a kernel race:
+ * before Linux 6.15 (commit f40139fde527, "ublk: fix race between
+ * io_uring_cmd_complete_in_task and ublk_cancel_cmd"), a request handed to
+ * us while the kernel cancels our commands at exit completes its command
+ * twice. Debian's 6.12.107 lacks the fix: a `stop` under fio crashed it
+ * (refcount underflow, NULL dereferences) in 1 run of 2. Draining makes
+ * nothing arrive then: requests the target has finish and are committed,
+ * requests that arrive are held (their writers wait for them, so the flow
+ * stops), and once none has come for DRAIN_QUIET_MS we go. The kernel
+ * takes the held requests back as it does a crash's: reissued after
+ * `recover`, or failed, by the recovery mode.
  */
 #include "config.h"
 
@@ -18,6 +30,10 @@
 #include "ubr_reactor.h"
 
 #define QUIESCE_TIMEOUT_MS 30000
+#define DRAIN_QUIET_MS 200   /* no request for this long: none is coming */
+#define DRAIN_MAX_MS 10000   /* a writer that never stops: go anyway */
+#define DRAIN_TICK 0.05	     /* seconds between checks */
+#define NS_PER_MS 1000000ULL
 
 static void detached(struct ubr_dev *dev)
 {
@@ -39,13 +55,87 @@ static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	detached(dev);
 }
 
+void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag)
+{
+	struct ubr_dev *dev = q->dev;
+
+	q->tags[tag].state = UBR_TAG_HELD;
+	dev->nr_held++;
+	dev->last_arrival_ns = ubr_now_ns();
+}
+
+static bool target_idle(const struct ubr_dev *dev)
+{
+	unsigned i;
+
+	for (i = 0; i < dev->opts.nr_queues; i++)
+		if (dev->queues[i].tgt_inflight)
+			return false;
+	return true;
+}
+
+static void drain_done(struct ubr_dev *dev, bool overdue)
+{
+	struct ubr_reactor *r = dev->r;
+
+	if (overdue)
+		ubr_warn("dev %u: requests still arrive after %u s: leaving anyway",
+			 dev->id, DRAIN_MAX_MS / 1000);
+	ubr_info("dev %u: drained, %u request(s) held for the kernel", dev->id,
+		 dev->nr_held);
+	dev->draining = false;
+	if (--r->nr_draining == 0)
+		ubr_timer_stop(r, &r->drain_timer);
+	detached(dev);
+}
+
+static void drain_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ubr_reactor *r = ev_userdata(loop);
+	uint64_t now = ubr_now_ns();
+	bool overdue = now - r->drain_start_ns >= DRAIN_MAX_MS * NS_PER_MS;
+	struct ubr_dev *dev;
+	unsigned slot;
+
+	(void)w;
+	(void)revents;
+	for (slot = 0; slot < r->nr_slots; slot++) {
+		dev = r->devs[slot];
+		if (!dev || !dev->draining)
+			continue;
+		if (target_idle(dev) &&
+		    now - dev->last_arrival_ns >= DRAIN_QUIET_MS * NS_PER_MS)
+			drain_done(dev, false);
+		else if (overdue)
+			drain_done(dev, true);
+	}
+}
+
+static void drain_start(struct ubr_dev *dev)
+{
+	struct ubr_reactor *r = dev->r;
+
+	ubr_info("dev %u: no QUIESCE: holding new requests until none arrives",
+		 dev->id);
+	dev->draining = true;
+	dev->last_arrival_ns = ubr_now_ns();
+	if (r->nr_draining++ == 0) {
+		r->drain_start_ns = dev->last_arrival_ns;
+		ev_timer_init(&r->drain_timer, drain_tick_cb, DRAIN_TICK,
+			      DRAIN_TICK);
+		ubr_timer_start(r, &r->drain_timer);
+	}
+}
+
 static void dev_detach(struct ubr_dev *dev)
 {
 	/* quiesce already let go of it: the kernel holds its I/O. */
-	if (dev->state == UBR_DEV_QUIESCED ||
-	    !(dev->info.flags & UBLK_F_QUIESCE) ||
-	    !ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
-			     QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
+	if (dev->state == UBR_DEV_QUIESCED)
+		detached(dev);
+	else if (!(dev->info.flags & UBLK_F_QUIESCE))
+		drain_start(dev);
+	else if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
+				  QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
 		detached(dev);
 }
 

@@ -6,7 +6,9 @@
  * A tag cycles IDLE -> FETCHING (command with the kernel) -> SERVING (a
  * request arrived, the target has it) -> FETCHING (its result committed
  * with the next fetch piggybacked) ... until the device stops and the
- * kernel returns the command as aborted (IDLE).
+ * kernel returns the command as aborted (IDLE). While a `stop` drains a
+ * device (src/dev_detach.c), a request that arrives is HELD: never served,
+ * never committed, left for the kernel to take back.
  */
 #include "config.h"
 
@@ -15,21 +17,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static size_t page_round(size_t n)
 {
@@ -254,7 +247,7 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
 
 	ubr_stats_account(&q->dev->stats, iod->op_flags & 0xff, result,
-			  now_ns() - t->issued_ns);
+			  ubr_now_ns() - t->issued_ns);
 	if (result < 0)
 		ubr_dbg("dev %u q %u tag %u: op %u sector %llu: %s", q->dev->id,
 			q->id, tag, iod->op_flags & 0xff,
@@ -526,6 +519,11 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
+	if (q->dev->draining &&
+	    (res == UBLK_IO_RES_OK || res == UBLK_IO_RES_NEED_GET_DATA)) {
+		ubr_dev_hold_request(q, d.tag);
+		return;
+	}
 	if (res == UBLK_IO_RES_NEED_GET_DATA) {
 		/*
 		 * get-data mode: a write arrived without its data. Hand the
@@ -537,7 +535,7 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	if (res == UBLK_IO_RES_OK) {
 		t->state = UBR_TAG_SERVING;
-		t->issued_ns = now_ns();
+		t->issued_ns = ubr_now_ns();
 		t->result = 0;
 		t->tgt_flags = 0;
 		if (needs_staging(q, &q->descs[d.tag]))

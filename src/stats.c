@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <time.h>
+
 #include "ublk_abi.h"
 #include "ubr_stats.h"
+
+uint64_t ubr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 unsigned ubr_lat_bucket(uint64_t ns)
 {
