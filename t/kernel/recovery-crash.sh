@@ -30,8 +30,7 @@ jq -e 'all(.recovery == "reissue")' "$UBR_SCRATCH/before" >/dev/null ||
 for ((c = 1; c <= CYCLES; c++)); do
 	echo "--- cycle $c"
 	fio_write_verify_bg 16M "${devs[@]}"
-	sleep 1
-	kill -0 "$FIO_PID" 2>/dev/null || { fio_bg_check; fail "fio ended before the kill: make it longer"; }
+	fio_wait_writing
 	kill_daemon
 	for d in "${devs[@]}"; do
 		[[ -b $d ]] || fail "$d vanished with the daemon"

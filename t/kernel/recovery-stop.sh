@@ -48,14 +48,14 @@ if has_feature QUIESCE; then
 	add_dev loop --recovery queue "$UBR_SCRATCH/a.img"
 	qid=$DEV_ID
 	fio_write_verify_bg 16M /dev/ublkb$qid
-	sleep 1
+	fio_wait_writing
 	check_exit 0 "$UBR" stop
 	recover_all "$loop_id" "$null_id" "$qid"
 	fio_bg_check
 else
 	echo "no QUIESCE on $(uname -r): stop under fio relies on reissue alone"
 	fio_write_verify_bg 16M /dev/ublkb$loop_id
-	sleep 1
+	fio_wait_writing
 	check_exit 0 "$UBR" stop
 	recover_all "$loop_id" "$null_id"
 	fio_bg_check

@@ -12,10 +12,23 @@ recovery_cleanup() {
 }
 
 # kill_daemon: SIGKILL, and wait until the process is gone.
+#
+# On a kernel without QUIESCE (before Linux 6.16) the daemon is frozen
+# (SIGSTOP) a second before: those kernels may lack the fix for a race at a
+# ublk server's death (commit f40139fde527, Linux 6.15), where a request
+# handed to the dying server as its commands are cancelled has its command
+# completed twice. Debian's 6.12.107 lacks it and crashed so (a stop under
+# fio, 1 run in 2: src/dev_detach.c). Frozen, the daemon takes no request
+# in, its writers wait, and the kill still finds requests in flight: the
+# death of a hung daemon, which is what this kernel survives.
 kill_daemon() {
 	local pid
 	pid=$(daemon_pid)
 	[[ -n $pid ]] || fail "no daemon to kill"
+	if ! has_feature QUIESCE; then
+		kill -STOP "$pid"
+		sleep 1
+	fi
 	kill -KILL "$pid"
 	wait_for 30 pid_gone "$pid" || fail "daemon $pid survived SIGKILL"
 }
@@ -29,13 +42,23 @@ recover_all() {
 	[[ $got == "$want" ]] || fail "recover printed '$got', expected '$want'"
 }
 
+# writes_done DEV: writes the block device DEV has completed (its stat's
+# fifth field), over its life.
+writes_done() {
+	local s
+	read -r -a s <"/sys/block/${1##*/}/stat"
+	echo "${s[4]}"
+}
+
 # A fio job per device: random writes with a checksum in every block, then
 # a read-back that verifies them all. Runs in the background; $FIO_PID.
 fio_write_verify_bg() { # SIZE DEV...
 	local size=$1 d args=()
 	shift
+	FIO_DEVS=("$@") FIO_BASE=()
 	for d in "$@"; do
 		args+=(--name="${d##*/}" --filename="$d")
+		FIO_BASE+=("$(writes_done "$d")")
 	done
 	FIO_LOG=$UBR_SCRATCH/fio-bg.log
 	fio --ioengine=io_uring --direct=1 --bs=16k --iodepth=16 \
@@ -43,6 +66,21 @@ fio_write_verify_bg() { # SIZE DEV...
 		--do_verify=1 --output-format=json --output="$FIO_LOG.json" \
 		"${args[@]}" >"$FIO_LOG" 2>&1 &
 	FIO_PID=$!
+}
+
+# fio_writing: the background fio's writes reach every one of its devices.
+fio_writing() {
+	local i
+	for i in "${!FIO_DEVS[@]}"; do
+		(($(writes_done "${FIO_DEVS[i]}") > FIO_BASE[i])) || return 1
+	done
+}
+
+# fio_wait_writing: wait for that. Under TCG fio takes over a second to
+# start: a fixed sleep stopped or killed the daemon before any write.
+fio_wait_writing() {
+	wait_for 60 fio_writing || fail "fio wrote nothing to ${FIO_DEVS[*]} in 60 s"
+	kill -0 "$FIO_PID" 2>/dev/null || { fio_bg_check; fail "fio ended before it could be interrupted: make it longer"; }
 }
 
 # fio_bg_check: the background fio ended without error and verified.
