@@ -13,7 +13,9 @@
  * io_uring_cmd_complete_in_task and ublk_cancel_cmd"), a request handed to
  * us while the kernel cancels our commands at exit completes its command
  * twice. Debian's 6.12.107 lacks the fix: a `stop` under fio crashed it
- * (refcount underflow, NULL dereferences) in 1 run of 2. Draining makes
+ * (refcount underflow, NULL dereferences) within three runs each time
+ * (t/kernel/recovery-stop.sh; SIGKILL under fio, where the exit cancels,
+ * not a ring closed by a live process, survived 30 of 30). Draining makes
  * nothing arrive then: requests the target has finish and are committed,
  * requests that arrive are held (their writers wait for them, so the flow
  * stops), and once none has come for DRAIN_QUIET_MS we go. The kernel

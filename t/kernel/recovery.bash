@@ -12,23 +12,10 @@ recovery_cleanup() {
 }
 
 # kill_daemon: SIGKILL, and wait until the process is gone.
-#
-# On a kernel without QUIESCE (before Linux 6.16) the daemon is frozen
-# (SIGSTOP) a second before: those kernels may lack the fix for a race at a
-# ublk server's death (commit f40139fde527, Linux 6.15), where a request
-# handed to the dying server as its commands are cancelled has its command
-# completed twice. Debian's 6.12.107 lacks it and crashed so (a stop under
-# fio, 1 run in 2: src/dev_detach.c). Frozen, the daemon takes no request
-# in, its writers wait, and the kill still finds requests in flight: the
-# death of a hung daemon, which is what this kernel survives.
 kill_daemon() {
 	local pid
 	pid=$(daemon_pid)
 	[[ -n $pid ]] || fail "no daemon to kill"
-	if ! has_feature QUIESCE; then
-		kill -STOP "$pid"
-		sleep 1
-	fi
 	kill -KILL "$pid"
 	wait_for 30 pid_gone "$pid" || fail "daemon $pid survived SIGKILL"
 }
