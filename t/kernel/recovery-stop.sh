@@ -2,7 +2,8 @@
 # Planned stops: `stop` ends the daemon and leaves its devices to the
 # kernel; `recover` with another binary (an upgrade) brings them back under
 # the same IDs with their data. With QUIESCE (sid), a stop under fio loses
-# no I/O even in `queue` mode, where requests in flight at a crash fail.
+# no I/O even in `queue` mode, where requests in flight at a crash fail;
+# without it (trixie), stop drains the device and reissue loses none.
 # `stop --delete` deletes everything; a device added with --recovery off is
 # deleted by a plain stop.
 . "$(dirname "$0")/lib.sh"
@@ -53,10 +54,20 @@ if has_feature QUIESCE; then
 	recover_all "$loop_id" "$null_id" "$qid"
 	fio_bg_check
 else
-	echo "no QUIESCE on $(uname -r): stop under fio relies on reissue alone"
+	# Without QUIESCE, stop drains (src/dev_detach.c): the requests fio
+	# sends meanwhile are held, and the kernel reissues them after recover.
+	# A daemon in the foreground, to read what it says.
+	echo "no QUIESCE on $(uname -r): stop under fio drains, then reissue"
+	check_exit 0 "$UBR" stop
+	"$UBR" daemon --foreground 2>"$UBR_SCRATCH/daemon.log" &
+	wait_for 30 "$UBR" list >/dev/null 2>&1 || fail "the foreground daemon did not start"
+	recover_all "$loop_id" "$null_id"
 	fio_write_verify_bg 16M /dev/ublkb$loop_id
 	fio_wait_writing
 	check_exit 0 "$UBR" stop
+	cat "$UBR_SCRATCH/daemon.log"
+	grep -Eq "dev $loop_id: drained, [1-9][0-9]* request\(s\) held" "$UBR_SCRATCH/daemon.log" ||
+		fail "stop under fio held no request of device $loop_id"
 	recover_all "$loop_id" "$null_id"
 	fio_bg_check
 fi
