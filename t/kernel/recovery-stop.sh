@@ -60,12 +60,17 @@ else
 	echo "no QUIESCE on $(uname -r): stop under fio drains, then reissue"
 	check_exit 0 "$UBR" stop
 	"$UBR" daemon --foreground 2>"$UBR_SCRATCH/daemon.log" &
+	fg_pid=$!
 	wait_for 30 "$UBR" list >/dev/null 2>&1 || fail "the foreground daemon did not start"
 	recover_all "$loop_id" "$null_id"
 	fio_write_verify_bg 16M /dev/ublkb$loop_id
 	fio_wait_writing
 	check_exit 0 "$UBR" stop
+	fg_status=0
+	wait "$fg_pid" || fg_status=$?
 	cat "$UBR_SCRATCH/daemon.log"
+	# (a sanitizer build exits non-zero on a leak or an error)
+	((fg_status == 0)) || fail "the daemon exited with status $fg_status after stop"
 	grep -Eq "dev $loop_id: drained, [1-9][0-9]* request\(s\) held" "$UBR_SCRATCH/daemon.log" ||
 		fail "stop under fio held no request of device $loop_id"
 	recover_all "$loop_id" "$null_id"
