@@ -227,6 +227,11 @@ int ubr_queues_setup(struct ubr_dev *dev);
 void ubr_queues_free(struct ubr_dev *dev);
 void ubr_queues_fetch_all(struct ubr_dev *dev);
 bool ubr_queues_idle(const struct ubr_dev *dev);
+/*
+ * Requests the target still serves (or that wait for a buffer), or target
+ * I/O still in flight: what a quiesce or a stop's drain waits for.
+ */
+bool ubr_queues_serving(const struct ubr_dev *dev);
 int ubr_dev_prepare(struct ubr_dev *dev);
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 void ubr_dev_release_cdev(struct ubr_dev *dev);

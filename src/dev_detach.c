@@ -66,16 +66,6 @@ void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag)
 	dev->last_arrival_ns = ubr_now_ns();
 }
 
-static bool target_idle(const struct ubr_dev *dev)
-{
-	unsigned i;
-
-	for (i = 0; i < dev->opts.nr_queues; i++)
-		if (dev->queues[i].tgt_inflight)
-			return false;
-	return true;
-}
-
 static void drain_done(struct ubr_dev *dev, bool overdue)
 {
 	struct ubr_reactor *r = dev->r;
@@ -105,7 +95,7 @@ static void drain_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		dev = r->devs[slot];
 		if (!dev || !dev->draining)
 			continue;
-		if (target_idle(dev) &&
+		if (!ubr_queues_serving(dev) &&
 		    now - dev->last_arrival_ns >= DRAIN_QUIET_MS * NS_PER_MS)
 			drain_done(dev, false);
 		else if (overdue)

@@ -137,23 +137,6 @@ static void poll_later(struct ubr_quiesce *qs, enum wait_for what)
 
 /* --- quiesce ------------------------------------------------------------ */
 
-/* Requests the target still serves, or target I/O still in flight. */
-static bool dev_serving(const struct ubr_dev *dev)
-{
-	unsigned i, tag;
-
-	for (i = 0; i < dev->opts.nr_queues; i++) {
-		const struct ubr_queue *q = &dev->queues[i];
-
-		if (q->tgt_inflight)
-			return true;
-		for (tag = 0; tag < dev->opts.depth; tag++)
-			if (q->tags[tag].state == UBR_TAG_SERVING)
-				return true;
-	}
-	return false;
-}
-
 static bool dev_cmds_out(const struct ubr_dev *dev)
 {
 	unsigned i;
@@ -233,7 +216,8 @@ void ubr_dev_quiesce_step(struct ubr_dev *dev)
 {
 	struct ubr_quiesce *qs = dev->quiesce;
 
-	if (!qs || qs->ctrl_inflight || dev->cdev_fd < 0 || dev_serving(dev))
+	if (!qs || qs->ctrl_inflight || dev->cdev_fd < 0 ||
+	    ubr_queues_serving(dev))
 		return;
 	if (dev_cmds_out(dev))
 		quiesce_round(qs); /* fetches re-armed by commits */

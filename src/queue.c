@@ -167,6 +167,22 @@ void ubr_queues_free(struct ubr_dev *dev)
 	dev->queues = NULL;
 }
 
+bool ubr_queues_serving(const struct ubr_dev *dev)
+{
+	unsigned i, tag;
+
+	for (i = 0; i < dev->opts.nr_queues; i++) {
+		const struct ubr_queue *q = &dev->queues[i];
+
+		if (q->tgt_inflight)
+			return true;
+		for (tag = 0; tag < dev->opts.depth; tag++)
+			if (q->tags[tag].state == UBR_TAG_SERVING)
+				return true;
+	}
+	return false;
+}
+
 bool ubr_queues_idle(const struct ubr_dev *dev)
 {
 	unsigned i;
