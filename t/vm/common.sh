@@ -61,3 +61,19 @@ hidden_in_guest() {
 	esac
 	return 1
 }
+
+# The host directory t/vm/run shares so that PATH, hidden under a guest
+# tmpfs, is seen at its own path: the top directory below that tmpfs
+# (/tmp/NAME for /tmp/NAME/a/b), so that a whole checkout is there, the
+# source next to its build. Fails for what cannot be shared: /proc, /sys,
+# or a tmpfs root itself (sharing /tmp would hide the guest's own /tmp).
+guest_share_dir() {
+	local root rest
+	for root in /tmp /run /dev/shm; do
+		[[ $1 == "$root"/?* ]] || continue
+		rest=${1#"$root"/}
+		echo "$root/${rest%%/*}"
+		return 0
+	done
+	return 1
+}
