@@ -59,8 +59,9 @@ guest_init_of() {
 	esac
 }
 
-# The initramfs depends on guest-init and on the module list; a change to either
-# must rebuild it, so the stamp hashes both (plus a format number for layout changes).
+# The initramfs depends on its /init (guest-init, arm64-init) and on the module
+# list; a change to either must rebuild it, so the stamp hashes both (plus a
+# format number for layout changes).
 initramfs_stamp() {
 	local kdir=$1
 	{
