@@ -146,6 +146,7 @@ struct ubr_dev {
 	bool cdev_fixed;   /* registered as fixed file number `slot` */
 	bool id_known;	   /* ADD_DEV answered: the kernel has it */
 	bool stop_done;	   /* STOP_DEV answered */
+	unsigned stop_tries; /* STOP_DEVs sent by this delete */
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */

@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,8 +238,15 @@ static void write_all(FILE *f, const char *text, size_t len)
 	fflush(f);
 }
 
+/* Set by a command that bounds its wait for the answer (del), in seconds. */
+static int reply_wait_s;
+
 static int reply_lost(int ret, const char *err)
 {
+	if (ret == -EAGAIN && reply_wait_s) /* SO_RCVTIMEO ran out */
+		return error(UBR_EXIT_FAIL,
+			     "no answer from the daemon after %d s: the delete goes on (see list and the daemon's log)",
+			     reply_wait_s);
 	if (ret == 0 || ret == -ECONNRESET)
 		return error(UBR_EXIT_FAIL,
 			     "the daemon went away before answering (see its log)");
@@ -354,6 +362,31 @@ static int client_stop(int argc, char **argv)
 	return UBR_EXIT_OK;
 }
 
+/* --- del ---------------------------------------------------------------- */
+
+#define DEL_WAIT_S 120
+
+/*
+ * del answers once its devices are gone. A device the kernel does not let
+ * go must not hang the caller for ever: wait that long for the answer.
+ */
+static int client_del(int argc, char **argv)
+{
+	struct timeval tv = { .tv_sec = DEL_WAIT_S };
+	int sock, status;
+
+	sock = daemon_connect(false, false, &status);
+	if (sock < 0)
+		return status;
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		close(sock);
+		return error(UBR_EXIT_FAIL, "cannot bound the wait: %s",
+			     strerror(errno));
+	}
+	reply_wait_s = DEL_WAIT_S;
+	return request(sock, argc, argv, NULL, 0);
+}
+
 /* --- features without a daemon ------------------------------------------- */
 
 static int features_local(void)
@@ -441,6 +474,8 @@ int ubr_client_main(int argc, char **argv)
 		return client_recover(argc, argv);
 	if (!strcmp(argv[0], "stop"))
 		return client_stop(argc, argv);
+	if (!strcmp(argv[0], "del"))
+		return client_del(argc, argv);
 	sock = daemon_connect(false, false, &status);
 	if (sock < 0)
 		return status;

@@ -255,6 +255,66 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 		send_del(dev);
 }
 
+/* STOP_DEVs sent before a device the kernel keeps live is given up on. */
+#define UBR_STOP_TRIES 3
+
+static void stop_send(struct ubr_dev *dev);
+
+/*
+ * The kernel kept the device live: it serves on, as before the delete,
+ * and the delete fails with a message rather than wait for commands that
+ * will not come back. (A failed add, which has no live state to go back
+ * to, waits.)
+ */
+static void stop_refused(struct ubr_dev *dev)
+{
+	ubr_dev_done_cb cb = dev->del_cb;
+	char msg[128];
+
+	ubr_err("dev %u: still live after %u STOP_DEVs", dev->id,
+		dev->stop_tries);
+	if (dev->add_cb)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "device %u: the kernel did not stop it (still live after %u tries)",
+		 dev->id, dev->stop_tries);
+	dev->state = UBR_DEV_LIVE;
+	dev->stop_done = false;
+	dev->stop_tries = 0;
+	dev->del_cb = NULL;
+	ubr_dev_names_publish(dev);
+	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->del_ctx, -EIO, msg, dev->id);
+}
+
+/*
+ * STOP_DEV's answer is not enough: a STOP_DEV the kernel read for another
+ * device (see ctrl_prep_sqe()) answered 0 or -ENODEV and left this one
+ * live, and the delete then waited for ever for its commands. Ask the
+ * kernel, and send STOP_DEV again while it says LIVE.
+ */
+static void stop_check_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			  int res)
+{
+	struct ubr_dev *dev = req->ctx;
+
+	(void)r;
+	if (res < 0)
+		ubr_warn("dev %u: GET_DEV_INFO after STOP_DEV: %s", dev->id,
+			 strerror(-res));
+	if (res < 0 || req->buf.info.state != UBLK_S_DEV_LIVE) {
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	} else if (dev->stop_tries < UBR_STOP_TRIES) {
+		ubr_warn("dev %u: still live after STOP_DEV: sending it again",
+			 dev->id);
+		stop_send(dev);
+	} else {
+		stop_refused(dev);
+	}
+}
+
 static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			 int res)
 {
@@ -262,8 +322,25 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
-	dev->stop_done = true;
-	ubr_dev_teardown_step(dev);
+	if (!ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
+			     stop_check_cb, dev)) {
+		ubr_err("dev %u: cannot queue GET_DEV_INFO: out of memory",
+			dev->id);
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	}
+}
+
+/* STOP_DEV also returns FETCHes of a device that never started. */
+static void stop_send(struct ubr_dev *dev)
+{
+	dev->stop_tries++;
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
+			     stop_done_cb, dev)) {
+		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	}
 }
 
 void ubr_dev_teardown(struct ubr_dev *dev)
@@ -277,13 +354,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 	}
 	dev->state = UBR_DEV_STOPPING;
 	ubr_dev_names_unpublish(dev);
-	/* STOP_DEV also returns FETCHes of a device that never started. */
-	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
-			     stop_done_cb, dev)) {
-		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
-		dev->stop_done = true;
-		ubr_dev_teardown_step(dev);
-	}
+	stop_send(dev);
 }
 
 /* Between chains: live or quiesced, with no control command in flight. */
