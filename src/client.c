@@ -189,6 +189,9 @@ static int start_daemon(void)
 	return 0;
 }
 
+/* What the last daemon_connect() found, for a "not running" said later. */
+static struct conn_state last_conn;
+
 /*
  * The connected socket, or -1 with the message printed. With `start`, a
  * missing daemon is started; without, *status says "not running".
@@ -211,6 +214,7 @@ static int daemon_connect(bool start, bool quiet, int *status)
 		if (fd >= 0)
 			return fd;
 		if (fd == -ENOENT && !start) {
+			last_conn = st;
 			if (!quiet)
 				not_running(&st);
 			return -ENOENT;
@@ -390,6 +394,28 @@ static int client_features(int argc, char **argv)
 	return request(sock, argc, argv, NULL, 0);
 }
 
+/* --- list and del: the kernel's devices too, with or without a daemon ---- */
+
+static int client_list_del(int argc, char **argv)
+{
+	int sock, status;
+	bool json = false;
+	char err[256];
+
+	sock = daemon_connect(false, true, &status);
+	if (sock >= 0)
+		return request(sock, argc, argv, NULL, 0);
+	if (sock != -ENOENT)
+		return status;
+	if (!strcmp(argv[0], "list")) {
+		ubr_parse_list(argc, argv, &json, err, sizeof(err));
+		status = ubr_local_list(json);
+	} else {
+		status = ubr_local_del(argc, argv);
+	}
+	return status == -ENOENT ? not_running(&last_conn) : status;
+}
+
 /* --- entry --------------------------------------------------------------- */
 
 static int check_syntax(int argc, char **argv)
@@ -441,6 +467,8 @@ int ubr_client_main(int argc, char **argv)
 		return client_recover(argc, argv);
 	if (!strcmp(argv[0], "stop"))
 		return client_stop(argc, argv);
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "del"))
+		return client_list_del(argc, argv);
 	sock = daemon_connect(false, false, &status);
 	if (sock < 0)
 		return status;
