@@ -23,7 +23,9 @@ struct ubr_reactor;
 /* Who serves a kernel device that is not in this daemon's table. */
 enum ubr_kdev_owner {
 	UBR_KDEV_OURS,	  /* this daemon (being added, or its pid) */
-	UBR_KDEV_DEAD,	  /* no live server, no recovery record: deletable */
+	UBR_KDEV_DEAD,	  /* no live server, cannot get one: deletable */
+	UBR_KDEV_ORPHAN,  /* no live server, but another's recovery could
+			   * take it back: `del ID` only, not --all */
 	UBR_KDEV_OTHER,	  /* a live process: deleted only with --force */
 	UBR_KDEV_WAITING, /* has our recovery record: waits for `recover` */
 };
@@ -46,7 +48,8 @@ const char *ubr_kdev_state_name(unsigned state);
 /*
  * The owner of a device with this info: recorded (a recovery record of
  * ours names it) wins, then ours (its pid is this process), then a live
- * server pid (server_alive), else dead.
+ * server pid (server_alive); else an orphan if it was added with user
+ * recovery and is not DEAD, dead otherwise.
  */
 enum ubr_kdev_owner ubr_kdev_classify(const struct ublksrv_ctrl_dev_info *info,
 				      int self_pid, bool server_alive,

@@ -50,6 +50,9 @@ enum ubr_kdev_owner ubr_kdev_classify(const struct ublksrv_ctrl_dev_info *info,
 		return UBR_KDEV_OURS;
 	if (info->ublksrv_pid > 0 && server_alive)
 		return UBR_KDEV_OTHER;
+	if ((info->flags & UBLK_F_USER_RECOVERY) &&
+	    info->state != UBLK_S_DEV_DEAD)
+		return UBR_KDEV_ORPHAN;
 	return UBR_KDEV_DEAD;
 }
 
@@ -58,6 +61,7 @@ const char *ubr_kdev_owner_name(enum ubr_kdev_owner o)
 	switch (o) {
 	case UBR_KDEV_OURS: return "ours";
 	case UBR_KDEV_DEAD: return "dead";
+	case UBR_KDEV_ORPHAN: return "orphan";
 	case UBR_KDEV_OTHER: return "other";
 	case UBR_KDEV_WAITING: return "waiting";
 	}
@@ -66,23 +70,21 @@ const char *ubr_kdev_owner_name(enum ubr_kdev_owner o)
 
 void ubr_kdev_describe(const struct ubr_kdev *k, char *buf, size_t len)
 {
-	int pid = k->info.ublksrv_pid;
-
 	if (k->err < 0)
 		snprintf(buf, len, "not ours: GET_DEV_INFO failed: %s",
 			 strerror(-k->err));
 	else if (k->owner == UBR_KDEV_WAITING)
 		snprintf(buf, len, "waits for recover (its daemon stopped or died)");
 	else if (k->owner == UBR_KDEV_OTHER)
-		snprintf(buf, len, "not ours: served by pid %d (%s)", pid,
+		snprintf(buf, len, "not ours: served by pid %d (%s)",
+			 k->info.ublksrv_pid,
 			 k->comm[0] ? k->comm : "?");
 	else if (k->owner == UBR_KDEV_OURS)
 		snprintf(buf, len, "this daemon's");
-	else if (pid > 0)
-		snprintf(buf, len, "not ours: dead (its server, pid %d, is gone)",
-			 pid);
+	else if (k->owner == UBR_KDEV_ORPHAN)
+		snprintf(buf, len, "not ours: no server, kept for its recovery");
 	else
-		snprintf(buf, len, "not ours: dead (never started)");
+		snprintf(buf, len, "not ours: dead, no server");
 }
 
 void ubr_kdev_in_use_msg(const struct ubr_kdev *k, char *buf, size_t len)
@@ -93,6 +95,9 @@ void ubr_kdev_in_use_msg(const struct ubr_kdev *k, char *buf, size_t len)
 		snprintf(buf, len, "device ID %" PRIu32 " is already in use", id);
 	else if (k->owner == UBR_KDEV_DEAD)
 		snprintf(buf, len, "device ID %" PRIu32 " is taken by a dead device (no process serves it): 'ublk-reactor del %" PRIu32 "' removes it",
+			 id, id);
+	else if (k->owner == UBR_KDEV_ORPHAN)
+		snprintf(buf, len, "device ID %" PRIu32 " is taken by a device no process serves, kept for its recovery: 'ublk-reactor del %" PRIu32 "' removes it",
 			 id, id);
 	else if (k->owner == UBR_KDEV_WAITING)
 		snprintf(buf, len, "device ID %" PRIu32 " is taken by a device waiting for 'ublk-reactor recover %" PRIu32 "'",
