@@ -55,7 +55,7 @@ enum ubr_kdev_owner ubr_kdev_classify(const struct ublksrv_ctrl_dev_info *info,
 				      int self_pid, bool server_alive,
 				      bool recorded);
 const char *ubr_kdev_owner_name(enum ubr_kdev_owner o);
-/* One line for the user: "dead (its server, pid 12, is gone)", ... */
+/* One line for the user: "not ours: dead, no server", ... */
 void ubr_kdev_describe(const struct ubr_kdev *k, char *buf, size_t len);
 /* Why `add --id ID` found ID taken, in one line for the user. */
 void ubr_kdev_in_use_msg(const struct ubr_kdev *k, char *buf, size_t len);
@@ -95,7 +95,7 @@ int ubr_kdev_delete_sync(struct ubr_reactor *r, uint32_t id);
  * shared ring; cb gets them (freed after it returns) from a later
  * completion, or at once when there is none. -ENOMEM: cb is not called.
  * The daemon's own devices are among them: look them up in r's table
- * first (one being added has no server pid yet and reads as dead).
+ * first (the pid of one being recovered is not ours yet).
  */
 typedef void (*ubr_kdev_scan_cb)(struct ubr_reactor *r, struct ubr_kdev *k,
 				 unsigned n, void *ctx);

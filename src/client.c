@@ -408,6 +408,7 @@ static int client_list_del(int argc, char **argv)
 	if (sock != -ENOENT)
 		return status;
 	if (!strcmp(argv[0], "list")) {
+		/* check_syntax() parsed it already: this cannot fail. */
 		ubr_parse_list(argc, argv, &json, err, sizeof(err));
 		status = ubr_local_list(json);
 	} else {

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "ubr_reactor.h"
-#include "ubr_record.h"
 #include "ubr_stats.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,

@@ -213,7 +213,8 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 {
 	struct ubr_dev *dev = req->ctx;
 
-	if (res < 0)
+	/* -ENODEV: another process deleted it first (its del --force). */
+	if (res < 0 && res != -ENODEV)
 		ubr_err("dev %u: DEL_DEV failed: %s", dev->id, strerror(-res));
 	else
 		ubr_info("dev %u: deleted", dev->id);

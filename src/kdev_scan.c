@@ -69,7 +69,8 @@ int ubr_kdev_ids(uint32_t **ids, unsigned *n)
 		*n = 0;
 		return ret;
 	}
-	qsort(*ids, *n, sizeof(**ids), id_cmp);
+	if (*n) /* qsort's base must not be NULL, even for no element */
+		qsort(*ids, *n, sizeof(**ids), id_cmp);
 	return 0;
 }
 
