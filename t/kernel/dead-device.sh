@@ -53,6 +53,11 @@ list_has() {
 	grep -qE "^$1 .*$2" "$OUT" || fail "list: device $1 does not match '$2'"
 }
 
+# checksum ID: md5 of device ID's data, read past the page cache.
+checksum() {
+	dd if="/dev/ublkb$1" bs=1M iflag=direct status=none | md5sum
+}
+
 # json_owner ID: the owner list --json gives device ID.
 json_owner() {
 	"$UBR" list --json | jq -r ".devices[] | select(.id == $1) | .owner"
@@ -73,14 +78,16 @@ truncate -s 32M "$img"
 add_dev loop "$img"
 other=$DEV_ID
 dd if=/dev/urandom of="$DEV" bs=1M count=32 oflag=direct status=none
-sum=$(md5sum <"$DEV")
+sum=$(checksum "$other")
 
 list_has "$DEAD_ID" "not ours: dead"
 list_has "$other" " loop "
+got=$("$UBR" list --json | jq -r ".devices[] | select(.id == $other) | .owner + \" \" + .kernel_state")
+[[ $got == "ours LIVE" ]] || fail "list --json: device $other is '$got', not 'ours LIVE'"
 expect_fail_msg "'ublk-reactor del $DEAD_ID' removes it" "$UBR" add null --id "$DEAD_ID"
 check_exit 0 "$UBR" del "$DEAD_ID"
 gone "$DEAD_ID" || fail "del with a daemon left device $DEAD_ID"
-[[ $(md5sum <"/dev/ublkb$other") == "$sum" ]] || fail "device $other lost its data"
+[[ $(checksum "$other") == "$sum" ]] || fail "device $other lost its data"
 
 # A live device of another process: listed with its pid, del needs --force.
 check_exit 0 ubr_b add null
@@ -101,7 +108,7 @@ list_has "$orphan" "not ours: no server, kept for its recovery"
 check_exit 0 ubr_b add null --recovery off
 [[ $(cat "$OUT") =~ ^/dev/ublkb([0-9]+)$ ]] || fail "add printed $(cat "$OUT")"
 live=${BASH_REMATCH[1]}
-[[ $(md5sum <"/dev/ublkb$other") == "$sum" ]] || fail "device $other lost its data"
+[[ $(checksum "$other") == "$sum" ]] || fail "device $other lost its data"
 check_exit 0 "$UBR" del --all
 gone "$DEAD_ID" || fail "del --all left dead device $DEAD_ID"
 gone "$other" || fail "del --all left device $other"
