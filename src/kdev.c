@@ -94,16 +94,16 @@ void ubr_kdev_in_use_msg(const struct ubr_kdev *k, char *buf, size_t len)
 	if (k->err < 0 || k->owner == UBR_KDEV_OURS)
 		snprintf(buf, len, "device ID %" PRIu32 " is already in use", id);
 	else if (k->owner == UBR_KDEV_DEAD)
-		snprintf(buf, len, "device ID %" PRIu32 " is taken by a dead device (no process serves it): 'ublk-reactor del %" PRIu32 "' removes it",
+		snprintf(buf, len, "device ID %" PRIu32 " is already in use by a dead device (no process serves it): 'ublk-reactor del %" PRIu32 "' removes it",
 			 id, id);
 	else if (k->owner == UBR_KDEV_ORPHAN)
-		snprintf(buf, len, "device ID %" PRIu32 " is taken by a device no process serves, kept for its recovery: 'ublk-reactor del %" PRIu32 "' removes it",
+		snprintf(buf, len, "device ID %" PRIu32 " is already in use by a device no process serves, kept for its recovery: 'ublk-reactor del %" PRIu32 "' removes it",
 			 id, id);
 	else if (k->owner == UBR_KDEV_WAITING)
-		snprintf(buf, len, "device ID %" PRIu32 " is taken by a device waiting for 'ublk-reactor recover %" PRIu32 "'",
+		snprintf(buf, len, "device ID %" PRIu32 " is already in use by a device waiting for 'ublk-reactor recover %" PRIu32 "'",
 			 id, id);
 	else
-		snprintf(buf, len, "device ID %" PRIu32 " is in use, served by another process, pid %d (%s)",
+		snprintf(buf, len, "device ID %" PRIu32 " is already in use, served by another process, pid %d (%s)",
 			 id, k->info.ublksrv_pid, k->comm[0] ? k->comm : "?");
 }
 

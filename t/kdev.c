@@ -132,7 +132,7 @@ static void rows(void)
 	   "JSON row: state, owner, server");
 	free(t);
 	ubr_kdev_in_use_msg(&k, msg, sizeof(msg));
-	ok(has(msg, "served by another process, pid 4242 (kublk)"),
+	ok(has(msg, "device ID 7 is already in use, served by another process, pid 4242 (kublk)"),
 	   "add --id: whose");
 
 	k.info = info(UBLK_S_DEV_DEAD, 0, 0);
@@ -149,7 +149,7 @@ static void rows(void)
 	   "JSON row: dead, no disk, no server");
 	free(t);
 	ubr_kdev_in_use_msg(&k, msg, sizeof(msg));
-	ok(has(msg, "taken by a dead device") &&
+	ok(has(msg, "device ID 7 is already in use by a dead device") &&
 		   has(msg, "'ublk-reactor del 7' removes it"),
 	   "add --id on a dead device's ID: del removes it");
 
