@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_kdev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -212,7 +213,8 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 {
 	struct ubr_dev *dev = req->ctx;
 
-	if (res < 0)
+	/* -ENODEV: another process deleted it first (its del --force). */
+	if (res < 0 && res != -ENODEV)
 		ubr_err("dev %u: DEL_DEV failed: %s", dev->id, strerror(-res));
 	else
 		ubr_info("dev %u: deleted", dev->id);
@@ -557,6 +559,24 @@ int ubr_dev_open_cdev(struct ubr_dev *dev)
 	return 0;
 }
 
+/*
+ * ADD_DEV said the ID is taken: say by what, so that a dead device left by
+ * a killed daemon points to `del`, not to a reboot.
+ */
+static void exists_info_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			   int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	struct ubr_kdev k = { .id = dev->opts.id, .err = res < 0 ? res : 0 };
+
+	(void)r;
+	if (res >= 0)
+		k.info = req->buf.info;
+	ubr_kdev_judge(&k);
+	ubr_kdev_in_use_msg(&k, dev->err_msg, sizeof(dev->err_msg));
+	add_failed(dev, -EEXIST, "ADD_DEV");
+}
+
 static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			int res)
 {
@@ -564,6 +584,10 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	struct ubr_ctrl_req *p;
 	int ret;
 
+	if (res == -EEXIST && ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO,
+					      dev->opts.id, 0, exists_info_cb,
+					      dev))
+		return;
 	if (res < 0) {
 		if (res == -EEXIST)
 			ubr_dev_set_err(dev, "device ID %u is already in use",
