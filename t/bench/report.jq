@@ -43,7 +43,7 @@ def best_loop:
 # --- Side by side with kublk (t/bench/guest-kublk) ---
 def kx: .kublk // {};
 def kno: if (kx.unavailable | type) == "string" then kx.unavailable
-	elif kx.points == null then "no kublk section in this run" else null end;
+	elif kx.points == null then "this run has no kublk section (it predates t/bench/guest-kublk, or the section failed)" else null end;
 def metric($m): if type != "object" then null elif $m == "iops" then .iops
 	elif $m == "cpu" then .cpu_us_per_io else .cs_per_io end;
 def mean: if length == 0 or any(.[]; type != "number") then null else add / length end;
@@ -74,7 +74,7 @@ def kublk_verdicts:
 	| (if $s.p then kratio($s.p; $s.m)
 	   else [kpoints_qd64[] as $q | select(kx.expected_points // [] | index($q)) | kratio($q; "cs")[]] end) as $r
 	| (if $s.ge then $r | lowest else $r | highest end) as $v
-	| {what: $s.what, figure: (if $no then "-" else "\($v | fixed(3))x" end),
+	| {what: $s.what, figure: (if $v == null then "-" else "\($v | fixed(3))x" end),
 	   target: "\(if $s.ge then ">=" else "<=" end) \($s.t)x kublk's",
 	   result: (if $no then "no kublk" elif $s.ge then at_least($v; $s.t) else at_most($v; $s.t) end)};
 
@@ -101,7 +101,7 @@ def kublk_table:
 	 "Every configuration:",
 	 "",
 	 header(["point", "server and mode", "IOPS, run 1", "run 2", "CPU us/I/O, run 1", "run 2", "switches/I/O, run 1", "run 2"]),
-	 (kx.expected_points[]? as $p | (kx.points[$p] // {}) | to_entries[] | select(.key != "reference")
+	 (kx.expected_points[]? as $p | (kx.points[$p] // {}) | to_entries | sort_by(.key)[] | select(.key != "reference")
 	  | row([$p, .key, (.value[0]? | metric("iops") | int), (.value[1]? | metric("iops") | int),
 		(.value[0]? | metric("cpu") | fixed(1)), (.value[1]? | metric("cpu") | fixed(1)),
 		(.value[0]? | metric("cs") | fixed(3)), (.value[1]? | metric("cs") | fixed(3))])),
