@@ -33,4 +33,20 @@ need(["add_ms", "median"]; num),
 	need(["static", "add_ms", "median"]; num),
 	(("never", "always") as $thp | ("rss_kib", "pss_kib") as $f |
 		need(["static", "footprint", "idle", $thp, "4", $f]; num))
- else empty end)
+ else empty end),
+# kublk (t/bench/guest-kublk): either why there is none, or two runs of
+# every expected point in every mode not refused for a missing feature,
+# each with IOPS, CPU and switches per I/O, and the kernel's device.
+(.kublk // {}) as $k
+| if ($k.unavailable | type) == "string" then empty
+  elif ($k.expected_points | type) != "array" or ($k.expected_points | length) == 0 then "kublk expected_points"
+  else
+	([$k.na // {} | to_entries[] | select(.value | startswith("error")) | "kublk mode \(.key) (\(.value))"][]),
+	($k.expected_points[] as $p
+	 | (([$k.ours_modes[] | "ours \(.)"] + [$k.modes[] | "kublk \(.)"])[]
+	    | select(($k.na // {})[.] == null)) as $c
+	 | need(["kublk", "points", $p, $c];
+		type == "array" and length == 2 and all(.[]; type == "object" and
+			(.iops | num) and (.cpu_us_per_io | num) and (.cs_per_io | num)))),
+	($k.expected_points[] as $p | need(["kublk", "points", $p, "reference"]; runs))
+  end

@@ -40,6 +40,74 @@ def best_loop:
 		| {mode: .key, r: (ratios(.value; $k) | lowest)} | select(.r != null)]
 	| max_by(.r) // {mode: null, r: null};
 
+# --- Side by side with kublk (t/bench/guest-kublk) ---
+def kx: .kublk // {};
+def kno: if (kx.unavailable | type) == "string" then kx.unavailable
+	elif kx.points == null then "this run has no kublk section (it predates t/bench/guest-kublk, or the section failed)" else null end;
+def metric($m): if type != "object" then null elif $m == "iops" then .iops
+	elif $m == "cpu" then .cpu_us_per_io else .cs_per_io end;
+def mean: if length == 0 or any(.[]; type != "number") then null else add / length end;
+# A server's ("ours", "kublk") best configuration at point $p: the highest
+# worse-run IOPS. {mode, runs} or null.
+def kbest($p; $s):
+	[(kx.points[$p] // {}) | to_entries[] | select(.key | startswith($s + " "))
+	 | {mode: (.key | ltrimstr($s + " ")), runs: .value, lo: (.value | map(metric("iops")) | lowest)}
+	 | select(.lo != null)]
+	| max_by(.lo) // null;
+# Per run (same round), ours over kublk, for metric $m of the best modes.
+def kratio($p; $m):
+	kbest($p; "ours") as $o | kbest($p; "kublk") as $k
+	| if $o == null or $k == null then []
+	  else [range(0; 2) as $i | ratio($o.runs[$i] | metric($m); $k.runs[$i] | metric($m))] end;
+def kpoints_qd64: ["null randread qd64", "null randwrite qd64", "null randread qd64 x4", "null randread qd64 x16"];
+
+# The issue's targets against kublk: the worse run is judged.
+def kublk_verdicts:
+	kno as $no
+	| [{what: "vs kublk: null randread qd64, 1 device, IOPS", p: "null randread qd64", m: "iops", ge: true, t: 1.2},
+	   {what: "vs kublk: null randread qd1, 1 device, IOPS", p: "null randread qd1", m: "iops", ge: true, t: 1.2},
+	   {what: "vs kublk: null randread qd64, 4 devices, aggregate IOPS", p: "null randread qd64 x4", m: "iops", ge: true, t: 1.5},
+	   {what: "vs kublk: null randread qd64, 4 devices, CPU per I/O", p: "null randread qd64 x4", m: "cpu", ge: false, t: 0.6},
+	   {what: "vs kublk: null randread qd64, 16 devices, aggregate IOPS", p: "null randread qd64 x16", m: "iops", ge: true, t: 1.5},
+	   {what: "vs kublk: null randread qd64, 16 devices, CPU per I/O", p: "null randread qd64 x16", m: "cpu", ge: false, t: 0.6},
+	   {what: "vs kublk: context switches per I/O, qd64 (worst null point)", p: null, m: "cs", ge: false, t: 1.0}][] as $s
+	| (if $s.p then kratio($s.p; $s.m)
+	   else [kpoints_qd64[] as $q | select(kx.expected_points // [] | index($q)) | kratio($q; "cs")[]] end) as $r
+	| (if $s.ge then $r | lowest else $r | highest end) as $v
+	| {what: $s.what, figure: (if $v == null then "-" else "\($v | fixed(3))x" end),
+	   target: "\(if $s.ge then ">=" else "<=" end) \($s.t)x kublk's",
+	   result: (if $no then "no kublk" elif $s.ge then at_least($v; $s.t) else at_most($v; $s.t) end)};
+
+def kublk_table:
+	"#### Side by side with kublk, the kernel's selftest ublk server",
+	"",
+	(kno as $no | if $no then "No kublk figures: \($no).", ""
+	 else
+	 "kublk from \(kx.source | if (. // "") == "" then "?" else . end) (built by `t/bench/build-kublk`). Both servers: 1 queue of depth 128 per device, scheduler `none`; the null devices of 4 and 16 are one fio job each, aggregate IOPS. In each round every copy mode of ours runs, then every mode of kublk, then the kernel's device (null_blk, or the kernel loop device with direct I/O on the same filled file); each server's best mode at a point (the higher worse-run IOPS) is compared, run by run. CPU per I/O: utime + stime of the server's processes (ours: the one daemon; kublk: one process per device) over the fio run, in microseconds; switches: voluntary + nonvoluntary context switches of their threads, per I/O (mean of the runs).",
+	 "",
+	 header(["point", "ours (mode)", "run 1", "run 2", "kublk (mode)", "run 1", "run 2", "ratio, run 1", "run 2", "CPU us/I/O, ours / kublk", "switches/I/O, ours / kublk", "kernel device, run 1", "run 2"]),
+	 (kx.expected_points[]? as $p | kbest($p; "ours") as $o | kbest($p; "kublk") as $k | kratio($p; "iops") as $r
+	  | (kx.points[$p].reference // []) as $ref
+	  | row([$p, ($o.mode // "-"), ($o.runs[0]? | metric("iops") | int), ($o.runs[1]? | metric("iops") | int),
+		($k.mode // "-"), ($k.runs[0]? | metric("iops") | int), ($k.runs[1]? | metric("iops") | int),
+		($r[0]? | fixed(3)), ($r[1]? | fixed(3)),
+		"\(($o.runs // []) | map(metric("cpu")) | mean | fixed(1)) / \(($k.runs // []) | map(metric("cpu")) | mean | fixed(1))",
+		"\(($o.runs // []) | map(metric("cs")) | mean | fixed(3)) / \(($k.runs // []) | map(metric("cs")) | mean | fixed(3))",
+		($ref[0]? | int), ($ref[1]? | int)])),
+	 "",
+	 (if (kx.na // {}) != {} then
+		"Modes not run: " + ([kx.na | to_entries[] | "\(.key): \(.value)"] | join("; ")) + ".", ""
+	  else empty end),
+	 "Every configuration:",
+	 "",
+	 header(["point", "server and mode", "IOPS, run 1", "run 2", "CPU us/I/O, run 1", "run 2", "switches/I/O, run 1", "run 2"]),
+	 (kx.expected_points[]? as $p | (kx.points[$p] // {}) | to_entries | sort_by(.key)[] | select(.key != "reference")
+	  | row([$p, .key, (.value[0]? | metric("iops") | int), (.value[1]? | metric("iops") | int),
+		(.value[0]? | metric("cpu") | fixed(1)), (.value[1]? | metric("cpu") | fixed(1)),
+		(.value[0]? | metric("cs") | fixed(3)), (.value[1]? | metric("cs") | fixed(3))])),
+	 ""
+	 end);
+
 def rss_worst(n): [.footprint.idle[]?[n]?.rss_kib] | highest;
 
 # One line per target: {what, figure, target, result}, for the summary.
@@ -68,7 +136,8 @@ def verdicts:
 	  (.add_ms.median as $v
 	    | {what: "add null, median", figure: "\($v | fixed(1)) ms", target: "<= 100 ms", result: at_most($v; $t.add)}),
 	  (.binary.stripped_bytes as $v
-	    | {what: "stripped binary", figure: "\(($v // null) | if . then (. / 1024 | fixed(1)) else "-" end) KiB", target: "<= 150 KiB", result: at_most($v; $t.bin)})
+	    | {what: "stripped binary", figure: "\(($v // null) | if . then (. / 1024 | fixed(1)) else "-" end) KiB", target: "<= 150 KiB", result: at_most($v; $t.bin)}),
+	  kublk_verdicts
 	];
 
 def summary(docs):
@@ -203,7 +272,7 @@ def kernel_section:
 	"",
 	"\(.date // "?"), \(.version // "?"), `\(.command // "t/bench/run")`\(if .quick then " (QUICK: a smoke run, figures not meaningful)" else "" end): \(.seconds_per_point) s per fio point, \(.rounds) runs each, whole boot \(.wall_seconds // "?") s. Machine: \(.machine.emulation), \(.machine.vm) (guest: \(.guest.nproc) CPUs, \(.guest.cpu_model)) on a \(.machine.host_nproc)-CPU \(.machine.host_cpu_model) host; host load average \(.machine.host_load_at_start) at the start, \(.machine.host_load_at_end // "?") at the end; \(.machine.other_vms_at_start) other VMs running at the start. Targets: kernel \(targets.set).",
 	"",
-	null_table, loop_table, scaling_table, syscalls_table, footprint_table, static_table, other_table;
+	null_table, loop_table, scaling_table, syscalls_table, kublk_table, footprint_table, static_table, other_table;
 
 . as $docs
 | summary($docs), ($docs[] | kernel_section)
