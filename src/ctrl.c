@@ -27,7 +27,6 @@ const char *ubr_ctrl_op_name(uint32_t op)
 	case UBLK_U_CMD_DEL_DEV_ASYNC: return "DEL_DEV_ASYNC";
 	case UBLK_U_CMD_UPDATE_SIZE: return "UPDATE_SIZE";
 	case UBLK_U_CMD_QUIESCE_DEV: return "QUIESCE_DEV";
-	case UBR_CTRL_WRITE: return "write";
 	}
 	return "?";
 }
@@ -107,25 +106,6 @@ static struct ubr_ctrl_req *ctrl_req_new(struct ubr_reactor *r, uint32_t op,
 	req->cmd.queue_id = (__u16)-1;
 	r->ctrl[slot] = req;
 	r->ctrl_inflight++;
-	return req;
-}
-
-struct ubr_ctrl_req *ubr_ctrl_submit_write(struct ubr_reactor *r, int fd,
-					   const char *buf, unsigned len,
-					   uint32_t dev_id, ubr_ctrl_cb cb,
-					   void *ctx)
-{
-	struct ubr_ctrl_req *req = ctrl_req_new(r, UBR_CTRL_WRITE, dev_id, cb,
-						ctx);
-	struct io_uring_sqe *sqe;
-
-	if (!req)
-		return NULL;
-	sqe = ubr_reactor_sqe(r);
-	memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128 */
-	io_uring_prep_write(sqe, fd, buf, len, 0);
-	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_CTRL, 0, 0, 0,
-						   req->index));
 	return req;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ubr_child.h"
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
@@ -354,33 +355,56 @@ static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
 	}
 }
 
-static void scheduler_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
-			      int res)
+/* The helper's errno (its exit status, see UBR_SCHED_EXIT_OPEN). */
+static int sched_errno(int res)
 {
-	struct ubr_dev *dev = req->ctx;
-
-	close((int)req->cmd.data[0]);
-	if (res < 0) {
-		ubr_dev_set_err(dev, "dev %u: I/O scheduler '%s' refused: %s (--scheduler kernel keeps the kernel's)",
-				dev->id, dev->opts.scheduler, strerror(-res));
-		add_failed(dev, res, "setting the I/O scheduler");
-		return;
-	}
-	add_done_live(r, dev);
+	return -res & ~UBR_SCHED_EXIT_OPEN;
 }
 
-/* The default scheduler, set after add answered: the device may be gone. */
-static void default_scheduler_done_cb(struct ubr_reactor *r,
-				      struct ubr_ctrl_req *req, int res)
+/* "refused: Invalid argument", or why the helper could not write. */
+static void sched_strerror(unsigned id, int res, char *buf, size_t len)
 {
-	close((int)req->cmd.data[0]);
-	if (res < 0)
-		ubr_warn("dev %u: I/O scheduler '%s' not set: %s",
-			 req->cmd.dev_id, UBR_DEFAULT_SCHEDULER, strerror(-res));
+	if (-res & UBR_SCHED_EXIT_OPEN)
+		snprintf(buf, len, "not set: /sys/block/ublkb%u/queue/scheduler: %s",
+			 id, strerror(sched_errno(res)));
+	else
+		snprintf(buf, len, "refused: %s", strerror(sched_errno(res)));
+}
+
+static void scheduler_done_cb(void *ctx, int res)
+{
+	struct ubr_dev *dev = ctx;
+	char why[128];
+
+	if (res < 0) {
+		sched_strerror(dev->id, res, why, sizeof(why));
+		ubr_dev_set_err(dev, "dev %u: I/O scheduler '%s' %s (--scheduler kernel keeps the kernel's)",
+				dev->id, dev->opts.scheduler, why);
+		add_failed(dev, -sched_errno(res), "setting the I/O scheduler");
+		return;
+	}
+	add_done_live(dev->r, dev);
 }
 
 /*
- * Write --scheduler to the disk's queue/scheduler, on a kernel worker: the
+ * The default scheduler, set after add answered: the device may be gone
+ * by now, so the context is its ID alone.
+ */
+static void default_scheduler_done_cb(void *ctx, int res)
+{
+	unsigned id = (unsigned)(uintptr_t)ctx;
+	char why[128];
+
+	if (res < 0) {
+		sched_strerror(id, res, why, sizeof(why));
+		ubr_warn("dev %u: I/O scheduler '%s' %s", id,
+			 UBR_DEFAULT_SCHEDULER, why);
+	}
+}
+
+/*
+ * Write --scheduler to the disk's queue/scheduler, from a helper process
+ * (src/child.c says why not here, nor on an io_uring worker of ours): the
  * switch freezes the queue until the requests in flight (the partition
  * scan's, udev's) are served, by this very thread. The switch took
  * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md); add waits for a
@@ -391,31 +415,21 @@ static void default_scheduler_done_cb(struct ubr_reactor *r,
 static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
 			 bool background)
 {
-	const char *name = background ? UBR_DEFAULT_SCHEDULER :
-					 dev->opts.scheduler;
-	char path[64];
-	struct ubr_ctrl_req *req;
-	int fd;
+	char id[16], name[UBR_SCHED_NAME_MAX + 1];
+	char *argv[] = { "ublk-reactor", UBR_SCHED_HELPER_CMD, id, name, NULL };
+	int ret;
 
-	snprintf(path, sizeof(path), "/sys/block/ublkb%u/queue/scheduler",
-		 dev->id);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ubr_dev_set_err(dev, "dev %u: cannot set the I/O scheduler: %s: %s",
-				dev->id, path, strerror(errno));
-		return -errno;
-	}
-	req = ubr_ctrl_submit_write(r, fd, name, (unsigned)strlen(name),
-				    dev->id,
-				    background ? default_scheduler_done_cb :
-						 scheduler_done_cb,
-				    background ? NULL : dev);
-	if (!req) {
-		close(fd);
-		return -ENOMEM;
-	}
-	req->cmd.data[0] = (uint64_t)fd;
-	return 0;
+	snprintf(id, sizeof(id), "%u", dev->id);
+	snprintf(name, sizeof(name), "%s",
+		 background ? UBR_DEFAULT_SCHEDULER : dev->opts.scheduler);
+	ret = ubr_child_spawn(r, argv,
+			      background ? default_scheduler_done_cb :
+					   scheduler_done_cb,
+			      background ? (void *)(uintptr_t)dev->id : dev);
+	if (ret < 0)
+		ubr_dev_set_err(dev, "dev %u: cannot start the I/O scheduler's helper: %s",
+				dev->id, strerror(-ret));
+	return ret;
 }
 
 static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
