@@ -50,16 +50,6 @@ enum ubr_recovery {
 #define UBR_SCHED_KERNEL "kernel"
 #define UBR_SCHED_NAME_MAX 31
 
-/*
- * The scheduler is written by a helper process (src/sched_helper.c, run as
- * `ublk-reactor helper-set-scheduler ID NAME`): the write waits for the
- * disk's requests in flight, which only the daemon serves. It exits 0, the
- * write's errno, or UBR_SCHED_EXIT_OPEN | the open's errno.
- */
-#define UBR_SCHED_HELPER_CMD "helper-set-scheduler"
-#define UBR_SCHED_EXIT_OPEN 0x80
-int ubr_sched_helper_main(int argc, char **argv);
-
 /* Everything `add` can say; the daemon's copy is what recovery records. */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];

@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
@@ -181,6 +183,31 @@ int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return ret;
 	ret = cqe->res;
 	io_uring_cqe_seen(&r->ring, cqe);
+	return ret;
+}
+
+int ubr_ctrl_oneshot(uint32_t op, uint32_t dev_id)
+{
+	struct ubr_reactor *r = calloc(1, sizeof(*r));
+	struct ubr_ctrl_req req;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->ctrl_fd = open("/dev/ublk-control", O_RDWR | O_CLOEXEC);
+	if (r->ctrl_fd < 0) {
+		ret = -errno;
+		goto free_r;
+	}
+	ret = io_uring_queue_init(2, &r->ring, IORING_SETUP_SQE128);
+	if (ret < 0)
+		goto close_fd;
+	ret = ubr_ctrl_sync(r, &req, op, dev_id);
+	io_uring_queue_exit(&r->ring);
+close_fd:
+	close(r->ctrl_fd);
+free_r:
+	free(r);
 	return ret;
 }
 

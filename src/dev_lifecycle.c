@@ -23,6 +23,7 @@
 
 #include "ubr_child.h"
 #include "ubr_ctrl.h"
+#include "ubr_helper.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -256,15 +257,49 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 		send_del(dev);
 }
 
-static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
-			 int res)
+static void stop_done(struct ubr_dev *dev, int res)
 {
-	struct ubr_dev *dev = req->ctx;
-
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
 	dev->stop_done = true;
 	ubr_dev_teardown_step(dev);
+}
+
+static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			 int res)
+{
+	(void)r;
+	stop_done(req->ctx, res);
+}
+
+static void stop_helper_done_cb(void *ctx, int res)
+{
+	stop_done(ctx, res);
+}
+
+/*
+ * STOP_DEV deletes the disk, and the kernel waits there, uninterruptibly,
+ * until the requests in flight are served: from a helper process, as the
+ * scheduler switch (src/child.c says why). On our ring only if no helper
+ * can start.
+ */
+static void send_stop(struct ubr_dev *dev)
+{
+	char id[16];
+	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL };
+	int ret;
+
+	snprintf(id, sizeof(id), "%u", dev->id);
+	ret = ubr_child_spawn(dev->r, argv, stop_helper_done_cb, dev);
+	if (!ret)
+		return;
+	ubr_warn("dev %u: cannot start the STOP_DEV helper: %s: STOP_DEV from the daemon",
+		 dev->id, strerror(-ret));
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
+			     stop_done_cb, dev)) {
+		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
+		stop_done(dev, 0);
+	}
 }
 
 void ubr_dev_teardown(struct ubr_dev *dev)
@@ -279,12 +314,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 	dev->state = UBR_DEV_STOPPING;
 	ubr_dev_names_unpublish(dev);
 	/* STOP_DEV also returns FETCHes of a device that never started. */
-	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
-			     stop_done_cb, dev)) {
-		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
-		dev->stop_done = true;
-		ubr_dev_teardown_step(dev);
-	}
+	send_stop(dev);
 }
 
 /* Between chains: live or quiesced, with no control command in flight. */
@@ -416,7 +446,7 @@ static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
 			 bool background)
 {
 	char id[16], name[UBR_SCHED_NAME_MAX + 1];
-	char *argv[] = { "ublk-reactor", UBR_SCHED_HELPER_CMD, id, name, NULL };
+	char *argv[] = { "ublk-reactor", UBR_HELPER_SET_SCHEDULER, id, name, NULL };
 	int ret;
 
 	snprintf(id, sizeof(id), "%u", dev->id);

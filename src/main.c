@@ -12,7 +12,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
-#include "ubr_dev.h"
+#include "ubr_helper.h"
 #include "ubr_target.h"
 
 /* One line per target; shown only for the targets this build has. */
@@ -139,9 +139,9 @@ int main(int argc, char **argv)
 		return ubr_daemon_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))
 		return ubr_config_main(argc - 1, argv + 1);
-	/* The daemon's helper (src/sched_helper.c), not a user command. */
-	if (!strcmp(cmd, UBR_SCHED_HELPER_CMD))
-		return ubr_sched_helper_main(argc - 1, argv + 1);
+	/* The daemon's helpers (src/helper_cmds.c), not user commands. */
+	if (ubr_is_helper_command(cmd))
+		return ubr_helper_main(argc - 1, argv + 1);
 	if (is_client_command(cmd))
 		return ubr_client_main(argc - 1, argv + 1);
 	fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",
