@@ -6,6 +6,38 @@
  * own (src/child.c says why), with stdio on /dev/null. Such a helper
  * outlives a killed daemon by as long as the kernel takes to abort the
  * requests, or a recovered daemon to serve them.
+ *
+ * The rule: nothing the daemon's process waits on, in its thread or its
+ * io_uring workers, may depend on its own disks' I/O being served, or its
+ * death would not release them. Every call of the daemon's that can sleep
+ * in the kernel, and why only these two need a helper:
+ * - queue/scheduler writes and STOP_DEV wait, uninterruptibly, for the
+ *   disk's queue to drain (blk_mq_freeze_queue_wait): here. Before, a kill
+ *   in that wait left the daemon unkillable on 7.2
+ *   (t/kernel/kill-during-scheduler.sh, kill-during-del.sh).
+ * - START_DEV and END_USER_RECOVERY wait for a FETCH on every tag,
+ *   interruptibly. 6.12 reads the partition table inside START_DEV;
+ *   reading a page waits killably, and the kill cancels our FETCHes.
+ * - DEL_DEV waits, interruptibly, for the last reference to /dev/ublkcN
+ *   (DEL_DEV_ASYNC not at all). QUIESCE_DEV waits for idle requests, up to
+ *   the timeout it is given (src/dev_quiesce.c); killed then, the daemon
+ *   died (sid). ADD_DEV, SET_PARAMS, GET_PARAMS, GET_DEV_INFO,
+ *   GET_FEATURES, START_USER_RECOVERY and UPDATE_SIZE wait on no I/O.
+ * - STOP_DEV and DEL_DEV of devices no daemon serves (src/dev_recover.c):
+ *   the kernel fails the requests it holds for them, none waits for us.
+ * - user copy (reads and writes of /dev/ublkcN) copies a request's pages;
+ *   it does no block I/O.
+ * - records and names (src/record_store.c, src/dev_names.c: write, fsync,
+ *   rename, symlink, unlink under the run directory, a tmpfs by default)
+ *   wait on that directory's file system: it must not sit on one of the
+ *   daemon's own disks, nor may the binary (whose pages the daemon
+ *   faults in, and which the helpers exec).
+ * - backing files (target I/O on the ring, which io_uring may hand to a
+ *   worker; BLKGETSIZE64 at add and update-size) wait on the backing's
+ *   device. A backing file on one of the daemon's own disks (a ublk device
+ *   stacked on another of the same daemon) breaks the rule: not refused
+ *   yet, so do not stack a daemon's devices on each other.
+ * - the admin socket, the signalfd, libev's epoll: no block I/O.
  */
 #include "config.h"
 
