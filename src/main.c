@@ -102,6 +102,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
+		"The daemon runs helper-set-scheduler and helper-stop-dev itself, in\n"
+		"processes of their own; they are not for users.\n"
 		"Environment: UBLK_REACTOR_RUNDIR (default %s).\n"
 		"Config file: %s (see ublk-reactor.conf(5)).\n"
 		"See ublk-reactor(8).\n",
