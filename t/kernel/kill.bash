@@ -63,7 +63,7 @@ readers_stop() {
 
 in_flight() { # ID
 	local r w
-	read -r r w <"/sys/block/ublkb$1/inflight" 2>/dev/null || return 1
+	{ read -r r w <"/sys/block/ublkb$1/inflight"; } 2>/dev/null || return 1
 	((r + w > 0))
 }
 
