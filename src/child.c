@@ -3,8 +3,9 @@
  * Helper processes of this binary (include/ubr_child.h).
  *
  * Why a process: some kernel calls wait uninterruptibly until the
- * requests in flight on a disk are served. Writing a disk's
- * queue/scheduler freezes its queue and waits for them. If the daemon
+ * requests in flight on a disk are served: writing a disk's
+ * queue/scheduler freezes its queue and waits for them, STOP_DEV deletes
+ * the disk and waits for them (src/helper_cmds.c). If the daemon
  * made such a call itself (in its thread, or on one of its io_uring
  * workers) and were killed meanwhile, its exit would wait for that call,
  * the call for the requests, and the requests for the daemon: it would
@@ -16,7 +17,9 @@
  * posix_spawn() runs the child on the parent's memory until exec (no copy
  * of the mappings), closes every descriptor but 0-2 (pointed at
  * /dev/null), and execs /proc/self/exe, so the child owns nothing of ours.
- * The parent waits for the exec only; the binary is the one running.
+ * The parent waits for the exec only; the binary is the one running. The
+ * child gets a session of its own: a Ctrl-C meant for a foreground daemon
+ * must not end a STOP_DEV half-way.
  *
  * The exit is collected through a pidfd watched by the reactor's libev
  * loop (not libev's default loop, so ev_child cannot be used; the daemon
@@ -94,7 +97,10 @@ static void child_exit_cb(struct ev_loop *loop, ev_io *w, int revents)
 	cb(ctx, exit_result(status));
 }
 
-/* Default signals, none blocked: the daemon blocks its own (signalfd). */
+/*
+ * Default signals, none blocked (the daemon blocks its own for its
+ * signalfd), in a new session.
+ */
 static int spawn_attr_init(posix_spawnattr_t *attr)
 {
 	sigset_t none, all;
@@ -106,7 +112,8 @@ static int spawn_attr_init(posix_spawnattr_t *attr)
 	posix_spawnattr_setsigmask(attr, &none);
 	posix_spawnattr_setsigdefault(attr, &all);
 	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK |
-					       POSIX_SPAWN_SETSIGDEF);
+					       POSIX_SPAWN_SETSIGDEF |
+					       POSIX_SPAWN_SETSID);
 	return 0;
 }
 

@@ -272,16 +272,33 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	stop_done(req->ctx, res);
 }
 
+/*
+ * No helper, or it failed: STOP_DEV on our ring (it may be sent twice,
+ * stopping a stopped device does nothing). The teardown must go on.
+ */
+static void send_stop_here(struct ubr_dev *dev, int why)
+{
+	ubr_warn("dev %u: the STOP_DEV helper failed: %s: STOP_DEV from the daemon",
+		 dev->id, strerror(-why));
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
+			     stop_done_cb, dev)) {
+		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
+		stop_done(dev, 0);
+	}
+}
+
 static void stop_helper_done_cb(void *ctx, int res)
 {
-	stop_done(ctx, res);
+	if (res < 0)
+		send_stop_here(ctx, res);
+	else
+		stop_done(ctx, res);
 }
 
 /*
  * STOP_DEV deletes the disk, and the kernel waits there, uninterruptibly,
  * until the requests in flight are served: from a helper process, as the
- * scheduler switch (src/child.c says why). On our ring only if no helper
- * can start.
+ * scheduler switch (src/child.c says why).
  */
 static void send_stop(struct ubr_dev *dev)
 {
@@ -291,15 +308,8 @@ static void send_stop(struct ubr_dev *dev)
 
 	snprintf(id, sizeof(id), "%u", dev->id);
 	ret = ubr_child_spawn(dev->r, argv, stop_helper_done_cb, dev);
-	if (!ret)
-		return;
-	ubr_warn("dev %u: cannot start the STOP_DEV helper: %s: STOP_DEV from the daemon",
-		 dev->id, strerror(-ret));
-	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
-			     stop_done_cb, dev)) {
-		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
-		stop_done(dev, 0);
-	}
+	if (ret < 0)
+		send_stop_here(dev, ret);
 }
 
 void ubr_dev_teardown(struct ubr_dev *dev)
