@@ -10,11 +10,12 @@
 _ublk_reactor_ids()
 {
 	local cmd=$1 state=${2:-} line
-	local re='"id": ([0-9]+).*"state": "([a-z]+)"'
+	# The kernel's devices that are not the daemon's have a null state.
+	local re='"id": ([0-9]+).*"state": ("([a-z]+)"|null)'
 
 	while IFS= read -r line; do
 		[[ $line =~ $re ]] || continue
-		[[ -z $state || ${BASH_REMATCH[2]} == "$state" ]] &&
+		[[ -z $state || ${BASH_REMATCH[3]} == "$state" ]] &&
 			printf '%s\n' "${BASH_REMATCH[1]}"
 	done < <("$cmd" list --json 2>/dev/null)
 }
@@ -135,7 +136,7 @@ _ublk_reactor()
 		_ublk_reactor_add "$cmd" "$cur" "$prev" "$target" ;;
 	del)
 		if [[ $cur == -* ]]; then
-			_ublk_reactor_reply "$cur" --all
+			_ublk_reactor_reply "$cur" $'--all\n--force'
 		else
 			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")"
 		fi ;;

@@ -8,6 +8,8 @@
 #ifndef UBR_ADMIN_H
 #define UBR_ADMIN_H
 
+#include <stdio.h>
+
 #include "ubr_log.h"
 
 struct ubr_reactor;
@@ -31,6 +33,16 @@ void ubr_reply_finish(struct ubr_reply *rep, int status);
  */
 void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
 			 int *fds, unsigned nfds, struct ubr_reply *rep);
+
+/* Text that fn writes with stdio, appended to stdout: 0 or -ENOMEM. */
+int ubr_reply_stream(struct ubr_reply *rep, void (*fn)(FILE *f, void *arg),
+		     void *arg);
+
+/* list (src/cmd_list.c) and del (src/cmd_del.c), same contract as the above. */
+void ubr_cmd_list(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		  unsigned nfds, struct ubr_reply *rep);
+void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		 unsigned nfds, struct ubr_reply *rep);
 
 /* recover and stop (src/cmd_recover.c), same contract as the above. */
 void ubr_cmd_recover(struct ubr_reactor *r, int argc, char **argv, int *fds,

@@ -78,11 +78,12 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
 /*
- * `del ID|NAME...` or `del --all` (argv[0] is "del"); also `recover [ID...]`,
- * where no ID means all (d->all).
+ * `del [--force] ID|NAME...` or `del --all` (argv[0] is "del"); also
+ * `recover [ID...]`, where no ID means all (d->all).
  */
 struct ubr_del_args {
 	bool all;
+	bool force; /* del: also devices another live process serves */
 	unsigned nr_ids;
 	uint32_t *ids; /* malloc'ed, duplicates removed, in command order */
 	unsigned nr_names;
@@ -221,6 +222,14 @@ void ubr_admin_server_deinit(struct ubr_reactor *r);
 
 /* add, del, list, features: argv[0] is the command word. Exit status. */
 int ubr_client_main(int argc, char **argv);
+/*
+ * list and del when no daemon runs (src/client_local.c): the kernel's
+ * devices, found and deleted by the client itself. Exit status, or
+ * -ENOENT: nothing for them to do without a daemon (the caller says that
+ * the daemon is not running, as when the kernel has no device).
+ */
+int ubr_local_list(bool json);
+int ubr_local_del(int argc, char **argv);
 /* daemon [--foreground] [--config FILE]: argv[0] is "daemon". Exit status. */
 int ubr_daemon_main(int argc, char **argv);
 /*

@@ -146,6 +146,7 @@ struct ubr_dev {
 	bool cdev_fixed;   /* registered as fixed file number `slot` */
 	bool id_known;	   /* ADD_DEV answered: the kernel has it */
 	bool stop_done;	   /* STOP_DEV answered */
+	unsigned stop_tries; /* STOP_DEVs sent by this delete */
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
@@ -192,8 +193,9 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		    enum ubr_copy_mode copy_mode, ubr_dev_done_cb cb,
 		    void *ctx);
 /*
- * Delete device id that no daemon serves but that has a recovery record
- * (one that could not be recovered): STOP_DEV, DEL_DEV, drop the record.
+ * Delete device id that no daemon serves: one with a recovery record (not
+ * recovered) or a dead one (src/cmd_del.c). STOP_DEV, DEL_DEV, then drop
+ * the record if it has one.
  */
 int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
 			 ubr_dev_done_cb cb, void *ctx);

@@ -88,6 +88,9 @@ struct ubr_reactor {
 	void *config;	     /* the config file's state (src/config_apply.c) */
 };
 
+/* SQ sizes ubr_reactor_init() takes (0: its default, 512). */
+#define UBR_MIN_SQ_ENTRIES 4
+#define UBR_MAX_SQ_ENTRIES 4096
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
 void ubr_reactor_deinit(struct ubr_reactor *r);
 /* Runs until ubr_reactor_stop() and every device is gone. */

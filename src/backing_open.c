@@ -71,15 +71,27 @@ static int check_file(const char *path, int fd, bool read_only, char *err,
 	return 0;
 }
 
+/*
+ * Opened non-blocking, so that a FIFO (whose read-only open waits for a
+ * writer) or a device that waits in its open is refused at once by the
+ * type check instead of hanging the caller. The flag is cleared once the
+ * type is known: on a regular file or a block device io_uring would
+ * otherwise fail a read that cannot be served at once with -EAGAIN
+ * instead of waiting for it.
+ */
 int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 		     size_t len)
 {
 	int ret;
 
-	*fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	*fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK |
+				 O_CLOEXEC);
 	if (*fd < 0)
 		return open_error(path, errno, read_only, err, len);
 	ret = check_file(path, *fd, read_only, err, len);
+	if (!ret && fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		ret = say(err, len, -errno, "cannot use %s: %s", path,
+			  strerror(errno));
 	if (ret) {
 		close(*fd);
 		*fd = -1;

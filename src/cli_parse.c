@@ -912,6 +912,11 @@ static int del_word(struct ubr_del_args *d, const char *cmd, const char *arg,
 		d->all = true;
 		return 0;
 	}
+	if (!strcmp(cmd, "del") &&
+	    (!strcmp(arg, "--force") || !strcmp(arg, "-f"))) {
+		d->force = true;
+		return 0;
+	}
 	if (!strcmp(cmd, "del") && arg[0] != '-' &&
 	    ubr_parse_u64(arg, 0, UINT64_MAX, &v) == -EINVAL) {
 		if (ubr_name_check(arg, err, errlen) == 0)
@@ -945,6 +950,9 @@ int ubr_parse_del(int argc, char **argv, struct ubr_del_args *d, char *err,
 	if (!ret && d->all && (d->nr_ids || d->nr_names))
 		ret = say(err, errlen, "%s takes device IDs or --all, not both",
 			  argv[0]);
+	/* Another process's device is named, never swept up by --all. */
+	if (!ret && d->force && d->all)
+		ret = say(err, errlen, "del --force takes device IDs, not --all");
 	/* recover without IDs means all of them; del must say so. */
 	if (!ret && !d->all && !d->nr_ids && !strcmp(argv[0], "recover"))
 		d->all = true;

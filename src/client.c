@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,6 +190,9 @@ static int start_daemon(void)
 	return 0;
 }
 
+/* What the last daemon_connect() found, for a "not running" said later. */
+static struct conn_state last_conn;
+
 /*
  * The connected socket, or -1 with the message printed. With `start`, a
  * missing daemon is started; without, *status says "not running".
@@ -211,6 +215,7 @@ static int daemon_connect(bool start, bool quiet, int *status)
 		if (fd >= 0)
 			return fd;
 		if (fd == -ENOENT && !start) {
+			last_conn = st;
 			if (!quiet)
 				not_running(&st);
 			return -ENOENT;
@@ -237,8 +242,15 @@ static void write_all(FILE *f, const char *text, size_t len)
 	fflush(f);
 }
 
+/* Set by a command that bounds its wait for the answer (del), in seconds. */
+static int reply_wait_s;
+
 static int reply_lost(int ret, const char *err)
 {
+	if (ret == -EAGAIN && reply_wait_s) /* SO_RCVTIMEO ran out */
+		return error(UBR_EXIT_FAIL,
+			     "no answer from the daemon after %d s: the delete goes on (see list and the daemon's log)",
+			     reply_wait_s);
 	if (ret == 0 || ret == -ECONNRESET)
 		return error(UBR_EXIT_FAIL,
 			     "the daemon went away before answering (see its log)");
@@ -354,6 +366,26 @@ static int client_stop(int argc, char **argv)
 	return UBR_EXIT_OK;
 }
 
+/* --- del ---------------------------------------------------------------- */
+
+#define DEL_WAIT_S 120
+
+/*
+ * del answers once its devices are gone. A device the kernel does not let
+ * go must not hang the caller for ever: wait DEL_WAIT_S for the answer.
+ * A reply not there within secs is -EAGAIN, which request() reports.
+ */
+static int bound_reply_wait(int sock, int secs)
+{
+	struct timeval tv = { .tv_sec = secs };
+
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return error(UBR_EXIT_FAIL, "cannot bound the wait: %s",
+			     strerror(errno));
+	reply_wait_s = secs;
+	return 0;
+}
+
 /* --- features without a daemon ------------------------------------------- */
 
 static int features_local(void)
@@ -388,6 +420,36 @@ static int client_features(int argc, char **argv)
 	if (sock < 0)
 		return status;
 	return request(sock, argc, argv, NULL, 0);
+}
+
+/* --- list and del: the kernel's devices too, with or without a daemon ---- */
+
+static int client_list_del(int argc, char **argv)
+{
+	int sock, status;
+	bool json = false;
+	char err[256];
+
+	sock = daemon_connect(false, true, &status);
+	if (sock >= 0) {
+		status = strcmp(argv[0], "del") ? 0 :
+						  bound_reply_wait(sock, DEL_WAIT_S);
+		if (status) {
+			close(sock);
+			return status;
+		}
+		return request(sock, argc, argv, NULL, 0);
+	}
+	if (sock != -ENOENT)
+		return status;
+	if (!strcmp(argv[0], "list")) {
+		/* check_syntax() parsed it already: this cannot fail. */
+		ubr_parse_list(argc, argv, &json, err, sizeof(err));
+		status = ubr_local_list(json);
+	} else {
+		status = ubr_local_del(argc, argv);
+	}
+	return status == -ENOENT ? not_running(&last_conn) : status;
 }
 
 /* --- entry --------------------------------------------------------------- */
@@ -441,6 +503,8 @@ int ubr_client_main(int argc, char **argv)
 		return client_recover(argc, argv);
 	if (!strcmp(argv[0], "stop"))
 		return client_stop(argc, argv);
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "del"))
+		return client_list_del(argc, argv);
 	sock = daemon_connect(false, false, &status);
 	if (sock < 0)
 		return status;

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "ubr_reactor.h"
-#include "ubr_record.h"
 #include "ubr_stats.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
@@ -85,312 +83,11 @@ static void cmd_add(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	ubr_dev_add(r, &opts, add_done_cb, rep);
 }
 
-/* --- del ----------------------------------------------------------------- */
-
-/* One `del` for several devices: answered when the last one is gone. */
-struct del_batch {
-	struct ubr_reply *rep;
-	unsigned pending;
-	bool failed;
-};
-
-static void del_batch_put(struct del_batch *b)
-{
-	if (--b->pending)
-		return;
-	ubr_reply_finish(b->rep, b->failed ? UBR_EXIT_FAIL : UBR_EXIT_OK);
-	free(b);
-}
-
-static void del_done_cb(void *ctx, int err, const char *msg, uint32_t id)
-{
-	struct del_batch *b = ctx;
-
-	if (err < 0) {
-		b->failed = true;
-		ubr_reply_printf(b->rep, 2, "ublk-reactor: %s\n",
-				 msg && msg[0] ? msg : strerror(-err));
-	}
-	del_batch_put(b);
-}
-
-static bool dev_deleting(const struct ubr_dev *dev)
-{
-	return dev->del_cb || dev->state >= UBR_DEV_STOPPING;
-}
-
-/*
- * All or nothing: every ID must name a device that can be deleted before
- * any is. Returns 0, or -ENOENT with the reason in msg.
- */
-static int del_check_ids(struct ubr_reactor *r, const struct ubr_del_args *d,
-			 char *msg, size_t len)
-{
-	struct ubr_dev *dev;
-	unsigned i;
-
-	for (i = 0; i < d->nr_ids; i++) {
-		dev = ubr_dev_find(r, d->ids[i]);
-		/* Left unrecovered: it has a record, and we can delete it. */
-		if (!dev && ubr_record_exists(d->ids[i]))
-			continue;
-		if (!dev || dev_deleting(dev)) {
-			snprintf(msg, len, dev ? "device %u is already being deleted%s" :
-						 "no device %u%s",
-				 d->ids[i], d->nr_ids > 1 ? " (nothing deleted)" : "");
-			return -ENOENT;
-		}
-	}
-	return 0;
-}
-
-/* Snapshot of the IDs first: a delete may finish (and free) at once. */
-static int del_collect_all(struct ubr_reactor *r, struct ubr_del_args *d)
-{
-	unsigned slot, n = 0, slots = ubr_dev_slots(r);
-	uint32_t *ids = calloc(slots ? slots : 1, sizeof(*ids));
-
-	if (!ids)
-		return -ENOMEM;
-	for (slot = 0; slot < slots; slot++) {
-		struct ubr_dev *dev = ubr_dev_at(r, slot);
-
-		if (dev && dev->id_known && !dev_deleting(dev))
-			ids[n++] = dev->id;
-	}
-	free(d->ids);
-	d->ids = ids;
-	d->nr_ids = n;
-	return 0;
-}
-
-/* Names become IDs; the parser left room in ids[] for one per word. */
-static int del_resolve_names(struct ubr_reactor *r, struct ubr_del_args *d,
-			     char *msg, size_t len)
-{
-	struct ubr_dev *dev;
-	unsigned i, j;
-
-	for (i = 0; i < d->nr_names; i++) {
-		dev = ubr_dev_find_name(r, d->names[i]);
-		if (!dev || !dev->id_known) {
-			snprintf(msg, len, "no device named '%s'%s", d->names[i],
-				 d->nr_ids + d->nr_names > 1 ?
-					 " (nothing deleted)" : "");
-			return -ENOENT;
-		}
-		for (j = 0; j < d->nr_ids && d->ids[j] != dev->id; j++)
-			;
-		if (j == d->nr_ids)
-			d->ids[d->nr_ids++] = dev->id;
-	}
-	return 0;
-}
-
-static int del_prepare(struct ubr_reactor *r, struct ubr_del_args *d,
-		       char *msg, size_t len)
-{
-	int ret;
-
-	if (d->all && del_collect_all(r, d) < 0) {
-		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
-	}
-	ret = del_resolve_names(r, d, msg, len);
-	return ret ? ret : del_check_ids(r, d, msg, len);
-}
-
-static void cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
-		    unsigned nfds, struct ubr_reply *rep)
-{
-	struct ubr_del_args d;
-	struct del_batch *b;
-	char err[256];
-	unsigned i;
-	int ret;
-
-	ret = ubr_parse_del(argc, argv, &d, err, sizeof(err));
-	if (ret < 0) {
-		parse_failed(rep, ret, err);
-		return;
-	}
-	ret = del_prepare(r, &d, err, sizeof(err));
-	b = ret < 0 ? NULL : calloc(1, sizeof(*b));
-	if (!b) {
-		ubr_del_args_release(&d);
-		fail(rep, UBR_EXIT_FAIL, ret < 0 ? err : "out of memory");
-		return;
-	}
-	b->rep = rep;
-	b->pending = 1; /* held until every delete is started */
-	for (i = 0; i < d.nr_ids; i++) {
-		b->pending++;
-		if (ubr_dev_find(r, d.ids[i]))
-			ubr_dev_del(r, d.ids[i], del_done_cb, b);
-		else
-			ubr_dev_del_unserved(r, d.ids[i], del_done_cb, b);
-	}
-	ubr_del_args_release(&d);
-	del_batch_put(b);
-}
-
-/* --- list ---------------------------------------------------------------- */
-
-/* What `list` shows of one device, whatever stage its add is at. */
-struct dev_row {
-	const struct ubr_dev *dev;
-	unsigned queues, depth;
-	uint64_t size;
-};
-
-static void dev_row_fill(struct dev_row *row, const struct ubr_dev *dev)
-{
-	const struct ublksrv_ctrl_dev_info *info = &dev->info;
-
-	row->dev = dev;
-	/* The kernel's answer once ADD_DEV has one, else what was asked. */
-	row->queues = info->nr_hw_queues ? info->nr_hw_queues :
-					   dev->opts.nr_queues;
-	row->depth = info->queue_depth ? info->queue_depth : dev->opts.depth;
-	row->size = dev->params.basic.dev_sectors ?
-			    dev->params.basic.dev_sectors << 9 :
-			    dev->opts.size;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct dev_row *x = a, *y = b;
-
-	if (x->dev->id_known != y->dev->id_known)
-		return x->dev->id_known ? -1 : 1;
-	return x->dev->id < y->dev->id ? -1 : x->dev->id > y->dev->id;
-}
-
-static struct dev_row *rows_collect(struct ubr_reactor *r, unsigned *n)
-{
-	unsigned slot, slots = ubr_dev_slots(r);
-	struct dev_row *rows = calloc(slots ? slots : 1, sizeof(*rows));
-
-	*n = 0;
-	if (!rows)
-		return NULL;
-	for (slot = 0; slot < slots; slot++) {
-		const struct ubr_dev *dev = ubr_dev_at(r, slot);
-
-		if (dev)
-			dev_row_fill(&rows[(*n)++], dev);
-	}
-	qsort(rows, *n, sizeof(*rows), row_cmp);
-	return rows;
-}
-
-#define LIST_FMT "%-4s %-13s %-7s %-9s %6s %5s %7s %-6s %7s %-10s  %s\n"
-
-static void list_text_row(FILE *f, const struct dev_row *row)
-{
-	const struct ubr_dev *dev = row->dev;
-	char id[16] = "-", path[32] = "-", q[8], d[8], size[16], mem[16];
-
-	if (dev->id_known) {
-		snprintf(id, sizeof(id), "%u", dev->id);
-		snprintf(path, sizeof(path), "/dev/ublkb%u", dev->id);
-	}
-	snprintf(q, sizeof(q), "%u", row->queues);
-	snprintf(d, sizeof(d), "%u", row->depth);
-	ubr_format_size(row->size, size, sizeof(size));
-	ubr_format_size(dev->mem_bytes, mem, sizeof(mem));
-	fprintf(f, LIST_FMT, id, path, dev->opts.target,
-		ubr_dev_state_name(dev->state), q, d, size,
-		ubr_copy_mode_name(dev->copy_mode), mem,
-		dev->opts.name[0] ? dev->opts.name : "-",
-		dev->tgt_desc ? dev->tgt_desc : "");
-}
-
-static void list_text(FILE *f, const struct dev_row *rows, unsigned n)
-{
-	unsigned i;
-
-	fprintf(f, LIST_FMT, "ID", "DEVICE", "TARGET", "STATE", "QUEUES",
-		"DEPTH", "SIZE", "COPY", "MEMORY", "NAME", "DESCRIPTION");
-	for (i = 0; i < n; i++)
-		list_text_row(f, &rows[i]);
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-static void json_files(FILE *f, const struct ubr_dev *dev)
-{
-	unsigned i;
-
-	fprintf(f, ", \"files\": [");
-	for (i = 0; i < dev->opts.nr_files; i++) {
-		if (i)
-			fprintf(f, ", ");
-		json_str(f, dev->opts.paths[i] ? dev->opts.paths[i] : "");
-	}
-	fprintf(f, "]");
-}
-
-static void list_json_row(FILE *f, const struct dev_row *row)
-{
-	const struct ubr_dev *dev = row->dev;
-
-	if (dev->id_known)
-		fprintf(f, "{\"id\": %u, \"device\": \"/dev/ublkb%u\"", dev->id,
-			dev->id);
-	else
-		fprintf(f, "{\"id\": null, \"device\": null");
-	fprintf(f, ", \"target\": ");
-	json_str(f, dev->opts.target);
-	fprintf(f,
-		", \"state\": \"%s\", \"queues\": %u, \"depth\": %u, \"size\": %" PRIu64
-		", \"logical_block_size\": %u, \"read_only\": %s, \"copy_mode\": \"%s\", \"memory\": %zu",
-		ubr_dev_state_name(dev->state), row->queues, row->depth,
-		row->size, dev->opts.logical_bs,
-		dev->opts.read_only ? "true" : "false",
-		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
-	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->opts.recovery));
-	json_files(f, dev);
-	fprintf(f, ", \"name\": ");
-	if (dev->opts.name[0])
-		json_str(f, dev->opts.name);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"description\": ");
-	json_str(f, dev->tgt_desc ? dev->tgt_desc : "");
-	fprintf(f, "}");
-}
-
-static void list_json(FILE *f, const struct dev_row *rows, unsigned n)
-{
-	unsigned i;
-
-	fprintf(f, "{\"devices\": [");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "%s\n  ", i ? "," : "");
-		list_json_row(f, &rows[i]);
-	}
-	fprintf(f, "%s]}\n", n ? "\n" : "");
-}
+/* --- shared ------------------------------------------------------------- */
 
 /* Text built with stdio, sent as one reply. */
-static int reply_stream(struct ubr_reply *rep, void (*fn)(FILE *, void *),
-			void *arg)
+int ubr_reply_stream(struct ubr_reply *rep, void (*fn)(FILE *, void *),
+		      void *arg)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -406,50 +103,6 @@ static int reply_stream(struct ubr_reply *rep, void (*fn)(FILE *, void *),
 	ubr_reply_printf(rep, 1, "%s", text);
 	free(text);
 	return 0;
-}
-
-struct list_args {
-	struct ubr_reactor *r;
-	bool json;
-	int err;
-};
-
-static void list_render(FILE *f, void *arg)
-{
-	struct list_args *a = arg;
-	struct dev_row *rows;
-	unsigned n;
-
-	rows = rows_collect(a->r, &n);
-	if (!rows) {
-		a->err = -ENOMEM;
-		return;
-	}
-	if (a->json)
-		list_json(f, rows, n);
-	else
-		list_text(f, rows, n);
-	free(rows);
-}
-
-static void cmd_list(struct ubr_reactor *r, int argc, char **argv, int *fds,
-		     unsigned nfds, struct ubr_reply *rep)
-{
-	struct list_args a = { r, false, 0 };
-	char err[256];
-	int ret;
-
-	ret = ubr_parse_list(argc, argv, &a.json, err, sizeof(err));
-	if (ret < 0) {
-		parse_failed(rep, ret, err);
-		return;
-	}
-	ret = reply_stream(rep, list_render, &a);
-	if (ret < 0 || a.err < 0) {
-		fail(rep, UBR_EXIT_FAIL, "out of memory");
-		return;
-	}
-	ubr_reply_finish(rep, UBR_EXIT_OK);
 }
 
 /* --- features ------------------------------------------------------------ */
@@ -473,7 +126,7 @@ static void cmd_features(struct ubr_reactor *r, int argc, char **argv,
 		parse_failed(rep, ret, err);
 		return;
 	}
-	if (reply_stream(rep, features_render, r) < 0) {
+	if (ubr_reply_stream(rep, features_render, r) < 0) {
 		fail(rep, UBR_EXIT_FAIL, "out of memory");
 		return;
 	}
@@ -557,7 +210,7 @@ static int stats_reply(struct ubr_reactor *r, const struct ubr_stats_args *a,
 			  (int)stats_rows_all(r, rows);
 	if (ret >= 0) {
 		o.n = (unsigned)ret;
-		ret = reply_stream(rep, stats_render, &o);
+		ret = ubr_reply_stream(rep, stats_render, &o);
 		if (ret < 0)
 			snprintf(msg, len, "out of memory");
 	}
@@ -660,8 +313,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "add", cmd_add, true },
-	{ "del", cmd_del, false },
-	{ "list", cmd_list, false },
+	{ "del", ubr_cmd_del, false },
+	{ "list", ubr_cmd_list, false },
 	{ "features", cmd_features, false },
 	{ "recover", ubr_cmd_recover, false },
 	{ "stop", ubr_cmd_stop, false },

@@ -368,11 +368,15 @@ int ubr_config_parse(struct ubr_config *c, const char *path,
 	return ret;
 }
 
-/* The whole file, bounded; -errno with the reason in msg. */
+/*
+ * The whole file, bounded; -errno with the reason in msg. Opened
+ * non-blocking so that a FIFO is refused as not a regular file instead of
+ * waiting for a writer; reads of a regular file ignore the flag.
+ */
 static int read_file(const char *path, char **text, size_t *len, char *msg,
 		     size_t msglen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	ssize_t n;
 	int ret = 0;

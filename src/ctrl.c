@@ -77,12 +77,31 @@ static int ctrl_slot(struct ubr_reactor *r)
 	return (int)i;
 }
 
+/*
+ * IOSQE_ASYNC, a kernel quirk's workaround: the command must be copied out
+ * of its SQ slot before the submit returns, because the reactor reuses the
+ * slot right away (for a FETCH or a COMMIT on /dev/ublkcN, often in the
+ * same turn). ublk_drv answers a non-blocking try with -EAGAIN and runs the
+ * command from an io_uring worker. Kernels with "io_uring/uring_cmd: defer
+ * SQE copying until it's needed" and without "io_uring/uring_cmd:
+ * unconditionally copy SQEs at prep time" (6.12 LTS: checked in 6.12.117's
+ * source) copy the SQE on that -EAGAIN but leave the command pointing at
+ * the SQ slot, so the worker reads the header (dev_id, addr, data) from
+ * whatever the slot holds by then: a COMMIT's q_id and tag read as dev_id
+ * made STOP_DEV stop another device or answer -ENODEV, and a delete then
+ * waited for ever. With IOSQE_ASYNC those kernels copy the SQE at prep
+ * time and read only the copy. Newer kernels copy it themselves before the
+ * submit returns (7.2: when the command first goes async), and the flag
+ * only skips a non-blocking try that fails anyway. It can go once no
+ * supported kernel lacks the unconditional copy.
+ */
 static void ctrl_prep_sqe(struct io_uring_sqe *sqe, int ctrl_fd,
 			  const struct ubr_ctrl_req *req)
 {
 	memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128: the command is inline */
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = ctrl_fd;
+	sqe->flags = IOSQE_ASYNC;
 	sqe->cmd_op = req->op;
 	memcpy(sqe->cmd, &req->cmd, sizeof(req->cmd));
 }

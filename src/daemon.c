@@ -363,15 +363,62 @@ static void pool_size_from_env(struct ubr_reactor *r)
 	r->pool.limit = (size_t)bytes;
 }
 
+/*
+ * UBLK_REACTOR_SQ_ENTRIES: the ring's submission queue size (0 or unset:
+ * the default). A small SQ reuses each slot within a few SQEs: the tests
+ * use it to check that no command depends on its slot after the submit.
+ */
+static unsigned sq_entries_from_env(void)
+{
+	const char *env = getenv("UBLK_REACTOR_SQ_ENTRIES");
+	uint64_t n;
+
+	if (!env)
+		return 0;
+	if (ubr_parse_u64(env, 0, UBR_MAX_SQ_ENTRIES, &n) < 0 ||
+	    (n && n < UBR_MIN_SQ_ENTRIES)) {
+		ubr_warn("UBLK_REACTOR_SQ_ENTRIES=%.32s is not 0 or %u..%u: ignored",
+			 env, UBR_MIN_SQ_ENTRIES, UBR_MAX_SQ_ENTRIES);
+		return 0;
+	}
+	return (unsigned)n;
+}
+
+/*
+ * UBLK_REACTOR_IOWQ_WORKERS: at most this many of io_uring's bounded
+ * workers (the threads that run control commands) for the daemon's ring;
+ * unset or 0: the kernel's limit.
+ */
+static void iowq_workers_from_env(struct ubr_reactor *r)
+{
+	const char *env = getenv("UBLK_REACTOR_IOWQ_WORKERS");
+	unsigned limits[2] = { 0, 0 }; /* bounded, unbounded (0: unchanged) */
+	uint64_t n;
+	int ret;
+
+	if (!env)
+		return;
+	if (ubr_parse_u64(env, 0, 1024, &n) < 0) {
+		ubr_warn("UBLK_REACTOR_IOWQ_WORKERS=%.32s is not 0..1024: ignored",
+			 env);
+		return;
+	}
+	limits[0] = (unsigned)n;
+	ret = io_uring_register_iowq_max_workers(&r->ring, limits);
+	if (ret < 0)
+		ubr_warn("UBLK_REACTOR_IOWQ_WORKERS ignored: %s", strerror(-ret));
+}
+
 static int reactor_start(struct daemon *d)
 {
-	int ret = ubr_reactor_init(&d->r, 0);
+	int ret = ubr_reactor_init(&d->r, sq_entries_from_env());
 
 	if (ret < 0) {
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
 		return ret;
 	}
 	min_wait_from_env(&d->r);
+	iowq_workers_from_env(&d->r);
 	pool_size_from_env(&d->r);
 	d->reactor_up = true;
 	return 0;

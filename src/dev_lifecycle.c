@@ -24,6 +24,7 @@
 #include "ubr_child.h"
 #include "ubr_ctrl.h"
 #include "ubr_helper.h"
+#include "ubr_kdev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -214,7 +215,8 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 {
 	struct ubr_dev *dev = req->ctx;
 
-	if (res < 0)
+	/* -ENODEV: another process deleted it first (its del --force). */
+	if (res < 0 && res != -ENODEV)
 		ubr_err("dev %u: DEL_DEV failed: %s", dev->id, strerror(-res));
 	else
 		ubr_info("dev %u: deleted", dev->id);
@@ -257,12 +259,81 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 		send_del(dev);
 }
 
+/* STOP_DEVs sent before a device the kernel keeps live is given up on. */
+#define UBR_STOP_TRIES 3
+
+static void stop_send(struct ubr_dev *dev);
+
+/*
+ * The kernel kept the device live: it serves on, as before the delete,
+ * and the delete fails with a message rather than wait for commands that
+ * will not come back. (A failed add, which has no live state to go back
+ * to, waits.)
+ */
+static void stop_refused(struct ubr_dev *dev)
+{
+	ubr_dev_done_cb cb = dev->del_cb;
+	char msg[128];
+
+	ubr_err("dev %u: still live after %u STOP_DEVs", dev->id,
+		dev->stop_tries);
+	if (dev->add_cb)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "device %u: the kernel did not stop it (still live after %u tries)",
+		 dev->id, dev->stop_tries);
+	dev->state = UBR_DEV_LIVE;
+	dev->stop_done = false;
+	dev->stop_tries = 0;
+	dev->del_cb = NULL;
+	ubr_dev_names_publish(dev);
+	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->del_ctx, -EIO, msg, dev->id);
+}
+
+/*
+ * STOP_DEV's answer is not enough: a STOP_DEV the kernel read for another
+ * device (see ctrl_prep_sqe()) answered 0 or -ENODEV and left this one
+ * live, and the delete then waited for ever for its commands. Ask the
+ * kernel, and send STOP_DEV again while it says LIVE.
+ */
+static void stop_check_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			  int res)
+{
+	struct ubr_dev *dev = req->ctx;
+
+	(void)r;
+	if (res < 0)
+		ubr_warn("dev %u: GET_DEV_INFO after STOP_DEV: %s", dev->id,
+			 strerror(-res));
+	if (res < 0 || req->buf.info.state != UBLK_S_DEV_LIVE) {
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	} else if (dev->stop_tries < UBR_STOP_TRIES) {
+		ubr_warn("dev %u: still live after STOP_DEV: sending it again",
+			 dev->id);
+		stop_send(dev);
+	} else {
+		stop_refused(dev);
+	}
+}
+
+/*
+ * STOP_DEV's answer, from the helper or our ring: check that the kernel
+ * did stop the device (see stop_check_cb()).
+ */
 static void stop_done(struct ubr_dev *dev, int res)
 {
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
-	dev->stop_done = true;
-	ubr_dev_teardown_step(dev);
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
+			     stop_check_cb, dev)) {
+		ubr_err("dev %u: cannot queue GET_DEV_INFO: out of memory",
+			dev->id);
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
+	}
 }
 
 static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
@@ -283,7 +354,8 @@ static void send_stop_here(struct ubr_dev *dev, int why)
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
 			     stop_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
-		stop_done(dev, 0);
+		dev->stop_done = true;
+		ubr_dev_teardown_step(dev);
 	}
 }
 
@@ -298,14 +370,16 @@ static void stop_helper_done_cb(void *ctx, int res)
 /*
  * STOP_DEV deletes the disk, and the kernel waits there, uninterruptibly,
  * until the requests in flight are served: from a helper process, as the
- * scheduler switch (src/child.c says why).
+ * scheduler switch (src/child.c says why). STOP_DEV also returns FETCHes
+ * of a device that never started.
  */
-static void send_stop(struct ubr_dev *dev)
+static void stop_send(struct ubr_dev *dev)
 {
 	char id[16];
 	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL };
 	int ret;
 
+	dev->stop_tries++;
 	snprintf(id, sizeof(id), "%u", dev->id);
 	ret = ubr_child_spawn(dev->r, argv, stop_helper_done_cb, dev);
 	if (ret < 0)
@@ -323,8 +397,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 	}
 	dev->state = UBR_DEV_STOPPING;
 	ubr_dev_names_unpublish(dev);
-	/* STOP_DEV also returns FETCHes of a device that never started. */
-	send_stop(dev);
+	stop_send(dev);
 }
 
 /* Between chains: live or quiesced, with no control command in flight. */
@@ -540,6 +613,24 @@ int ubr_dev_open_cdev(struct ubr_dev *dev)
 	return 0;
 }
 
+/*
+ * ADD_DEV said the ID is taken: say by what, so that a dead device left by
+ * a killed daemon points to `del`, not to a reboot.
+ */
+static void exists_info_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			   int res)
+{
+	struct ubr_dev *dev = req->ctx;
+	struct ubr_kdev k = { .id = dev->opts.id, .err = res < 0 ? res : 0 };
+
+	(void)r;
+	if (res >= 0)
+		k.info = req->buf.info;
+	ubr_kdev_judge(&k);
+	ubr_kdev_in_use_msg(&k, dev->err_msg, sizeof(dev->err_msg));
+	add_failed(dev, -EEXIST, "ADD_DEV");
+}
+
 static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			int res)
 {
@@ -547,6 +638,10 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	struct ubr_ctrl_req *p;
 	int ret;
 
+	if (res == -EEXIST && ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO,
+					      dev->opts.id, 0, exists_info_cb,
+					      dev))
+		return;
 	if (res < 0) {
 		if (res == -EEXIST)
 			ubr_dev_set_err(dev, "device ID %u is already in use",

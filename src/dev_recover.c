@@ -312,6 +312,7 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 
 struct unserved_del {
 	uint32_t id;
+	bool recorded; /* waiting for recovery, else dead (src/cmd_del.c) */
 	ubr_dev_done_cb cb;
 	void *ctx;
 };
@@ -323,10 +324,11 @@ static void unserved_finish(struct unserved_del *u, int res, const char *what)
 	if (res < 0)
 		snprintf(msg, sizeof(msg), "device %u: %s: %s", u->id, what,
 			 strerror(-res));
-	else
+	else if (u->recorded)
 		ubr_record_remove(u->id);
 	if (res >= 0)
-		ubr_info("dev %u: deleted (it was waiting for recovery)", u->id);
+		ubr_info("dev %u: deleted (%s)", u->id, u->recorded ?
+			 "it was waiting for recovery" : "no process served it");
 	if (u->cb)
 		u->cb(u->ctx, res < 0 ? res : 0, res < 0 ? msg : NULL, u->id);
 	free(u);
@@ -366,6 +368,7 @@ int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
 		return -ENOMEM;
 	}
 	u->id = id;
+	u->recorded = ubr_record_exists(id);
 	u->cb = cb;
 	u->ctx = ctx;
 	if (!ubr_ctrl_submit(r, UBLK_U_CMD_STOP_DEV, id, 0,

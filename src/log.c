@@ -28,9 +28,17 @@ bool ubr_log_stderr_is_journal(void)
 {
 	const char *env = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *colon, *end;
 	struct stat st;
 
-	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+	/* strtoull, not sscanf, which brings a static musl's whole scanf. */
+	if (!env)
+		return false;
+	dev = strtoull(env, &colon, 10);
+	if (colon == env || *colon != ':')
+		return false;
+	ino = strtoull(colon + 1, &end, 10);
+	if (end == colon + 1 || *end)
 		return false;
 	return fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -522,6 +523,18 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	return n < 0 ? -errno : (int)n;
 }
 
+/*
+ * A command of a live device came back aborted while this daemon asked
+ * for nothing that aborts them (a stop, a quiesce, a resize): another
+ * process stopped the device (`del --force` from elsewhere). Its DEL_DEV
+ * waits until /dev/ublkcN is closed, so let the device go.
+ */
+static bool stopped_elsewhere(const struct ubr_dev *dev)
+{
+	return dev->state == UBR_DEV_LIVE && !dev->r->stopping &&
+	       !dev->ctl_busy;
+}
+
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {
 	struct ubr_ud d = ubr_ud_decode(ud);
@@ -567,6 +580,11 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	if (res != UBLK_IO_RES_ABORT)
 		ubr_err("dev %u q %u tag %u: ublk command failed: %s",
 			q->dev->id, q->id, d.tag, strerror(-res));
+	else if (stopped_elsewhere(q->dev)) {
+		ubr_warn("dev %u: stopped by another process: deleting it",
+			 q->dev->id);
+		ubr_dev_teardown(q->dev);
+	}
 	ubr_dev_teardown_step(q->dev);
 }
 

@@ -57,9 +57,17 @@ static unsigned fixed_files_limit(void)
 static bool kernel_releases_fixed_files_alone(void)
 {
 	struct utsname u;
-	unsigned major = 0, minor = 0;
+	unsigned long major, minor;
+	char *dot, *end;
 
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+	/* strtoul, not sscanf, which brings a static musl's whole scanf. */
+	if (uname(&u))
+		return false;
+	major = strtoul(u.release, &dot, 10);
+	if (dot == u.release || *dot != '.')
+		return false;
+	minor = strtoul(dot + 1, &end, 10);
+	if (end == dot + 1)
 		return false;
 	return major > 6 || (major == 6 && minor >= 13);
 }

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -99,18 +100,35 @@ static int add_word(struct parse *p, const char *w)
 	return 0;
 }
 
+/*
+ * A decimal number followed by the character END ('\0': the string's end);
+ * moves *s past both. strtoull, not sscanf: sscanf would bring a static
+ * musl's whole scanf, floats and all, into the binary (10 KiB).
+ */
+static bool take_u64(const char **s, char end, uint64_t *out)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)**s))
+		return false;
+	errno = 0;
+	*out = strtoull(*s, &e, 10);
+	if (errno || *e != end)
+		return false;
+	*s = end ? e + 1 : e;
+	return true;
+}
+
 static int parse_file(struct parse *p, const char *v)
 {
 	struct ubr_record *rec = p->rec;
-	unsigned idx;
-	uint64_t dev, ino;
-	int used = 0;
+	uint64_t idx, dev, ino;
 
-	if (sscanf(v, "%u %" SCNu64 " %" SCNu64 "%n", &idx, &dev, &ino,
-		   &used) != 3 || v[used])
+	if (!take_u64(&v, ' ', &idx) || !take_u64(&v, ' ', &dev) ||
+	    !take_u64(&v, '\0', &ino))
 		return bad(p, "'file' needs INDEX DEV INODE");
 	if (idx != rec->nr_files || idx >= UBR_MAX_FILES)
-		return bad(p, "file %u out of order", idx);
+		return bad(p, "file %" PRIu64 " out of order", idx);
 	rec->file_dev[idx] = dev;
 	rec->file_ino[idx] = ino;
 	rec->nr_files++;

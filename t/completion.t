@@ -31,7 +31,8 @@ trap 'rm -rf "$tmp"' EXIT
 complete -p ublk-reactor >/dev/null 2>&1
 ok $? "sourcing it registers a completion for ublk-reactor"
 
-# A stand-in for a daemon with devices 0 (live), 3 (quiesced) and 5 (live).
+# A stand-in for a daemon with devices 0 (live), 3 (quiesced) and 5 (live),
+# and a dead device 7 of the kernel's (no state of the daemon's).
 fake=$tmp/fake-ublk-reactor
 cat >"$fake" <<FAKE
 #!/bin/sh
@@ -39,7 +40,8 @@ if [ "\$*" = "list --json" ]; then
 	printf '%s\n' '{"devices": [' \\
 	  '  {"id": 0, "device": "/dev/ublkb0", "target": "null", "state": "live", "queues": 1},' \\
 	  '  {"id": 3, "device": "/dev/ublkb3", "target": "loop", "state": "quiesced", "queues": 1},' \\
-	  '  {"id": 5, "device": "/dev/ublkb5", "target": "null", "state": "live", "queues": 1}]}'
+	  '  {"id": 5, "device": "/dev/ublkb5", "target": "null", "state": "live", "queues": 1},' \\
+	  '  {"id": 7, "device": null, "target": null, "state": null, "kernel_state": "DEAD", "owner": "dead"}]}'
 	exit 0
 fi
 exec "$bin" "\$@"
@@ -91,10 +93,11 @@ expect "$tmp/files/disk.img" "$bin" add loop -q 2 "$tmp/files/d"
 expect "$tmp/files/other.raw" "$bin" add stripe --chunk-size 64K "$tmp/files/disk.img" "$tmp/files/o"
 expect "" "$bin" add null "$tmp/files/d"
 
-# Device IDs: all for del, live ones for quiesce and update-size, quiesced
-# ones for resume; one ID only where one is taken.
-expect "0 3 5" "$fake" del ""
-expect "--all" "$fake" del -
+# Device IDs: all for del (dead ones of the kernel's too), live ones for
+# quiesce and update-size, quiesced ones for resume; one ID only where one
+# is taken.
+expect "0 3 5 7" "$fake" del ""
+expect "--all --force" "$fake" del -
 expect "0 5" "$fake" quiesce ""
 expect "3" "$fake" resume ""
 expect "0 5" "$fake" update-size ""

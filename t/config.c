@@ -265,7 +265,7 @@ static void test_files(void)
 	FILE *f;
 
 	if (!mkdtemp(dir)) {
-		skip(7, "no temporary directory");
+		skip(8, "no temporary directory");
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/none.conf", dir);
@@ -282,6 +282,18 @@ static void test_files(void)
 	ubr_config_release(&cfg);
 	is_int(ubr_config_load(&cfg, dir, true), -EISDIR, "a directory");
 	ubr_config_release(&cfg);
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	if (mkfifo(path, 0600) == 0) {
+		/* Its open would wait for a writer: SIGALRM fails the test. */
+		alarm(10);
+		is_int(ubr_config_load(&cfg, path, true), -EINVAL,
+		       "a FIFO is refused at once");
+		alarm(0);
+		ubr_config_release(&cfg);
+		unlink(path);
+	} else {
+		skip(1, "cannot make a FIFO");
+	}
 	snprintf(path, sizeof(path), "%s/u.conf", dir);
 	f = fopen(path, "w");
 	fputs("x null\ny lop\n", f);

@@ -358,6 +358,21 @@ static void test_del(void)
 	       "del --all with a name");
 	is_int(del(ARGV("del", "-1"), &d), -EINVAL, "del -1");
 	is_int(del(ARGV("del", "1048576"), &d), -EINVAL, "del of a huge id");
+	ok(del(ARGV("del", "4"), &d) == 0 && !d.force, "del: no --force by default");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del", "4", "--force", "5"), &d), 0, "del 4 --force 5");
+	ok(d.force && d.nr_ids == 2, "--force set, both IDs kept");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del", "-f", "web"), &d), 0, "del -f NAME");
+	ok(d.force && d.nr_names == 1, "-f is --force");
+	ubr_del_args_release(&d);
+	is_int(del(ARGV("del", "--all", "--force"), &d), -EINVAL,
+	       "del --all --force");
+	is_str(err, "del --force takes device IDs, not --all",
+	       "--force never sweeps another's devices");
+	is_int(del(ARGV("recover", "--force"), &d), -EINVAL, "recover --force");
+	is_str(err, "unknown option '--force' for recover",
+	       "--force is del's only");
 }
 
 static void test_list(void)

@@ -84,6 +84,12 @@ int main(void)
 	ok(parses("ublk-reactor record 1\nid 1\nrecovery sometimes\n", "bad recovery mode"), "bad mode refused");
 	ok(parses("ublk-reactor record 1\nid 1\nfile 1 2 3\n", "out of order"), "file index out of order refused");
 	ok(parses("ublk-reactor record 1\nid 1\nfile 0 2\n", "needs INDEX DEV INODE"), "short file line refused");
+	ok(parses("ublk-reactor record 1\nid 1\nfile 0 2 3x\n", "needs INDEX DEV INODE"), "file line with junk refused");
+	ok(parses("ublk-reactor record 1\nid 1\nfile 0 -2 3\n", "needs INDEX DEV INODE"), "negative device refused");
+	ok(parses("ublk-reactor record 1\nid 1\nfile 0 2 99999999999999999999\n", "needs INDEX DEV INODE"),
+	   "inode beyond 64 bits refused");
+	ok(parses("ublk-reactor record 1\nid 1\nfile 4294967296 2 3\n", "out of order"),
+	   "index beyond 32 bits is out of order, not wrapped to 0");
 	ok(parses("ublk-reactor record 1\nid 1\nrecovery off\ncopy-mode user\nend\n", "no add command line"),
 	   "record without words refused");
 	ok(parses("ublk-reactor record 1\nid 1\nrecovery off\ncopy-mode user\nword add\nword null\nend\nword x\n",

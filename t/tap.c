@@ -16,6 +16,9 @@ void plan(int n)
 }
 
 static bool tap_result(bool cond, const char *fmt, va_list ap)
+	TAP_PRINTF(2, 0);
+
+static bool tap_result(bool cond, const char *fmt, va_list ap)
 {
 	tap_run++;
 	if (!cond)

@@ -25,6 +25,7 @@
 
 #include "ubr_cli.h"
 #include "ubr_file_io.h"
+#include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"

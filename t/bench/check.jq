@@ -26,4 +26,11 @@ need(["add_ms", "median"]; num),
 	((("1", "4", "16", "64") as $n | ("rss_kib", "pss_kib", "threads") as $f |
 		need(["footprint", "idle", $thp, $n, $f]; num)),
 	 (("during_write", "after_write") as $when | ("rss_kib", "pss_kib", "threads") as $f |
-		need(["footprint", $when, $thp, $f]; num))))
+		need(["footprint", $when, $thp, $f]; num)))),
+# A static build, when one was given (t/bench/run --static).
+(if .static_binary then
+	need(["static", "binary", "stripped_bytes"]; num),
+	need(["static", "add_ms", "median"]; num),
+	(("never", "always") as $thp | ("rss_kib", "pss_kib") as $f |
+		need(["static", "footprint", "idle", $thp, "4", $f]; num))
+ else empty end)

@@ -180,12 +180,30 @@ def other_table:
 	row(["binary, stripped", (.binary.stripped_bytes / 1024 | fixed(1)) + " KiB", "<= 150 KiB", at_most(.binary.stripped_bytes; 153600)]),
 	"";
 
+# With t/bench/run --static: the static build's figures beside the dynamic
+# build's, from the same boot (the dynamic idle figures are the footprint
+# section's).
+def static_table:
+	if .static == null then empty else
+	"#### Static build (scripts/build-static: musl, liburing and libev linked in) beside the dynamic one",
+	"",
+	header(["figure", "dynamic", "static", "target (static)", "result"]),
+	(("never", "always") as $m | .footprint.idle[$m]?["4"]? as $d | .static.footprint.idle[$m]?["4"]? as $x
+	 | row(["RSS idle, 4 null devices, THP \($m)", ($d.rss_kib? | kib), ($x.rss_kib? | kib), "<= 768 KiB", at_most($x.rss_kib?; 768)]),
+	   row(["PSS idle, 4 null devices, THP \($m)", ($d.pss_kib? | kib), ($x.pss_kib? | kib), "-", "-"])),
+	row(["add null, median (ms)", (.add_ms.median | fixed(1)), (.static.add_ms.median | fixed(1)), "<= 50", at_most(.static.add_ms.median; 50)]),
+	row(["binary, stripped", ((.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
+		((.static.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
+		"<= 200 KiB", at_most(.static.binary.stripped_bytes; 204800)]),
+	""
+	end;
+
 def kernel_section:
 	"### \(.suite // "?"): Linux \(.kernel // "?")",
 	"",
 	"\(.date // "?"), \(.version // "?"), `\(.command // "t/bench/run")`\(if .quick then " (QUICK: a smoke run, figures not meaningful)" else "" end): \(.seconds_per_point) s per fio point, \(.rounds) runs each, whole boot \(.wall_seconds // "?") s. Machine: \(.machine.emulation), \(.machine.vm) (guest: \(.guest.nproc) CPUs, \(.guest.cpu_model)) on a \(.machine.host_nproc)-CPU \(.machine.host_cpu_model) host; host load average \(.machine.host_load_at_start) at the start, \(.machine.host_load_at_end // "?") at the end; \(.machine.other_vms_at_start) other VMs running at the start. Targets: kernel \(targets.set).",
 	"",
-	null_table, loop_table, scaling_table, syscalls_table, footprint_table, other_table;
+	null_table, loop_table, scaling_table, syscalls_table, footprint_table, static_table, other_table;
 
 . as $docs
 | summary($docs), ($docs[] | kernel_section)

@@ -110,7 +110,9 @@ n=$(nr_kernel_devs)
 expect 1 "device ID $oid is already in use" "$UBR" add null -n "$oid"
 [[ $(nr_kernel_devs) == "$n" ]] || fail "a failed add left a kernel device"
 check_exit 0 "$UBR" list
-grep -q "^$oid " "$OUT" && fail "the failed add is listed"
+# The other daemon's device is listed as such; no row of ours has its ID.
+grep -q "^$oid .*not ours: served by pid" "$OUT" || fail "list lacks the other daemon's device $oid"
+grep "^$oid " "$OUT" | grep -qv "not ours: served by pid" && fail "the failed add is listed"
 check_exit 0 env UBLK_REACTOR_RUNDIR="$other" "$UBR" del "$oid"
 stop_other
 

@@ -28,13 +28,45 @@ kernel_dir() {
 	echo "$UBR_CACHE/kernels/$1"
 }
 
-# The initramfs depends on guest-init and on the module list; a change to either
-# must rebuild it, so the stamp hashes both (plus a format number for layout changes).
+# A suite named DEBIAN-SUITE-arm64 (sid-arm64) is that Debian suite's arm64
+# kernel, booted by t/vm/arm64-smoke with an arm64 userland of its own; any
+# other name is the amd64 kernel that t/vm/run boots with the host's root.
+suite_arch() {
+	case $1 in
+	*-arm64) echo arm64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+# The Debian suite name to ask the mirror for.
+apt_suite() {
+	echo "${1%-arm64}"
+}
+
+# True if FILE is a statically linked arm64 program (the arm64 guest has no
+# libraries). readelf reads any architecture's headers.
+elf_static_arm64() {
+	local hdr
+	hdr=$(readelf -h -l -W "$1" 2>/dev/null) || return 1
+	grep -q 'Machine: *AArch64' <<<"$hdr" && ! grep -q 'INTERP' <<<"$hdr"
+}
+
+# The /init of the suite's initramfs.
+guest_init_of() {
+	case $(suite_arch "$1") in
+	arm64) echo "$UBR_VM_DIR/arm64-init" ;;
+	*) echo "$UBR_VM_DIR/guest-init" ;;
+	esac
+}
+
+# The initramfs depends on its /init (guest-init, arm64-init) and on the module
+# list; a change to either must rebuild it, so the stamp hashes both (plus a
+# format number for layout changes).
 initramfs_stamp() {
 	local kdir=$1
 	{
 		echo "format 1"
-		cat "$UBR_VM_DIR/guest-init"
+		cat "$(guest_init_of "${kdir##*/}")"
 		cat "$kdir/modules/boot.list" "$kdir/modules/extra.list"
 	} | sha256sum | cut -d' ' -f1
 }
@@ -59,5 +91,21 @@ hidden_in_guest() {
 	case $1/ in
 	/tmp/* | /run/* | /dev/shm/* | /proc/* | /sys/*) return 0 ;;
 	esac
+	return 1
+}
+
+# The host directory t/vm/run shares so that PATH, hidden under a guest
+# tmpfs, is seen at its own path: the top directory below that tmpfs
+# (/tmp/NAME for /tmp/NAME/a/b), so that a whole checkout is there, the
+# source next to its build. Fails for what cannot be shared: /proc, /sys,
+# or a tmpfs root itself (sharing /tmp would hide the guest's own /tmp).
+guest_share_dir() {
+	local root rest
+	for root in /tmp /run /dev/shm; do
+		[[ $1 == "$root"/?* ]] || continue
+		rest=${1#"$root"/}
+		echo "$root/${rest%%/*}"
+		return 0
+	done
 	return 1
 }
