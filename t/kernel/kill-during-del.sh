@@ -44,6 +44,5 @@ cat "$del_out"
 ((del_rc != 0)) || fail "del succeeded although its daemon was killed"
 grep -q "went away" "$del_out" || fail "del did not say the daemon went away"
 readers_stop 30
-# Nothing deletes a dead device without recovery yet: it stays (DEAD) until
-# the VM ends.
-echo "kill-during-del: ok (device $id DEAD, left to the kernel)"
+del_dead "$id"
+echo "kill-during-del: ok"

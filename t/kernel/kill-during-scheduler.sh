@@ -8,7 +8,7 @@
 # forever (7.2: the daemon unkillable, the device live).
 # - --recovery off: within 20 s the daemon is gone and the kernel has
 #   stopped the disk (the device is DEAD: /sys/block/ublkbN removed,
-#   /dev/ublkcN left for DEL_DEV).
+#   /dev/ublkcN left), and del deletes it.
 # - --recovery reissue: within 20 s the daemon is gone and the device is
 #   QUIESCED (recover takes only a quiesced one), recover serves it again,
 #   the data (a random backing file written and synced before add) reads
@@ -42,9 +42,7 @@ kill_in_window
 wait_for 20 disk_dead "$id" ||
 	fail "device $id not stopped by the kernel 20 s after its daemon died"
 readers_stop 30
-# Nothing deletes a dead device without recovery yet: it stays (DEAD) until
-# the VM ends.
-echo "device $id: DEAD, left to the kernel"
+del_dead "$id"
 
 echo "--- recovery reissue"
 if ! has_feature USER_RECOVERY_REISSUE; then

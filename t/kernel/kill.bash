@@ -117,3 +117,9 @@ kill_in_window() {
 disk_dead() { # ID: stopped by the kernel, not deleted
 	[[ ! -e /sys/block/ublkb$1 && -e /dev/ublkc$1 ]]
 }
+
+# del_dead ID: `del` deletes the dead device (no process serves it).
+del_dead() {
+	timeout -k 5 60 "$UBR" del "$1" || fail "del of dead device $1 failed"
+	[[ ! -e /dev/ublkc$1 ]] || fail "/dev/ublkc$1 still there after del"
+}
