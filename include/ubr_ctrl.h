@@ -18,9 +18,6 @@ struct ubr_ctrl_req;
 typedef void (*ubr_ctrl_cb)(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			    int res);
 
-/* ubr_ctrl_req.op of ubr_ctrl_submit_write(): no UBLK_U_CMD_* has it. */
-#define UBR_CTRL_WRITE 0U
-
 struct ubr_ctrl_req {
 	unsigned index; /* in r->ctrl, carried in user_data */
 	uint32_t op;	/* UBLK_U_CMD_* */
@@ -44,17 +41,6 @@ struct ubr_ctrl_req {
 struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 				     uint32_t dev_id, uint64_t data0,
 				     ubr_ctrl_cb cb, void *ctx);
-/*
- * Not a control command, but run like one: write len bytes of buf (which
- * must live until the callback) to fd at offset 0, on a kernel worker.
- * For sysfs writes that may wait on the daemon's own devices (a scheduler
- * switch freezes the queue until its requests are served). dev_id is for
- * the debug log only.
- */
-struct ubr_ctrl_req *ubr_ctrl_submit_write(struct ubr_reactor *r, int fd,
-					   const char *buf, unsigned len,
-					   uint32_t dev_id, ubr_ctrl_cb cb,
-					   void *ctx);
 const char *ubr_ctrl_op_name(uint32_t op);
 
 /*
@@ -63,6 +49,11 @@ const char *ubr_ctrl_op_name(uint32_t op);
  */
 int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		  uint32_t op, uint32_t dev_id);
+/*
+ * Outside the daemon (a helper process, src/helper_cmds.c): one command
+ * on a control descriptor and a ring of its own, waited for. Its result.
+ */
+int ubr_ctrl_oneshot(uint32_t op, uint32_t dev_id);
 /* Synchronous GET_FEATURES at start-up, before the loop runs. */
 int ubr_ctrl_get_features_sync(struct ubr_reactor *r, uint64_t *features);
 

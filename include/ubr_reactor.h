@@ -21,6 +21,7 @@
 #include "ubr_buf_pool.h"
 #include "ubr_dev.h"
 
+struct ubr_child;
 struct ubr_ctrl_req;
 
 /*
@@ -54,6 +55,8 @@ struct ubr_reactor {
 	struct ubr_ctrl_req **ctrl;
 	unsigned nr_ctrl;	/* size of the table */
 	unsigned ctrl_inflight;
+	/* helper processes running (src/child.c) */
+	struct ubr_child *children;
 	/* libev wake-up through the ring */
 	int ev_fd;	     /* libev's epoll descriptor */
 	bool ev_poll_armed;

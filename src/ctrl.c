@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
@@ -27,7 +29,6 @@ const char *ubr_ctrl_op_name(uint32_t op)
 	case UBLK_U_CMD_DEL_DEV_ASYNC: return "DEL_DEV_ASYNC";
 	case UBLK_U_CMD_UPDATE_SIZE: return "UPDATE_SIZE";
 	case UBLK_U_CMD_QUIESCE_DEV: return "QUIESCE_DEV";
-	case UBR_CTRL_WRITE: return "write";
 	}
 	return "?";
 }
@@ -129,25 +130,6 @@ static struct ubr_ctrl_req *ctrl_req_new(struct ubr_reactor *r, uint32_t op,
 	return req;
 }
 
-struct ubr_ctrl_req *ubr_ctrl_submit_write(struct ubr_reactor *r, int fd,
-					   const char *buf, unsigned len,
-					   uint32_t dev_id, ubr_ctrl_cb cb,
-					   void *ctx)
-{
-	struct ubr_ctrl_req *req = ctrl_req_new(r, UBR_CTRL_WRITE, dev_id, cb,
-						ctx);
-	struct io_uring_sqe *sqe;
-
-	if (!req)
-		return NULL;
-	sqe = ubr_reactor_sqe(r);
-	memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128 */
-	io_uring_prep_write(sqe, fd, buf, len, 0);
-	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_CTRL, 0, 0, 0,
-						   req->index));
-	return req;
-}
-
 struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 				     uint32_t dev_id, uint64_t data0,
 				     ubr_ctrl_cb cb, void *ctx)
@@ -220,6 +202,31 @@ int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return ret;
 	ret = cqe->res;
 	io_uring_cqe_seen(&r->ring, cqe);
+	return ret;
+}
+
+int ubr_ctrl_oneshot(uint32_t op, uint32_t dev_id)
+{
+	struct ubr_reactor *r = calloc(1, sizeof(*r));
+	struct ubr_ctrl_req req;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->ctrl_fd = open("/dev/ublk-control", O_RDWR | O_CLOEXEC);
+	if (r->ctrl_fd < 0) {
+		ret = -errno;
+		goto free_r;
+	}
+	ret = io_uring_queue_init(2, &r->ring, IORING_SETUP_SQE128);
+	if (ret < 0)
+		goto close_fd;
+	ret = ubr_ctrl_sync(r, &req, op, dev_id);
+	io_uring_queue_exit(&r->ring);
+close_fd:
+	close(r->ctrl_fd);
+free_r:
+	free(r);
 	return ret;
 }
 

@@ -21,7 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ubr_child.h"
 #include "ubr_ctrl.h"
+#include "ubr_helper.h"
 #include "ubr_kdev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
@@ -317,14 +319,15 @@ static void stop_check_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 }
 
-static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
-			 int res)
+/*
+ * STOP_DEV's answer, from the helper or our ring: check that the kernel
+ * did stop the device (see stop_check_cb()).
+ */
+static void stop_done(struct ubr_dev *dev, int res)
 {
-	struct ubr_dev *dev = req->ctx;
-
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
-	if (!ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
 			     stop_check_cb, dev)) {
 		ubr_err("dev %u: cannot queue GET_DEV_INFO: out of memory",
 			dev->id);
@@ -333,16 +336,54 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 }
 
-/* STOP_DEV also returns FETCHes of a device that never started. */
-static void stop_send(struct ubr_dev *dev)
+static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
+			 int res)
 {
-	dev->stop_tries++;
+	(void)r;
+	stop_done(req->ctx, res);
+}
+
+/*
+ * No helper, or it failed: STOP_DEV on our ring (it may be sent twice,
+ * stopping a stopped device does nothing). The teardown must go on.
+ */
+static void send_stop_here(struct ubr_dev *dev, int why)
+{
+	ubr_warn("dev %u: the STOP_DEV helper failed: %s: STOP_DEV from the daemon",
+		 dev->id, strerror(-why));
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
 			     stop_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
 		dev->stop_done = true;
 		ubr_dev_teardown_step(dev);
 	}
+}
+
+static void stop_helper_done_cb(void *ctx, int res)
+{
+	if (res < 0)
+		send_stop_here(ctx, res);
+	else
+		stop_done(ctx, res);
+}
+
+/*
+ * STOP_DEV deletes the disk, and the kernel waits there, uninterruptibly,
+ * until the requests in flight are served: from a helper process, as the
+ * scheduler switch (src/child.c says why). STOP_DEV also returns FETCHes
+ * of a device that never started.
+ */
+static void stop_send(struct ubr_dev *dev)
+{
+	char id[16];
+	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL };
+	int ret;
+
+	dev->stop_tries++;
+	snprintf(id, sizeof(id), "%u", dev->id);
+	ret = ubr_child_spawn(dev->r, argv, stop_helper_done_cb, dev);
+	if (ret < 0)
+		send_stop_here(dev, ret);
 }
 
 void ubr_dev_teardown(struct ubr_dev *dev)
@@ -427,33 +468,56 @@ static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
 	}
 }
 
-static void scheduler_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
-			      int res)
+/* The helper's errno (its exit status, see UBR_SCHED_EXIT_OPEN). */
+static int sched_errno(int res)
 {
-	struct ubr_dev *dev = req->ctx;
-
-	close((int)req->cmd.data[0]);
-	if (res < 0) {
-		ubr_dev_set_err(dev, "dev %u: I/O scheduler '%s' refused: %s (--scheduler kernel keeps the kernel's)",
-				dev->id, dev->opts.scheduler, strerror(-res));
-		add_failed(dev, res, "setting the I/O scheduler");
-		return;
-	}
-	add_done_live(r, dev);
+	return -res & ~UBR_SCHED_EXIT_OPEN;
 }
 
-/* The default scheduler, set after add answered: the device may be gone. */
-static void default_scheduler_done_cb(struct ubr_reactor *r,
-				      struct ubr_ctrl_req *req, int res)
+/* "refused: Invalid argument", or why the helper could not write. */
+static void sched_strerror(unsigned id, int res, char *buf, size_t len)
 {
-	close((int)req->cmd.data[0]);
-	if (res < 0)
-		ubr_warn("dev %u: I/O scheduler '%s' not set: %s",
-			 req->cmd.dev_id, UBR_DEFAULT_SCHEDULER, strerror(-res));
+	if (-res & UBR_SCHED_EXIT_OPEN)
+		snprintf(buf, len, "not set: /sys/block/ublkb%u/queue/scheduler: %s",
+			 id, strerror(sched_errno(res)));
+	else
+		snprintf(buf, len, "refused: %s", strerror(sched_errno(res)));
+}
+
+static void scheduler_done_cb(void *ctx, int res)
+{
+	struct ubr_dev *dev = ctx;
+	char why[128];
+
+	if (res < 0) {
+		sched_strerror(dev->id, res, why, sizeof(why));
+		ubr_dev_set_err(dev, "dev %u: I/O scheduler '%s' %s (--scheduler kernel keeps the kernel's)",
+				dev->id, dev->opts.scheduler, why);
+		add_failed(dev, -sched_errno(res), "setting the I/O scheduler");
+		return;
+	}
+	add_done_live(dev->r, dev);
 }
 
 /*
- * Write --scheduler to the disk's queue/scheduler, on a kernel worker: the
+ * The default scheduler, set after add answered: the device may be gone
+ * by now, so the context is its ID alone.
+ */
+static void default_scheduler_done_cb(void *ctx, int res)
+{
+	unsigned id = (unsigned)(uintptr_t)ctx;
+	char why[128];
+
+	if (res < 0) {
+		sched_strerror(id, res, why, sizeof(why));
+		ubr_warn("dev %u: I/O scheduler '%s' %s", id,
+			 UBR_DEFAULT_SCHEDULER, why);
+	}
+}
+
+/*
+ * Write --scheduler to the disk's queue/scheduler, from a helper process
+ * (src/child.c says why not here, nor on an io_uring worker of ours): the
  * switch freezes the queue until the requests in flight (the partition
  * scan's, udev's) are served, by this very thread. The switch took
  * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md); add waits for a
@@ -464,31 +528,21 @@ static void default_scheduler_done_cb(struct ubr_reactor *r,
 static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
 			 bool background)
 {
-	const char *name = background ? UBR_DEFAULT_SCHEDULER :
-					 dev->opts.scheduler;
-	char path[64];
-	struct ubr_ctrl_req *req;
-	int fd;
+	char id[16], name[UBR_SCHED_NAME_MAX + 1];
+	char *argv[] = { "ublk-reactor", UBR_HELPER_SET_SCHEDULER, id, name, NULL };
+	int ret;
 
-	snprintf(path, sizeof(path), "/sys/block/ublkb%u/queue/scheduler",
-		 dev->id);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ubr_dev_set_err(dev, "dev %u: cannot set the I/O scheduler: %s: %s",
-				dev->id, path, strerror(errno));
-		return -errno;
-	}
-	req = ubr_ctrl_submit_write(r, fd, name, (unsigned)strlen(name),
-				    dev->id,
-				    background ? default_scheduler_done_cb :
-						 scheduler_done_cb,
-				    background ? NULL : dev);
-	if (!req) {
-		close(fd);
-		return -ENOMEM;
-	}
-	req->cmd.data[0] = (uint64_t)fd;
-	return 0;
+	snprintf(id, sizeof(id), "%u", dev->id);
+	snprintf(name, sizeof(name), "%s",
+		 background ? UBR_DEFAULT_SCHEDULER : dev->opts.scheduler);
+	ret = ubr_child_spawn(r, argv,
+			      background ? default_scheduler_done_cb :
+					   scheduler_done_cb,
+			      background ? (void *)(uintptr_t)dev->id : dev);
+	if (ret < 0)
+		ubr_dev_set_err(dev, "dev %u: cannot start the I/O scheduler's helper: %s",
+				dev->id, strerror(-ret));
+	return ret;
 }
 
 static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,

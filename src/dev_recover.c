@@ -353,6 +353,10 @@ static void unserved_stop_done_cb(struct ubr_reactor *r,
 		unserved_finish(u, -ENOMEM, "DEL_DEV");
 }
 
+/*
+ * On our ring, unlike a served device's STOP_DEV (src/dev_lifecycle.c):
+ * no request of this device waits for us, the kernel fails those it holds.
+ */
 int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
 			 ubr_dev_done_cb cb, void *ctx)
 {

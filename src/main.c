@@ -12,6 +12,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "ubr_helper.h"
 #include "ubr_target.h"
 
 /* One line per target; shown only for the targets this build has. */
@@ -107,6 +108,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
+		"The daemon runs helper-set-scheduler and helper-stop-dev itself, in\n"
+		"processes of their own; they are not for users.\n"
 		"Environment: UBLK_REACTOR_RUNDIR (default %s).\n"
 		"Config file: %s (see ublk-reactor.conf(5)).\n"
 		"See ublk-reactor(8).\n",
@@ -144,6 +147,9 @@ int main(int argc, char **argv)
 		return ubr_daemon_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))
 		return ubr_config_main(argc - 1, argv + 1);
+	/* The daemon's helpers (src/helper_cmds.c), not user commands. */
+	if (ubr_is_helper_command(cmd))
+		return ubr_helper_main(argc - 1, argv + 1);
 	if (is_client_command(cmd))
 		return ubr_client_main(argc - 1, argv + 1);
 	fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "ubr_child.h"
 #include "ubr_ctrl.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
@@ -220,6 +221,7 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	free(r->waiters);
 	free(r->buf_slot_used);
 	ubr_pool_deinit(&r->pool);
+	ubr_children_forget(r);
 	ev_loop_destroy(r->loop);
 	close(r->ctrl_fd);
 }

@@ -61,6 +61,10 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * fsync in the reactor thread: the run directory must not sit on one of
+ * the daemon's own disks (src/helper_cmds.c).
+ */
 static int sync_dir(void)
 {
 	char dir[108];

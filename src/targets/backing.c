@@ -212,7 +212,10 @@ int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
 	return 0;
 }
 
-/* The size of b now: the file may have grown since the device was made. */
+/*
+ * The size of b now: the file may have grown since the device was made.
+ * The ioctl waits on no I/O (src/helper_cmds.c lists what does).
+ */
 static int backing_size_now(struct ubr_dev *dev, struct ubr_backing *b)
 {
 	uint64_t bytes = 0;
