@@ -222,6 +222,8 @@ void ubr_admin_server_deinit(struct ubr_reactor *r);
 
 /* add, del, list, features: argv[0] is the command word. Exit status. */
 int ubr_client_main(int argc, char **argv);
+/* The one line a failed command prints ("ublk-reactor: ..."); status. */
+int ubr_client_error(int status, const char *fmt, ...) UBR_PRINTF(2, 3);
 /*
  * list and del when no daemon runs (src/client_local.c): the kernel's
  * devices, found and deleted by the client itself. Exit status, or

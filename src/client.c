@@ -33,10 +33,7 @@
 #define MSG_NOT_ROOT "permission denied: only root may manage ublk devices"
 #define MSG_NO_DRIVER "ublk_drv is not loaded: modprobe ublk_drv"
 
-static int error(int status, const char *fmt, ...) UBR_PRINTF(2, 3);
-
-/* The one line a failed command prints, and its exit status. */
-static int error(int status, const char *fmt, ...)
+int ubr_client_error(int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -140,28 +137,28 @@ static int connect_once(struct conn_state *st)
 static int not_running(const struct conn_state *st)
 {
 	if (st->stale && st->removed)
-		return error(UBR_EXIT_FAIL,
+		return ubr_client_error(UBR_EXIT_FAIL,
 			     "the daemon is not running (removed the stale socket %s left by a daemon that died)",
 			     st->sock);
 	if (st->stale)
-		return error(UBR_EXIT_FAIL,
+		return ubr_client_error(UBR_EXIT_FAIL,
 			     "the daemon is not running (stale socket %s left by a daemon that died)",
 			     st->sock);
-	return error(UBR_EXIT_FAIL, "the daemon is not running");
+	return ubr_client_error(UBR_EXIT_FAIL, "the daemon is not running");
 }
 
 static int connect_failed(const struct conn_state *st, int err)
 {
 	if (err == -EACCES || err == -EPERM)
-		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
+		return ubr_client_error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
 	if (err == -EAGAIN && st->busy_pid != INT_MAX)
-		return error(UBR_EXIT_FAIL,
+		return ubr_client_error(UBR_EXIT_FAIL,
 			     "the daemon (pid %d) does not answer on %s",
 			     st->busy_pid, st->sock);
 	if (err == -EAGAIN)
-		return error(UBR_EXIT_FAIL, "the daemon does not answer on %s",
+		return ubr_client_error(UBR_EXIT_FAIL, "the daemon does not answer on %s",
 			     st->sock);
-	return error(UBR_EXIT_FAIL, "cannot connect to %s: %s", st->sock,
+	return ubr_client_error(UBR_EXIT_FAIL, "cannot connect to %s: %s", st->sock,
 		     strerror(-err));
 }
 
@@ -181,12 +178,12 @@ static int start_daemon(void)
 	int ret;
 
 	if (access("/dev/ublk-control", F_OK) < 0)
-		return error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
+		return ubr_client_error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
 	if (geteuid() != 0)
-		return error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
+		return ubr_client_error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
 	ret = ubr_daemon_spawn(err, sizeof(err));
 	if (ret < 0 && ret != -EALREADY)
-		return error(UBR_EXIT_FAIL, "%s", err);
+		return ubr_client_error(UBR_EXIT_FAIL, "%s", err);
 	return 0;
 }
 
@@ -206,7 +203,7 @@ static int daemon_connect(bool start, bool quiet, int *status)
 
 	*status = UBR_EXIT_FAIL;
 	if (ubr_run_path(UBR_SOCK_NAME, st.sock, sizeof(st.sock)) < 0) {
-		error(UBR_EXIT_FAIL, "run directory path too long: %s",
+		ubr_client_error(UBR_EXIT_FAIL, "run directory path too long: %s",
 		      ubr_rundir());
 		return -1;
 	}
@@ -248,16 +245,16 @@ static int reply_wait_s;
 static int reply_lost(int ret, const char *err)
 {
 	if (ret == -EAGAIN && reply_wait_s) /* SO_RCVTIMEO ran out */
-		return error(UBR_EXIT_FAIL,
+		return ubr_client_error(UBR_EXIT_FAIL,
 			     "no answer from the daemon after %d s: the delete goes on (see list and the daemon's log)",
 			     reply_wait_s);
 	if (ret == 0 || ret == -ECONNRESET)
-		return error(UBR_EXIT_FAIL,
+		return ubr_client_error(UBR_EXIT_FAIL,
 			     "the daemon went away before answering (see its log)");
 	if (ret == -EBADMSG)
-		return error(UBR_EXIT_FAIL, "bad reply from the daemon: %s",
+		return ubr_client_error(UBR_EXIT_FAIL, "bad reply from the daemon: %s",
 			     err);
-	return error(UBR_EXIT_FAIL, "reading the daemon's reply: %s",
+	return ubr_client_error(UBR_EXIT_FAIL, "reading the daemon's reply: %s",
 		     strerror(-ret));
 }
 
@@ -269,7 +266,7 @@ static int relay(int sock)
 	int ret, status = -1;
 
 	if (!f)
-		return error(UBR_EXIT_FAIL, "out of memory");
+		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	while (status < 0) {
 		ret = ubr_admin_recv_frame(sock, f, err, sizeof(err));
 		if (ret <= 0) {
@@ -293,9 +290,9 @@ static int request(int sock, int argc, char **argv, const int *fds,
 	int ret = ubr_admin_send_req(sock, argc, argv, fds, nfds);
 
 	if (ret == -E2BIG)
-		ret = error(UBR_EXIT_USAGE, "command line too long");
+		ret = ubr_client_error(UBR_EXIT_USAGE, "command line too long");
 	else if (ret < 0)
-		ret = error(UBR_EXIT_FAIL, "cannot send the request: %s",
+		ret = ubr_client_error(UBR_EXIT_FAIL, "cannot send the request: %s",
 			    strerror(-ret));
 	else
 		ret = relay(sock);
@@ -313,12 +310,12 @@ static int client_add(int argc, char **argv)
 
 	ret = ubr_parse_add(argc, argv, &o, err, sizeof(err));
 	if (ret < 0)
-		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
+		return ubr_client_error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
 	/* The daemon runs elsewhere (cwd "/"): its words have absolute paths. */
 	ret = ubr_backing_open_all(&o, err, sizeof(err));
 	if (ret) {
-		ret = error(UBR_EXIT_FAIL, "%s", err);
+		ret = ubr_client_error(UBR_EXIT_FAIL, "%s", err);
 		goto out;
 	}
 	sock = daemon_connect(true, false, &status);
@@ -361,7 +358,7 @@ static int client_stop(int argc, char **argv)
 	while ((pid = daemon_probe(NULL)) && now_ms() < deadline)
 		sleep_ms(RETRY_MS);
 	if (pid)
-		return error(UBR_EXIT_FAIL, "the daemon is still stopping after %d s",
+		return ubr_client_error(UBR_EXIT_FAIL, "the daemon is still stopping after %d s",
 			     STOP_WAIT_MS / 1000);
 	return UBR_EXIT_OK;
 }
@@ -380,7 +377,7 @@ static int bound_reply_wait(int sock, int secs)
 	struct timeval tv = { .tv_sec = secs };
 
 	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return error(UBR_EXIT_FAIL, "cannot bound the wait: %s",
+		return ubr_client_error(UBR_EXIT_FAIL, "cannot bound the wait: %s",
 			     strerror(errno));
 	reply_wait_s = secs;
 	return 0;
@@ -395,13 +392,13 @@ static int features_local(void)
 	int ret;
 
 	if (!r)
-		return error(UBR_EXIT_FAIL, "out of memory");
+		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	/* A tiny ring: only GET_FEATURES goes through it. */
 	ret = ubr_reactor_init(r, 4);
 	if (ret < 0) {
 		free(r);
 		ubr_reactor_init_strerror(ret, msg, sizeof(msg));
-		return error(UBR_EXIT_FAIL, "%s", msg);
+		return ubr_client_error(UBR_EXIT_FAIL, "%s", msg);
 	}
 	ubr_features_print(stdout, r->features_known, r->features,
 			   ubr_features_used(r));
@@ -483,7 +480,7 @@ static int check_syntax(int argc, char **argv)
 		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
 	}
 	if (ret < 0)
-		return error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
+		return ubr_client_error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +20,6 @@
 #include "ubr_cli.h"
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
-
-static int say(int status, const char *fmt, ...) UBR_PRINTF(2, 3);
-
-static int say(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("ublk-reactor: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 /* The devices, judged; -ENOENT if there are none (exit status otherwise). */
 struct local {
@@ -63,23 +48,23 @@ static int local_init(struct local *l)
 	memset(l, 0, sizeof(*l));
 	free(ids);
 	if (ret < 0)
-		return say(UBR_EXIT_FAIL, "cannot find the kernel's ublk devices: %s",
+		return ubr_client_error(UBR_EXIT_FAIL, "cannot find the kernel's ublk devices: %s",
 			   strerror(-ret));
 	if (!n)
 		return -ENOENT;
 	l->r = calloc(1, sizeof(*l->r));
 	if (!l->r)
-		return say(UBR_EXIT_FAIL, "out of memory");
+		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	ret = ubr_reactor_init(l->r, 4);
 	if (ret < 0) {
 		free(l->r);
 		l->r = NULL;
 		ubr_reactor_init_strerror(ret, msg, sizeof(msg));
-		return say(UBR_EXIT_FAIL, "%s", msg);
+		return ubr_client_error(UBR_EXIT_FAIL, "%s", msg);
 	}
 	ret = ubr_kdev_scan_sync(l->r, &l->k, &l->n);
 	if (ret < 0)
-		return say(UBR_EXIT_FAIL, "cannot ask the kernel about its ublk devices: %s",
+		return ubr_client_error(UBR_EXIT_FAIL, "cannot ask the kernel about its ublk devices: %s",
 			   strerror(-ret));
 	return l->n ? 0 : -ENOENT;
 }
@@ -140,7 +125,7 @@ static int pick_dead(const struct local *l, struct ubr_del_args *d)
 	d->ids = calloc(l->n, sizeof(*d->ids));
 	d->nr_ids = 0;
 	if (!d->ids)
-		return say(UBR_EXIT_FAIL, "out of memory");
+		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	for (i = 0; i < l->n; i++)
 		if (l->k[i].owner == UBR_KDEV_DEAD)
 			d->ids[d->nr_ids++] = l->k[i].id;
@@ -157,15 +142,15 @@ static int check_ids(const struct local *l, const struct ubr_del_args *d)
 	for (i = 0; i < d->nr_ids; i++) {
 		k = find(l, d->ids[i]);
 		if (!k)
-			return say(UBR_EXIT_FAIL, "no device %u%s", d->ids[i],
+			return ubr_client_error(UBR_EXIT_FAIL, "no device %u%s", d->ids[i],
 				   none);
 		if (k->owner == UBR_KDEV_WAITING)
 			return -ENOENT; /* the daemon's, through its record */
 		if (k->owner == UBR_KDEV_OTHER && !d->force && k->err < 0)
-			return say(UBR_EXIT_FAIL, "device %u: GET_DEV_INFO: %s: not deleted without --force%s",
+			return ubr_client_error(UBR_EXIT_FAIL, "device %u: GET_DEV_INFO: %s: not deleted without --force%s",
 				   k->id, strerror(-k->err), none);
 		if (k->owner == UBR_KDEV_OTHER && !d->force)
-			return say(UBR_EXIT_FAIL, "device %u is served by another process, pid %d (%s): not deleted without --force%s",
+			return ubr_client_error(UBR_EXIT_FAIL, "device %u is served by another process, pid %d (%s): not deleted without --force%s",
 				   k->id, k->info.ublksrv_pid,
 				   k->comm[0] ? k->comm : "?", none);
 	}
@@ -180,7 +165,7 @@ static int delete_ids(const struct local *l, const struct ubr_del_args *d)
 	for (i = 0; i < d->nr_ids; i++) {
 		ret = ubr_kdev_delete_sync(l->r, d->ids[i]);
 		if (ret < 0)
-			status = say(UBR_EXIT_FAIL, "device %u: %s", d->ids[i],
+			status = ubr_client_error(UBR_EXIT_FAIL, "device %u: %s", d->ids[i],
 				     strerror(-ret));
 	}
 	return status;
@@ -194,7 +179,7 @@ int ubr_local_del(int argc, char **argv)
 	int ret = ubr_parse_del(argc, argv, &d, err, sizeof(err));
 
 	if (ret < 0)
-		return say(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
+		return ubr_client_error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			   "%s", err);
 	/* Names are the daemon's: without it, none is known. */
 	ret = d.nr_names ? -ENOENT : local_init(&l);
