@@ -32,7 +32,7 @@ need(["add_ms", "median"]; num),
 	need(["static", "binary", "stripped_bytes"]; num),
 	need(["static", "add_ms", "median"]; num),
 	(("never", "always") as $thp | ("rss_kib", "pss_kib") as $f |
-		need(["static", "footprint", "idle", $thp, "4", $f]; num))
+		("1", "4", "16", "64") as $n | need(["static", "footprint", "idle", $thp, $n, $f]; num))
  else empty end),
 # kublk (t/bench/guest-kublk): either why there is none, or two runs of
 # every expected point in every mode not refused for a missing feature,

@@ -257,9 +257,12 @@ def static_table:
 	"#### Static build (scripts/build-static: musl, liburing and libev linked in) beside the dynamic one",
 	"",
 	header(["figure", "dynamic", "static", "target (static)", "result"]),
-	(("never", "always") as $m | .footprint.idle[$m]?["4"]? as $d | .static.footprint.idle[$m]?["4"]? as $x
-	 | row(["RSS idle, 4 null devices, THP \($m)", ($d.rss_kib? | kib), ($x.rss_kib? | kib), "<= 768 KiB", at_most($x.rss_kib?; 768)]),
-	   row(["PSS idle, 4 null devices, THP \($m)", ($d.pss_kib? | kib), ($x.pss_kib? | kib), "-", "-"])),
+	(("never", "always") as $m | ("1", "4", "16", "64") as $n
+	 | .footprint.idle[$m]?[$n]? as $d | .static.footprint.idle[$m]?[$n]? as $x
+	 | (if $n == "4" then 768 elif $n == "64" then 1536 else null end) as $t
+	 | row(["RSS idle, \($n) null devices, THP \($m)", ($d.rss_kib? | kib), ($x.rss_kib? | kib),
+		(if $t then "<= \($t) KiB" else "-" end), (if $t then at_most($x.rss_kib?; $t) else "-" end)]),
+	   row(["PSS idle, \($n) null devices, THP \($m)", ($d.pss_kib? | kib), ($x.pss_kib? | kib), "-", "-"])),
 	row(["add null, median (ms)", (.add_ms.median | fixed(1)), (.static.add_ms.median | fixed(1)), "<= 50", at_most(.static.add_ms.median; 50)]),
 	row(["binary, stripped", ((.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
 		((.static.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
