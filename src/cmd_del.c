@@ -205,14 +205,11 @@ static int del_resolve_names(struct ubr_reactor *r, struct ubr_del_args *d,
 static int del_prepare(struct ubr_reactor *r, struct del_req *q, char *msg,
 		       size_t len)
 {
-	int ret;
-
 	if (q->d.all && del_collect_all(r, q) < 0) {
 		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
-	ret = del_resolve_names(r, &q->d, msg, len);
-	return ret ? ret : del_check_ids(r, q, msg, len);
+	return del_check_ids(r, q, msg, len);
 }
 
 static void del_start(struct ubr_reactor *r, struct del_req *q)
@@ -274,6 +271,18 @@ void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		ubr_reply_printf(rep, 2, "ublk-reactor: %s\n", err);
 		ubr_reply_finish(rep, ret == -EINVAL ? UBR_EXIT_USAGE :
 						      UBR_EXIT_FAIL);
+		free(q);
+		return;
+	}
+	/*
+	 * Names now, while argv (the request's buffer, where the names
+	 * point) is alive: the scan below answers after this returns.
+	 */
+	ret = del_resolve_names(r, &q->d, err, sizeof(err));
+	q->d.nr_names = 0;
+	if (ret < 0) {
+		del_fail(rep, err);
+		ubr_del_args_release(&q->d);
 		free(q);
 		return;
 	}
