@@ -81,7 +81,7 @@ static int set_scheduler(unsigned id, const char *name)
 {
 	size_t len = strlen(name);
 	char path[64];
-	int fd;
+	int fd, ret;
 
 	if (!len || len > UBR_SCHED_NAME_MAX)
 		return EINVAL;
@@ -89,10 +89,9 @@ static int set_scheduler(unsigned id, const char *name)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return UBR_SCHED_EXIT_OPEN | errno_status(errno);
-	if (write(fd, name, len) < 0)
-		return errno_status(errno);
+	ret = write(fd, name, len) < 0 ? errno_status(errno) : 0;
 	close(fd);
-	return 0;
+	return ret;
 }
 
 /* STOP_DEV deletes the disk, which waits for its requests to drain. */
