@@ -191,11 +191,10 @@ for t in $targets; do
 	ttext=$(sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\%//g' "$tpage")
 	grep -q '^\.BR ublk-reactor (8)' "$tpage"
 	ok $? "ublk-reactor-$t.8 refers to ublk-reactor(8)"
-	"$bin" add "$t" --help >"${TMPDIR:-/tmp}/man-lint.$$" 2>&1
+	thelp=$("$bin" add "$t" --help)
 	ok $? "add $t --help exits 0"
-	topts=$(sed -n 's/^  \(-[a-z], \)\{0,1\} *\(--[a-z-]*\).*/\2/p' \
-		"${TMPDIR:-/tmp}/man-lint.$$")
-	rm -f "${TMPDIR:-/tmp}/man-lint.$$"
+	topts=$(printf '%s\n' "$thelp" |
+		sed -n 's/^  \(-[a-z], \)\{0,1\} *\(--[a-z-]*\).*/\2/p')
 	for o in $topts; do
 		[ "$o" = --help ] && continue
 		printf '%s\n' "$ttext" | sed -n '/^\.SH OPTIONS$/,/^\.SH /p' |
