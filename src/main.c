@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,7 +99,8 @@ static void print_target_help(FILE *f, const char *target)
 		if (!strcmp(target_opt_help[i].name, target))
 			opts = target_opt_help[i].opts;
 	fprintf(f, "Usage: ublk-reactor add %s [OPTIONS]%s\n\n", target, args);
-	fprintf(f, "The %s target: %s.\n\n", target, what);
+	if (what[0]) /* a line of the list, made a sentence */
+		fprintf(f, "%c%s.\n\n", toupper((unsigned char)what[0]), what + 1);
 	if (opts) {
 		fprintf(f, "Options of %s:\n", target);
 		ubr_help_print_opts(f, opts);
