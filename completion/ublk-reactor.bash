@@ -47,7 +47,7 @@ _ublk_reactor_add()
 	local cmd=$1 cur=$2 prev=$3 target=$4
 	local opts="--id --queues --depth --max-io-size --size
 --logical-block-size --read-only --copy-mode --no-partition-scan --recovery --name
---scheduler"
+--scheduler --help"
 	local fault_opts=$'--backing\n--delay\n--fail-rate\n--fail-ops\n--fail-offset\n--seed'
 
 	case $prev in
@@ -90,7 +90,7 @@ _ublk_reactor_add()
 
 _ublk_reactor()
 {
-	local cmd=$1 cur prev i word command='' target='' nargs=0
+	local cmd=$1 cur prev i word command='' target='' nargs=0 arg1=
 	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\nreload\nconfig\ndaemon\nhelp'
 
 	COMPREPLY=()
@@ -122,36 +122,46 @@ _ublk_reactor()
 			target=$word
 		else
 			nargs=$((nargs + 1))
+			((nargs == 1)) && arg1=$word
 		fi
 	done
+
+	# Every command takes -h and --help (its own usage).
+	if [[ -n $command && $command != add && $cur == -* ]]; then
+		case $command in
+		del) _ublk_reactor_reply "$cur" $'--all\n--force\n--help' ;;
+		list | stats) _ublk_reactor_reply "$cur" $'--json\n--help' ;;
+		stop) _ublk_reactor_reply "$cur" $'--delete\n--help' ;;
+		daemon) _ublk_reactor_reply "$cur" $'--foreground\n--config\n--verbose\n--help' ;;
+		*) _ublk_reactor_reply "$cur" --help ;;
+		esac
+		return 0
+	fi
 
 	case $command in
 	'')
 		if [[ $cur == -* ]]; then
-			_ublk_reactor_reply "$cur" $'--help\n--version'
+			_ublk_reactor_reply "$cur" $'-h\n--help\n-V\n--version'
 		else
 			_ublk_reactor_reply "$cur" "$commands"
 		fi ;;
 	add)
 		_ublk_reactor_add "$cmd" "$cur" "$prev" "$target" ;;
-	del)
-		if [[ $cur == -* ]]; then
-			_ublk_reactor_reply "$cur" $'--all\n--force'
-		else
-			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")"
-		fi ;;
+	del | stats)
+		_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")" ;;
 	list)
 		_ublk_reactor_reply "$cur" --json ;;
-	stats)
-		if [[ $cur == -* ]]; then
-			_ublk_reactor_reply "$cur" --json
-		else
-			_ublk_reactor_reply "$cur" "$(_ublk_reactor_ids "$cmd")"
-		fi ;;
 	recover)
 		;; # IDs of devices no daemon serves: only the records know them
 	stop)
 		_ublk_reactor_reply "$cur" --delete ;;
+	help)
+		# help COMMAND, help add TARGET
+		if ((nargs == 0)); then
+			_ublk_reactor_reply "$cur" "$commands"
+		elif ((nargs == 1)) && [[ $arg1 == add ]]; then
+			_ublk_reactor_reply "$cur" "$(_ublk_reactor_targets "$cmd")"
+		fi ;;
 	config)
 		if ((nargs == 0)); then
 			_ublk_reactor_reply "$cur" check

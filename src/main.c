@@ -6,12 +6,14 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "ubr_help.h"
 #include "ubr_helper.h"
 #include "ubr_target.h"
 
@@ -26,78 +28,47 @@ static const struct {
 };
 
 /*
- * Keep in step with man/ublk-reactor.8: t/man-lint.t checks that every
- * command and long option shown here is documented there.
+ * What each target adds to add's options, for `add TARGET --help`. Keep in
+ * step with man/ublk-reactor-TARGET.8: t/man-lint.t checks that each
+ * option printed there is in the target's page.
  */
-static void usage(FILE *f)
+static const struct ubr_opt_help buffered_opt = {
+	"    --buffered", "through the page cache: no O_DIRECT on the files"
+};
+static const struct ubr_opt_help loop_opts[] = { buffered_opt, { NULL, NULL } };
+static const struct ubr_opt_help stripe_opts[] = {
+	buffered_opt,
+	{ "    --chunk-size SIZE", "chunk size, a power of 2, 4K..1M (64K)" },
+	{ NULL, NULL },
+};
+static const struct ubr_opt_help fault_opts[] = {
+	{ "    --backing FILE", "serve FILE as loop does (default: none, as null)" },
+	{ "    --buffered", "with --backing: through the page cache" },
+	{ "    --delay DURATION", "delay each request, e.g. 20ms (<= 10s)" },
+	{ "    --fail-rate P",
+	  "fail this share of eligible requests,\n0..1 (e.g. 0.1) or N%, with EIO" },
+	{ "    --fail-ops OP,...",
+	  "the ops that may fail, of read, write,\nflush, discard, write-zeroes (all)" },
+	{ "    --fail-offset START-END", "only requests touching these bytes fail" },
+	{ "    --seed N", "which requests fail, fixed per seed (0)" },
+	{ NULL, NULL },
+};
+static const struct {
+	const char *name;
+	const struct ubr_opt_help *opts;
+} target_opt_help[] = {
+	{ "loop", loop_opts },
+	{ "stripe", stripe_opts },
+	{ "fault", fault_opts },
+};
+
+/* The targets this build has, one a line, for --help and add --help. */
+static void print_targets(FILE *f)
 {
 	size_t i;
 	char line[64];
 
-	fprintf(f,
-		"Usage: ublk-reactor COMMAND [ARGUMENTS]\n"
-		"\n"
-		"Userspace block devices (/dev/ublkbN), all served by one daemon thread\n"
-		"on one io_uring. The first add starts the daemon.\n"
-		"\n"
-		"Commands:\n"
-		"  add TARGET [OPTIONS] [FILE...]  create a device, print its /dev/ublkbN\n"
-		"  del [--force] ID|NAME... | del --all\n"
-		"                                  delete devices, and dead ones no process\n"
-		"                                  serves (--force: also another process's);\n"
-		"                                  waits 120 s at most\n"
-		"  list [--json]                   show the devices, and every other ublk\n"
-		"                                  device of the kernel with its state and\n"
-		"                                  owner (dead, or which process serves it)\n"
-		"  features                        the kernel's ublk features, and those used\n"
-		"  recover [ID...]                 reattach devices left by a daemon that died\n"
-		"                                  or stopped (default: all), starting one\n"
-		"  stop [--delete]                 end the daemon, leaving recoverable devices\n"
-		"                                  for recover (--delete: delete them all);\n"
-		"                                  waits 120 s at most for it to exit\n"
-		"  stats [--json] [ID...]          I/O counters and latency of the devices,\n"
-		"                                  and the daemon's io_uring counters\n"
-		"  update-size ID SIZE             resize a device (loop, stripe: up to the files)\n"
-		"  quiesce ID                      hold a device's I/O, let go of the device\n"
-		"  resume ID                       serve a quiesced device again\n"
-
-		"  reload                          apply the changes of the daemon's config file\n"
-		"  config check [FILE]             check a config file (no daemon needed)\n"
-		"  daemon [--foreground] [--config FILE] [--verbose]\n"
-		"                                  run the daemon (detached unless --foreground)\n"
-		"  help, --help                    show this help\n"
-		"  --version                       show the version\n"
-		"\n"
-		"Options for add:\n"
-		"  -n, --id ID                   device ID (default: the kernel picks one)\n"
-		"  -q, --queues N                queues, 1 to the number of possible CPUs (1)\n"
-		"  -d, --depth N                 requests per queue, 1..4096 (128)\n"
-		"      --max-io-size BYTES       largest request, 4K..1M, 4K multiple (512K)\n"
-		"      --size BYTES              device size (null: 250G; loop, stripe: the files')\n"
-		"      --logical-block-size 512|4096\n"
-		"                                logical block size (512)\n"
-		"      --read-only               a read-only device (files opened read-only)\n"
-		"      --copy-mode auto|buffer|user|zero|get-data\n"
-		"                                how request data moves (auto: the best offered)\n"
-		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
-		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
-		"      --recovery reissue|fail-io|queue|off\n"
-		"                                while no daemon serves the device (reissue)\n"
-		"      --backing FILE            fault: serve FILE as loop does (none)\n"
-		"      --delay DURATION          fault: delay each request, e.g. 20ms (<= 10s)\n"
-		"      --fail-rate P             fault: fail this share of eligible requests,\n"
-		"                                0..1 (e.g. 0.1) or N%%, with EIO\n"
-		"      --fail-ops OP,...         fault: the ops that may fail, of read, write,\n"
-		"                                flush, discard, write-zeroes (all)\n"
-		"      --fail-offset START-END   fault: only requests touching these bytes fail\n"
-		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
-		"      --no-partition-scan       the kernel does not read a partition table\n"
-		"      --name NAME               a unique name, for /dev/ublk/by-name/NAME\n"
-		"      --scheduler NAME|kernel   the disk's I/O scheduler (none)\n"
-		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
-		"\n"
-		"Targets in this build: %s\n",
-		ubr_target_names());
+	fprintf(f, "Targets in this build: %s\n", ubr_target_names());
 	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++) {
 		if (!ubr_target_find(target_help[i].name))
 			continue;
@@ -105,6 +76,63 @@ static void usage(FILE *f)
 			 target_help[i].args);
 		fprintf(f, "  %-28s  %s\n", line, target_help[i].what);
 	}
+	fprintf(f, "ublk-reactor add TARGET --help shows a target's own options.\n");
+}
+
+/*
+ * `add TARGET --help`: the target's usage and the options it adds. Kept
+ * apart so that it can print from the target's own ops table once the
+ * targets carry their help.
+ */
+static void print_target_help(FILE *f, const char *target)
+{
+	const char *args = "", *what = "";
+	const struct ubr_opt_help *opts = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++)
+		if (!strcmp(target_help[i].name, target)) {
+			args = target_help[i].args;
+			what = target_help[i].what;
+		}
+	for (i = 0; i < sizeof(target_opt_help) / sizeof(target_opt_help[0]); i++)
+		if (!strcmp(target_opt_help[i].name, target))
+			opts = target_opt_help[i].opts;
+	fprintf(f, "Usage: ublk-reactor add %s [OPTIONS]%s\n\n", target, args);
+	if (what[0]) /* a line of the list, made a sentence */
+		fprintf(f, "%c%s.\n\n", toupper((unsigned char)what[0]), what + 1);
+	if (opts) {
+		fprintf(f, "Options of %s:\n", target);
+		ubr_help_print_opts(f, opts);
+	} else {
+		fprintf(f, "No options of its own.\n");
+	}
+	fprintf(f, "The options of every target: ublk-reactor add --help.\n"
+		   "See ublk-reactor-%s(8).\n", target);
+}
+
+/*
+ * The command table (src/help.c) gives the commands and add's options;
+ * t/man-lint.t checks that every command, option and target shown here
+ * is documented in man/ublk-reactor.8.
+ */
+static void usage(FILE *f)
+{
+	const struct ubr_cmd_help *add = ubr_cmd_help_find("add");
+
+	fprintf(f,
+		"Usage: ublk-reactor COMMAND [ARGUMENTS]\n"
+		"\n"
+		"Userspace block devices (/dev/ublkbN), all served by one daemon thread\n"
+		"on one io_uring. The first add starts the daemon.\n"
+		"\n");
+	ubr_help_print_commands(f);
+	fprintf(f, "Every command takes -h or --help: ublk-reactor COMMAND --help.\n"
+		   "\n"
+		   "Options for add, of every target:\n");
+	ubr_help_print_opts(f, add->opts);
+	fprintf(f, "Sizes take a K, M, G or T suffix (powers of 1024).\n\n");
+	print_targets(f);
 	fprintf(f,
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
@@ -114,6 +142,48 @@ static void usage(FILE *f)
 		"Config file: %s (see ublk-reactor.conf(5)).\n"
 		"See ublk-reactor(8).\n",
 		UBR_RUNDIR_DEFAULT, UBR_CONFIG_DEFAULT);
+}
+
+/*
+ * add's TARGET: the first word naming a target of this build, the values
+ * of add's common options skipped ("--name loop" names no target). NULL
+ * when there is none: add's own help then lists the targets.
+ */
+static const char *add_help_target(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && ubr_help_add_opt_takes_word(argv[i]))
+			i++;
+		else if (argv[i][0] != '-' && ubr_target_find(argv[i]))
+			return argv[i];
+	}
+	return NULL;
+}
+
+/* `CMD ... --help` or `help CMD ...` (argv[0] is CMD): stdout, 0. */
+static int command_help(int argc, char **argv)
+{
+	const struct ubr_cmd_help *c = ubr_cmd_help_find(argv[0]);
+	const char *target;
+
+	if (!c) {
+		fprintf(stderr, "ublk-reactor: unknown command '%s' (see ublk-reactor --help)\n",
+			argv[0]);
+		return UBR_EXIT_USAGE;
+	}
+	target = strcmp(c->name, "add") ? NULL : add_help_target(argc, argv);
+	if (target) {
+		print_target_help(stdout, target);
+	} else {
+		ubr_help_print_cmd(stdout, c);
+		if (!strcmp(c->name, "add")) {
+			printf("\n");
+			print_targets(stdout);
+		}
+	}
+	return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
 }
 
 static bool is_client_command(const char *cmd)
@@ -136,6 +206,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
 	    !strcmp(cmd, "-h")) {
+		if (argc > 2)
+			return command_help(argc - 2, argv + 2);
 		usage(stdout);
 		return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
 	}
@@ -143,6 +215,9 @@ int main(int argc, char **argv)
 		printf("ublk-reactor %s\n", PACKAGE_VERSION);
 		return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
 	}
+	/* Before any parsing: help never needs, nor starts, a daemon. */
+	if (ubr_cmd_help_find(cmd) && ubr_help_asked(argc - 1, argv + 1))
+		return command_help(argc - 1, argv + 1);
 	if (!strcmp(cmd, "daemon"))
 		return ubr_daemon_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))

@@ -84,8 +84,15 @@ expect "--no-partition-scan" "$bin" add null --no
 expect "" "$bin" add null --buf
 expect "--buffered" "$bin" add loop --buf
 expect "--chunk-size" "$bin" add stripe --ch
-expect "--json" "$bin" list -
-expect "--config --foreground --verbose" "$bin" daemon --
+expect "--help --json" "$bin" list -
+expect "--config --foreground --help --verbose" "$bin" daemon --
+expect "--help --version -V -h" "$bin" -
+expect "--help" "$bin" features -
+expect "--help" "$bin" add null --he
+expect "--help" "$bin" config check -
+expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" help ""
+expect "fault loop null stripe" "$bin" help add ""
+expect "" "$bin" help del ""
 
 # Files for loop and stripe, after the options and their values.
 mkdir "$tmp/files" && touch "$tmp/files/disk.img" "$tmp/files/other.raw"
@@ -97,7 +104,7 @@ expect "" "$bin" add null "$tmp/files/d"
 # quiesce and update-size, quiesced ones for resume; one ID only where one
 # is taken.
 expect "0 3 5 7" "$fake" del ""
-expect "--all --force" "$fake" del -
+expect "--all --force --help" "$fake" del -
 expect "0 5" "$fake" quiesce ""
 expect "3" "$fake" resume ""
 expect "0 5" "$fake" update-size ""
