@@ -66,12 +66,18 @@ void ubr_dev_finish(struct ubr_dev *dev)
 		del_cb(del_ctx, 0, NULL, id);
 }
 
-/* Record the first failure of an add, then take the device down. */
+/*
+ * Record the first failure of an add, then take the device down. Before
+ * ADD_DEV answers, a device asked for with any ID has none to name.
+ */
 static void add_failed(struct ubr_dev *dev, int err, const char *what)
 {
 	if (!dev->err) {
 		dev->err = err;
-		if (!dev->err_msg[0])
+		if (!dev->err_msg[0] && dev->id == UBR_DEV_ID_ANY)
+			ubr_dev_set_err(dev, "%s failed: %s", what,
+					strerror(-err));
+		else if (!dev->err_msg[0])
 			ubr_dev_set_err(dev, "dev %u: %s failed: %s", dev->id,
 					what, strerror(-err));
 	}

@@ -218,7 +218,8 @@ static void test_add_fails_at_add_dev(void)
 	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, -EPERM);
 	log_is("", "ADD_DEV failed: no STOP_DEV, no DEL_DEV");
 	answered_once(&a, -EPERM, "ADD_DEV failed");
-	ok(strstr(a.msg, "ADD_DEV failed") != NULL, "ADD_DEV failed: says so");
+	is_str(a.msg, "ADD_DEV failed: Operation not permitted",
+	       "ADD_DEV failed: says so, naming no device ID");
 	is_int(R.nr_devs, 0, "ADD_DEV failed: device forgotten");
 	end();
 }
