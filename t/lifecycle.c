@@ -18,6 +18,7 @@
 
 #include "fake_kernel.h"
 #include "tap.h"
+#include "ubr_config.h"
 #include "ubr_record.h"
 #include "ubr_reactor.h"
 
@@ -680,6 +681,86 @@ static void test_recover_fails_at_end(void)
 	end();
 }
 
+/* --- reload ------------------------------------------------------------- */
+
+struct config_runs {
+	int calls;
+	bool boot;
+	unsigned errors;
+};
+
+static void config_done_cb(void *ctx, const struct ubr_config *cfg, bool boot)
+{
+	struct config_runs *c = ctx;
+
+	c->calls++;
+	c->boot = boot;
+	c->errors = cfg->nr_errors;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+/* The size SET_PARAMS of dev asked for, in bytes. */
+static long long params_size(uint32_t dev)
+{
+	const struct ublk_params *p = fk_buf("SET_PARAMS", dev);
+
+	return p ? (long long)(p->basic.dev_sectors << 9) : -1;
+}
+
+static void test_reload_replaces_changed_device(void)
+{
+	struct config_runs c = { 0 };
+	char path[256], err[256];
+	struct ubr_dev *dev;
+
+	diag("reload: a changed line -> its device deleted, then added again");
+	snprintf(path, sizeof(path), "%s/test.conf",
+		 getenv("UBLK_REACTOR_RUNDIR"));
+	write_file(path, "scratch null --queues 1 --depth 2 --size 1G --scheduler kernel\n");
+	begin(F_BASE);
+	is_int(ubr_config_ctl_init(&R, path, true, config_done_cb, &c, err,
+				   sizeof(err)), 0, "reload: the file is read");
+	ubr_config_boot(&R);
+	log_is("ADD_DEV any", "reload: the boot run adds the line's device");
+	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, 0);
+	log_is("SET_PARAMS 0", "reload: SET_PARAMS 0");
+	is_int(params_size(0), 1LL << 30, "reload: 1G asked for");
+	fk_complete(&R, "SET_PARAMS", 0, 0);
+	log_is("FETCH 0:0:0 FETCH 0:0:1 START_DEV 0", "reload: device 0 starts");
+	fk_complete(&R, "START_DEV", 0, 0);
+	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
+
+	write_file(path, "scratch null --queues 1 --depth 2 --size 2G --scheduler kernel\n");
+	ubr_config_reload(&R, NULL);
+	stop_and_delete(0, "reload: the changed line's device stops");
+	is_int(c.calls, 1, "reload: not done while it is deleted");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	log_is("ADD_DEV any", "reload: then it is added again");
+	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, 0);
+	log_is("SET_PARAMS 1", "reload: SET_PARAMS 1");
+	is_int(params_size(1), 2LL << 30, "reload: 2G asked for");
+	fk_complete(&R, "SET_PARAMS", 1, 0);
+	log_is("FETCH 1:0:0 FETCH 1:0:1 START_DEV 1", "reload: device 1 starts");
+	is_int(c.calls, 1, "reload: not done before it serves");
+	fk_complete(&R, "START_DEV", 1, 0);
+	ok(c.calls == 2 && !c.boot && !c.errors, "reload: the run is done");
+	dev = ubr_dev_find_name(&R, "scratch");
+	ok(dev && dev->id == 1 && dev->state == UBR_DEV_LIVE,
+	   "reload: the name is served by the new device");
+	is_int(R.nr_devs, 1, "reload: only that device");
+	ubr_config_ctl_deinit(&R);
+	end();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ubr-lifecycle.XXXXXX";
@@ -709,6 +790,7 @@ int main(void)
 	test_recover();
 	test_recover_refused();
 	test_recover_fails_at_end();
+	test_reload_replaces_changed_device();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
