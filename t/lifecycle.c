@@ -526,6 +526,30 @@ static void test_resume_retries_busy(void)
 	end();
 }
 
+static void test_resume_abandoned_by_del(void)
+{
+	struct answer a = { 0 }, q = { 0 }, r = { 0 }, d = { 0 };
+
+	diag("resume abandoned: del meanwhile -> resume cancelled, deleted");
+	begin(F_QUIESCE);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_quiesce(&R, 0, answer_cb, &q);
+	fk_abort_io(&R, 0);
+	fk_complete(&R, "QUIESCE_DEV", 0, 0);
+	fk_complete_state(&R, 0, UBLK_S_DEV_QUIESCED);
+	ubr_dev_resume(&R, 0, answer_cb, &r);
+	fk_take(&R);
+	is_int(ubr_dev_del(&R, 0, answer_cb, &d), 0, "abandon resume: del accepted");
+	log_is("", "abandon resume: the del waits for START_USER_RECOVERY");
+	fk_complete(&R, "START_USER_RECOVERY", 0, 0);
+	answered_once(&r, -ECANCELED, "abandon resume: the resume");
+	stop_and_delete(0, "abandon resume: no fetches, STOP_DEV");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	answered_once(&d, 0, "abandon resume: the del");
+	is_int(R.nr_devs, 0, "abandon resume: device forgotten");
+	end();
+}
+
 /* --- stop: leaving devices to the kernel -------------------------------- */
 
 static bool is_detached(void *arg)
@@ -785,6 +809,7 @@ int main(void)
 	test_quiesce_second_round();
 	test_quiesce_abandoned_by_del();
 	test_resume_retries_busy();
+	test_resume_abandoned_by_del();
 	test_stop_drains_without_quiesce();
 	test_stop_quiesces();
 	test_recover();
