@@ -18,6 +18,11 @@
  *    defines every function declared here, so the linker never takes
  *    kernel_ops.o from libubr.a (a missing one pulls it in and the link
  *    fails on the duplicates, loudly). None of them runs per request.
+ *
+ * Outside a device's life the kernel is still reached directly: by
+ * ubr_ctrl_oneshot() in helper processes, and by src/kdev_scan.c (the
+ * device IDs in sysfs, for `list` and for `del` of devices no daemon
+ * serves). No device state machine runs there.
  */
 #ifndef UBR_KERNEL_OPS_H
 #define UBR_KERNEL_OPS_H

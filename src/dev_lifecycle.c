@@ -20,11 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ubr_child.h"
 #include "ubr_ctrl.h"
 #include "ubr_helper.h"
-#include "ubr_kernel_ops.h"
 #include "ubr_kdev.h"
+#include "ubr_kernel_ops.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -542,9 +541,9 @@ static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
 	snprintf(name, sizeof(name), "%s",
 		 background ? UBR_DEFAULT_SCHEDULER : dev->opts.scheduler);
 	ret = ubr_kernel_helper(r, argv,
-			      background ? default_scheduler_done_cb :
-					   scheduler_done_cb,
-			      background ? (void *)(uintptr_t)dev->id : dev);
+				background ? default_scheduler_done_cb :
+					     scheduler_done_cb,
+				background ? (void *)(uintptr_t)dev->id : dev);
 	if (ret < 0)
 		ubr_dev_set_err(dev, "dev %u: cannot start the I/O scheduler's helper: %s",
 				dev->id, strerror(-ret));

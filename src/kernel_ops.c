@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "ubr_ctrl.h"
 #include "ubr_kernel_ops.h"

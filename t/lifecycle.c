@@ -361,6 +361,27 @@ static void test_del_refused_while_kernel_keeps_it_live(void)
 	end();
 }
 
+static void test_del_stop_helper_fails(void)
+{
+	struct answer a = { 0 }, d = { 0 };
+
+	diag("del: the STOP_DEV helper fails -> STOP_DEV from the daemon");
+	begin(F_BASE);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	log_is("[stop-dev 0]", "helper failed: STOP_DEV by the helper first");
+	fk_complete(&R, "stop-dev", 0, -EIO);
+	log_is("STOP_DEV 0", "helper failed: then STOP_DEV on the ring");
+	fk_complete(&R, "STOP_DEV", 0, 0);
+	log_is("GET_DEV_INFO 0", "helper failed: then GET_DEV_INFO");
+	fk_complete_state(&R, 0, UBLK_S_DEV_DEAD);
+	fk_abort_io(&R, 0);
+	log_is("DEL_DEV 0", "helper failed: DEL_DEV once the commands are back");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	answered_once(&d, 0, "helper failed: del");
+	end();
+}
+
 static void test_del_while_starting(void)
 {
 	struct answer a = { 0 }, d = { 0 };
@@ -803,6 +824,7 @@ int main(void)
 	test_add_fails_at_start_dev();
 	test_del_live();
 	test_del_refused_while_kernel_keeps_it_live();
+	test_del_stop_helper_fails();
 	test_del_while_starting();
 	test_del_before_add_dev_answers();
 	test_quiesce_then_resume();
