@@ -614,6 +614,39 @@ static void test_stop_drains_without_quiesce(void)
 	end();
 }
 
+static void test_exit_deletes_all(void)
+{
+	struct answer a = { 0 }, b = { 0 }, c = { 0 };
+	struct ubr_dev_opts o;
+
+	diag("exit: every device deleted, one still starting once it starts");
+	begin(F_BASE);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	fk_next_id = 1;
+	add_until_start(&b, UBR_RECOVERY_DEFAULT);
+	ubr_reactor_stop(&R, 0);
+	log_is("[stop-dev 0]", "exit: the live device stops now");
+	null_opts(&o, UBR_SCHED_KERNEL);
+	is_int(ubr_dev_add(&R, &o, answer_cb, &c), -ESHUTDOWN,
+	       "exit: a new add is refused");
+	answered_once(&c, -ESHUTDOWN, "exit: the refused add");
+	fk_complete(&R, "START_DEV", 1, 0);
+	answered_once(&b, 0, "exit: the starting device's add");
+	log_is("[stop-dev 1]", "exit: then it stops too");
+	fk_complete(&R, "stop-dev", 0, 0);
+	fk_complete(&R, "stop-dev", 1, 0);
+	fk_complete_state(&R, 0, UBLK_S_DEV_DEAD);
+	fk_complete_state(&R, 1, UBLK_S_DEV_DEAD);
+	fk_abort_io(&R, 0);
+	fk_abort_io(&R, 1);
+	log_is("GET_DEV_INFO 0 GET_DEV_INFO 1 DEL_DEV 0 DEL_DEV 1",
+	       "exit: both deleted");
+	fk_complete(&R, "DEL_DEV", 1, 0);
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	ok(R.nr_devs == 0 && R.ctrl_inflight == 0, "exit: the loop may end now");
+	end();
+}
+
 static void test_stop_quiesces(void)
 {
 	struct answer a = { 0 };
@@ -834,6 +867,7 @@ int main(void)
 	test_resume_abandoned_by_del();
 	test_stop_drains_without_quiesce();
 	test_stop_quiesces();
+	test_exit_deletes_all();
 	test_recover();
 	test_recover_refused();
 	test_recover_fails_at_end();
