@@ -193,6 +193,7 @@ int ubr_kernel_helper(struct ubr_reactor *r, char *const argv[],
 {
 	struct fk_cmd *c = fk_new(FK_HELPER);
 	const char *name = argv[1];
+	char words[128] = "";
 	size_t n = 0;
 	unsigned i;
 
@@ -203,16 +204,10 @@ int ubr_kernel_helper(struct ubr_reactor *r, char *const argv[],
 	c->dev = (uint32_t)strtoul(argv[2], NULL, 10);
 	c->cb = cb;
 	c->ctx = ctx;
-	fk_log("[%s", name);
-	for (i = 2; argv[i]; i++)
-		fk_log("%s", argv[i]);
-	/* "[stop-dev 0]": close the bracket on the last word. */
-	n = log_len;
-	if (n < FK_LOG - 1) {
-		log_buf[n] = ']';
-		log_buf[n + 1] = '\0';
-		log_len++;
-	}
+	for (i = 2; argv[i] && n < sizeof(words); i++)
+		n += (size_t)snprintf(words + n, sizeof(words) - n, " %s",
+				      argv[i]);
+	fk_log("[%s%s]", name, words);
 	return 0;
 }
 
