@@ -16,11 +16,11 @@
  *   [stop-dev 0]                        a helper process (its arguments)
  * DEL_DEV is logged "DEL_DEV 0 (ublkc0 open)" if /dev/ublkc0 was still
  * open when it was sent: the kernel would wait for ever.
- */
-/*
- * Nothing is submitted between two fk_collect() calls (each call below
- * makes one): the daemon's SQEs must fit in the SQ meanwhile (64 in
- * t/lifecycle.c), or ubr_reactor_sqe() would submit them for real.
+ *
+ * The SQEs read are replaced by no-ops, which fk_collect() submits (each
+ * call below makes one). Between two calls the daemon's SQEs must fit in
+ * the SQ (64 entries in t/lifecycle.c), or ubr_reactor_sqe() would submit
+ * them for real.
  */
 #ifndef UBR_FAKE_KERNEL_H
 #define UBR_FAKE_KERNEL_H
