@@ -15,16 +15,15 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ubr_child.h"
 #include "ubr_ctrl.h"
 #include "ubr_helper.h"
 #include "ubr_kdev.h"
+#include "ubr_kernel_ops.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
@@ -66,12 +65,18 @@ void ubr_dev_finish(struct ubr_dev *dev)
 		del_cb(del_ctx, 0, NULL, id);
 }
 
-/* Record the first failure of an add, then take the device down. */
+/*
+ * Record the first failure of an add, then take the device down. Before
+ * ADD_DEV answers, a device asked for with any ID has none to name.
+ */
 static void add_failed(struct ubr_dev *dev, int err, const char *what)
 {
 	if (!dev->err) {
 		dev->err = err;
-		if (!dev->err_msg[0])
+		if (!dev->err_msg[0] && dev->id == UBR_DEV_ID_ANY)
+			ubr_dev_set_err(dev, "%s failed: %s", what,
+					strerror(-err));
+		else if (!dev->err_msg[0])
 			ubr_dev_set_err(dev, "dev %u: %s failed: %s", dev->id,
 					what, strerror(-err));
 	}
@@ -381,7 +386,7 @@ static void stop_send(struct ubr_dev *dev)
 
 	dev->stop_tries++;
 	snprintf(id, sizeof(id), "%u", dev->id);
-	ret = ubr_child_spawn(dev->r, argv, stop_helper_done_cb, dev);
+	ret = ubr_kernel_helper(dev->r, argv, stop_helper_done_cb, dev);
 	if (ret < 0)
 		send_stop_here(dev, ret);
 }
@@ -535,10 +540,10 @@ static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
 	snprintf(id, sizeof(id), "%u", dev->id);
 	snprintf(name, sizeof(name), "%s",
 		 background ? UBR_DEFAULT_SCHEDULER : dev->opts.scheduler);
-	ret = ubr_child_spawn(r, argv,
-			      background ? default_scheduler_done_cb :
-					   scheduler_done_cb,
-			      background ? (void *)(uintptr_t)dev->id : dev);
+	ret = ubr_kernel_helper(r, argv,
+				background ? default_scheduler_done_cb :
+					     scheduler_done_cb,
+				background ? (void *)(uintptr_t)dev->id : dev);
 	if (ret < 0)
 		ubr_dev_set_err(dev, "dev %u: cannot start the I/O scheduler's helper: %s",
 				dev->id, strerror(-ret));
@@ -593,14 +598,16 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 int ubr_dev_open_cdev(struct ubr_dev *dev)
 {
 	char path[32];
+	int ret;
 
 	snprintf(path, sizeof(path), "/dev/ublkc%u", dev->id);
-	dev->cdev_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (dev->cdev_fd < 0) {
+	ret = ubr_kernel_open_cdev(dev->id);
+	if (ret < 0) {
 		ubr_dev_set_err(dev, "dev %u: cannot open %s: %s", dev->id,
-				path, strerror(errno));
-		return -errno;
+				path, strerror(-ret));
+		return ret;
 	}
+	dev->cdev_fd = ret;
 	if (!dev->r->fixed_files)
 		return 0;
 	if (io_uring_register_files_update(&dev->r->ring, dev->slot,

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "ubr_kernel_ops.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
@@ -43,8 +44,7 @@ static int queue_map_descs(struct ubr_dev *dev, struct ubr_queue *q)
 
 	q->descs_len = page_round(dev->opts.depth *
 				  sizeof(struct ublksrv_io_desc));
-	p = mmap(NULL, q->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
-		 dev->cdev_fd, off);
+	p = ubr_kernel_map_descs(dev->cdev_fd, off, q->descs_len);
 	if (p == MAP_FAILED) {
 		ubr_dev_set_err(dev, "dev %u q %u: cannot map the request descriptors: %s",
 				dev->id, q->id, strerror(errno));

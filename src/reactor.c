@@ -18,6 +18,7 @@
 
 #include "ubr_child.h"
 #include "ubr_ctrl.h"
+#include "ubr_kernel_ops.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_uring_ext.h"
@@ -164,9 +165,9 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	r->ctrl_fd = open("/dev/ublk-control", O_RDWR | O_CLOEXEC);
+	r->ctrl_fd = ubr_kernel_open_control();
 	if (r->ctrl_fd < 0)
-		return -errno;
+		return r->ctrl_fd;
 	ret = ring_setup(r, sq_entries ? sq_entries : UBR_DEFAULT_SQ);
 	if (ret < 0)
 		goto close_ctrl;
@@ -186,7 +187,7 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		ret = r->ev_fd;
 		goto free_loop;
 	}
-	ret = ubr_ctrl_get_features_sync(r, &r->features);
+	ret = ubr_kernel_get_features(r, &r->features);
 	if (ret < 0)
 		goto free_loop;
 	r->features_known = true;
