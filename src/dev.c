@@ -42,6 +42,8 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 		o->fds[i] = -1;
 	}
 	o->nr_files = 0;
+	free(o->tgt_opts); /* plain values only (ubr_target_ops.opts_size) */
+	o->tgt_opts = NULL;
 	for (i = 0; i < o->nr_words; i++)
 		free(o->words[i]);
 	free(o->words);

@@ -15,25 +15,13 @@
 #include "ubr_helper.h"
 #include "ubr_target.h"
 
-/* One line per target; shown only for the targets this build has. */
-static const struct {
-	const char *name, *args, *what;
-} target_help[] = {
-	{ "null", "", "stores nothing: writes are dropped, reads return no data" },
-	{ "loop", " FILE", "a regular file or a block device" },
-	{ "stripe", " FILE FILE...", "2 to 8 files, striped in chunks" },
-	{ "fault", " [--backing FILE]", "null or loop that delays and fails I/O" },
-};
-
 /*
  * Keep in step with man/ublk-reactor.8: t/man-lint.t checks that every
- * command and long option shown here is documented there.
+ * command and long option shown here is documented there. The targets'
+ * options and lines come from their ops tables.
  */
 static void usage(FILE *f)
 {
-	size_t i;
-	char line[64];
-
 	fprintf(f,
 		"Usage: ublk-reactor COMMAND [ARGUMENTS]\n"
 		"\n"
@@ -57,7 +45,7 @@ static void usage(FILE *f)
 		"                                  waits 120 s at most for it to exit\n"
 		"  stats [--json] [ID...]          I/O counters and latency of the devices,\n"
 		"                                  and the daemon's io_uring counters\n"
-		"  update-size ID SIZE             resize a device (loop, stripe: up to the files)\n"
+		"  update-size ID SIZE             resize a device (no larger than its files)\n"
 		"  quiesce ID                      hold a device's I/O, let go of the device\n"
 		"  resume ID                       serve a quiesced device again\n"
 
@@ -73,38 +61,23 @@ static void usage(FILE *f)
 		"  -q, --queues N                queues, 1 to the number of possible CPUs (1)\n"
 		"  -d, --depth N                 requests per queue, 1..4096 (128)\n"
 		"      --max-io-size BYTES       largest request, 4K..1M, 4K multiple (512K)\n"
-		"      --size BYTES              device size (null: 250G; loop, stripe: the files')\n"
+		"      --size BYTES              device size (default: the files', or the target's)\n"
 		"      --logical-block-size 512|4096\n"
 		"                                logical block size (512)\n"
 		"      --read-only               a read-only device (files opened read-only)\n"
 		"      --copy-mode auto|buffer|user|zero|get-data\n"
 		"                                how request data moves (auto: the best offered)\n"
-		"      --buffered                loop, stripe: no O_DIRECT on the files\n"
-		"      --chunk-size SIZE         stripe: chunk size, a power of 2, 4K..1M (64K)\n"
 		"      --recovery reissue|fail-io|queue|off\n"
 		"                                while no daemon serves the device (reissue)\n"
-		"      --backing FILE            fault: serve FILE as loop does (none)\n"
-		"      --delay DURATION          fault: delay each request, e.g. 20ms (<= 10s)\n"
-		"      --fail-rate P             fault: fail this share of eligible requests,\n"
-		"                                0..1 (e.g. 0.1) or N%%, with EIO\n"
-		"      --fail-ops OP,...         fault: the ops that may fail, of read, write,\n"
-		"                                flush, discard, write-zeroes (all)\n"
-		"      --fail-offset START-END   fault: only requests touching these bytes fail\n"
-		"      --seed N                  fault: which requests fail, fixed per seed (0)\n"
 		"      --no-partition-scan       the kernel does not read a partition table\n"
 		"      --name NAME               a unique name, for /dev/ublk/by-name/NAME\n"
-		"      --scheduler NAME|kernel   the disk's I/O scheduler (none)\n"
-		"Sizes take a K, M, G or T suffix (powers of 1024).\n"
+		"      --scheduler NAME|kernel   the disk's I/O scheduler (none)\n");
+	ubr_target_print_opts(f);
+	fprintf(f, "Sizes take a K, M, G or T suffix (powers of 1024).\n"
 		"\n"
 		"Targets in this build: %s\n",
 		ubr_target_names());
-	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++) {
-		if (!ubr_target_find(target_help[i].name))
-			continue;
-		snprintf(line, sizeof(line), "%s%s", target_help[i].name,
-			 target_help[i].args);
-		fprintf(f, "  %-28s  %s\n", line, target_help[i].what);
-	}
+	ubr_target_print_list(f);
 	fprintf(f,
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
