@@ -40,8 +40,8 @@ enum ubr_recovery {
 };
 
 /*
- * A ublk disk stacks on whatever serves it, as loop does: like the kernel's
- * loop (and null_blk), it runs with no I/O scheduler unless told. The
+ * A ublk disk stacks on whatever serves it, as the kernel's loop driver
+ * does: like that driver (and null_blk), it runs with no I/O scheduler unless told. The
  * kernel would give it mq-deadline, whose dispatch from a kworker cut the
  * IOPS of a device that stores nothing to a third (sid, see
  * doc/PERFORMANCE.md).
@@ -66,10 +66,10 @@ struct ubr_dev_opts {
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
 	/*
-	 * The `add` words as parsed (words[0] is "add"); FILE i is in word
-	 * file_word[i], alone or as the end of "--backing=FILE". A device is
-	 * recreated (recovery, config reload) by parsing them again; opening
-	 * the files rewrites those words with the absolute paths.
+	 * The `add` words as parsed (words[0] is "add"), the wire form to the
+	 * daemon and what recovery and reload parse again. FILE i is word
+	 * file_word[i], a word of its own, kept only as paths[i] (words[] has
+	 * NULL there): read words with ubr_dev_opts_word().
 	 */
 	unsigned nr_words;
 	char **words;
@@ -214,10 +214,10 @@ uint64_t ubr_features_used(const struct ubr_reactor *r);
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
 /*
- * FILE i is now at path (malloc'ed, taken over): its word says so too, so
- * that parsing the words again finds the same file. -ENOMEM: unchanged.
+ * FILE i is now at path (malloc'ed, taken over), and so is its word: the
+ * words name the same file when parsed again.
  */
-int ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
+void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 

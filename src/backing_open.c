@@ -120,10 +120,7 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 		if (!abs)
 			return say(err, len, -errno, "cannot resolve %s: %s",
 				   o->paths[i], strerror(errno));
-		if (ubr_dev_opts_set_path(o, i, abs) < 0) {
-			free(abs);
-			return say(err, len, -ENOMEM, "out of memory");
-		}
+		ubr_dev_opts_set_path(o, i, abs);
 	}
 	return 0;
 }

@@ -523,7 +523,7 @@ static bool is_option(const char *arg)
 
 /*
  * The target, before the options are parsed: its options may come before
- * its word (`add --chunk-size 128K stripe ...`). The first word that is
+ * its word (`add --OPTION VALUE TARGET ...`). The first word that is
  * neither an option nor an option's value names it; mistakes are left for
  * the parse itself to report, in the order of the words.
  */
@@ -654,7 +654,7 @@ static int check_files(struct add_state *s, const struct ubr_target_ops *t)
 		   name, t->min_files, t->max_files, n);
 }
 
-/* "option --X is for the stripe target only", naming all that take it. */
+/* "option --X is for the T target only", naming all that take it. */
 static int foreign_option(struct add_state *s)
 {
 	char names[128] = "";
@@ -711,7 +711,20 @@ static int add_finish(struct add_state *s)
 	return 0;
 }
 
-/* The device is recreated from these words (recovery, config reload). */
+static bool is_file_word(const struct ubr_dev_opts *o, unsigned i)
+{
+	unsigned j;
+
+	for (j = 0; j < o->nr_files; j++)
+		if (o->file_word[j] == i)
+			return true;
+	return false;
+}
+
+/*
+ * The device is recreated from these words (recovery, config reload).
+ * A FILE's word is its path, kept once, in paths[] (ubr_dev_opts_word).
+ */
 static int keep_words(struct add_state *s, int argc, char **argv)
 {
 	struct ubr_dev_opts *o = s->a.o;
@@ -722,6 +735,8 @@ static int keep_words(struct add_state *s, int argc, char **argv)
 		goto nomem;
 	for (; o->nr_words < (unsigned)argc; o->nr_words++) {
 		i = (int)o->nr_words;
+		if (is_file_word(o, o->nr_words))
+			continue;
 		o->words[i] = strdup(argv[i]);
 		if (!o->words[i])
 			goto nomem;
