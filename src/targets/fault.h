@@ -26,7 +26,7 @@
 #define UBR_FAULT_MAX_DELAY_NS (10ULL * 1000000000ULL) /* 10 s */
 #define UBR_FAULT_PPM 1000000U /* --fail-rate 1 */
 
-/* Everything `add fault` says beyond the common options; zero: defaults. */
+/* The delay and the failures, as fault.c uses them; zero: defaults. */
 struct ubr_fault_opts {
 	uint64_t delay_ns;   /* every request waits this long before it is served */
 	uint32_t fail_ppm;   /* chance of failing an eligible request, per million */
@@ -37,12 +37,15 @@ struct ubr_fault_opts {
 	uint64_t seed;
 };
 
-/* The target's options struct (dev->opts.tgt_opts). */
+/* Everything `add fault` says beyond the common options (dev->opts.tgt_opts). */
 struct ubr_fault_args {
 	struct ubr_files_opts files; /* first: --buffered, with --backing */
 	struct ubr_fault_opts f;
-	/* Only while parsing: an option that needs --fail-rate, and whether
-	 * --fail-rate was given (a rate of 0 is a rate). */
+	/*
+	 * Only while parsing: an option that needs --fail-rate (a string
+	 * literal, so the struct stays plain values), and whether --fail-rate
+	 * was given (a rate of 0 is a rate).
+	 */
 	const char *needs_rate;
 	bool rate_given;
 };
