@@ -37,7 +37,7 @@ struct ubr_fault_opts {
 	uint64_t seed;
 };
 
-/* Everything `add fault` says beyond the common options (dev->opts.tgt_opts). */
+/* All `add fault` says beyond the common options: dev->opts.tgt_opts. */
 struct ubr_fault_args {
 	struct ubr_files_opts files; /* first: --buffered, with --backing */
 	struct ubr_fault_opts f;
