@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Commands, the options of each, targets, copy modes, device IDs (asked of
-# the running daemon with `list --json`: nothing when none runs) and files
-# for loop, stripe and fault --backing. Plain bash: it needs nothing from the bash-completion
-# package.
+# the running daemon with `list --json`: nothing when none runs) and files.
+# add's options, which targets take each and which targets take FILEs come
+# from the program's --help, so a new target needs nothing here. Plain
+# bash: it needs nothing from the bash-completion package.
 
 # The IDs of the daemon's devices, one a line; with STATE, only those in it.
 _ublk_reactor_ids()
@@ -42,55 +43,89 @@ _ublk_reactor_files()
 	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$1")
 }
 
+# add's options, read from the program: `add --help` (those of every
+# target) and `add TARGET --help` for TARGET, or for every target while
+# none is known yet. "SHORT LONG ARG" a line, "-" for no short name and for
+# a flag's ARG.
+_ublk_reactor_add_opts()
+{
+	local t targets=$2
+	[[ -z $targets ]] && targets=$(_ublk_reactor_targets "$1")
+	{
+		"$1" add --help
+		for t in $targets; do "$1" add "$t" --help; done
+	} 2>/dev/null | awk '
+	/^  (-[a-zA-Z], |    )--[a-z]/ {
+		line = substr($0, 3)
+		short = substr(line, 1, 1) == "-" ? substr(line, 2, 1) : "-"
+		line = substr(line, 7)
+		match(line, /^[a-z0-9-]+/)
+		name = substr(line, 1, RLENGTH)
+		line = substr(line, RLENGTH + 1)
+		arg = "-"
+		if (match(line, /^ [^ ]+/))
+			arg = substr(line, 2, RLENGTH - 1)
+		if (!seen[name]++)
+			print short, name, arg
+	}'
+}
+
+# Does TARGET take FILEs as plain words? Its line in --help says so:
+# "  loop FILE", "  stripe FILE FILE...".
+_ublk_reactor_takes_files()
+{
+	"$1" --help 2>/dev/null |
+		awk -v t="$2" '/^Targets in this build:/ { on = 1; next }
+			on && $1 == t { exit !($2 ~ /^\[?FILE/) }
+			on && /^$/ { exit 1 }'
+}
+
 _ublk_reactor_add()
 {
-	local cmd=$1 cur=$2 prev=$3 target=$4
-	local opts="--id --queues --depth --max-io-size --size
---logical-block-size --read-only --copy-mode --no-partition-scan --recovery --name
---scheduler --help"
-	local fault_opts=$'--backing\n--delay\n--fail-rate\n--fail-ops\n--fail-offset\n--seed'
+	local cmd=$1 cur=$2 prev=$3 target=$4 short name arg opts=''
 
 	case $prev in
-	--copy-mode)
-		_ublk_reactor_reply "$cur" $'auto\nbuffer\nuser\nzero\nget-data'
-		return ;;
-	--logical-block-size)
-		_ublk_reactor_reply "$cur" $'512\n4096'
-		return ;;
-	--recovery)
-		_ublk_reactor_reply "$cur" $'reissue\nfail-io\nqueue\noff'
-		return ;;
 	--scheduler)
 		_ublk_reactor_reply "$cur" $'none\nmq-deadline\nbfq\nkyber\nkernel'
 		return ;;
 	--fail-ops)
 		_ublk_reactor_reply "$cur" $'read\nwrite\nflush\ndiscard\nwrite-zeroes'
 		return ;;
-	--backing)
-		_ublk_reactor_files "$cur"
-		return ;;
-	-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | --chunk-size | \
-		--delay | --fail-rate | --fail-offset | --seed | --name)
-		return ;; # a number or a name: nothing to offer
 	esac
-	case $target in
-	loop) opts+=$'\n--buffered' ;;
-	stripe) opts+=$'\n--buffered\n--chunk-size' ;;
-	fault) opts+=$'\n--buffered\n'$fault_opts ;;
-	'') opts+=$'\n--buffered\n--chunk-size\n'$fault_opts ;;
-	esac
+	while read -r short name arg; do
+		if [[ $prev == "--$name" || ($short != - && $prev == "-$short") ]]; then
+			if [[ $arg == FILE ]]; then
+				_ublk_reactor_files "$cur"
+			elif [[ $arg == *'|'* ]]; then # "auto|buffer|...": the values
+				_ublk_reactor_reply "$cur" "${arg//|/$'\n'}"
+			fi
+			[[ $arg != - ]] && return
+		fi
+		opts+="--$name"$'\n'
+	done < <(_ublk_reactor_add_opts "$cmd" "$target")
 	if [[ $cur == -* ]]; then
-		_ublk_reactor_reply "$cur" "${opts// /$'\n'}"
+		_ublk_reactor_reply "$cur" "$opts"
 	elif [[ -z $target ]]; then
 		_ublk_reactor_reply "$cur" "$(_ublk_reactor_targets "$cmd")"
-	elif [[ $target != null && $target != fault ]]; then
+	elif _ublk_reactor_takes_files "$cmd" "$target"; then
 		_ublk_reactor_files "$cur"
 	fi
 }
 
+# The words of add's options that take a value: "-n --id ..." (from --help).
+_ublk_reactor_value_opts()
+{
+	local short name arg
+	while read -r short name arg; do
+		[[ $arg == - ]] && continue
+		printf ' --%s ' "$name"
+		[[ $short != - ]] && printf ' -%s ' "$short"
+	done < <(_ublk_reactor_add_opts "$1")
+}
+
 _ublk_reactor()
 {
-	local cmd=$1 cur prev i word command='' target='' nargs=0 arg1=
+	local cmd=$1 cur prev i word command='' target='' nargs=0 arg1= value_opts=''
 	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\nreload\nconfig\ndaemon\nhelp'
 
 	COMPREPLY=()
@@ -106,13 +141,12 @@ _ublk_reactor()
 	# The command, the add target, and how many plain words came before.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
+		if [[ $command == add && $word == -* ]]; then
+			[[ -z $value_opts ]] && value_opts=$(_ublk_reactor_value_opts "$cmd")
+			[[ $value_opts == *" $word "* ]] && ((i++))
+			continue
+		fi
 		case $word in
-		-n | --id | -q | --queues | -d | --depth | --max-io-size | --size | \
-			--logical-block-size | --copy-mode | --chunk-size | --recovery | \
-			--backing | --delay | --fail-rate | --fail-ops | --fail-offset | --seed | \
-			--name)
-			[[ $command == add ]] && ((i++))
-			continue ;;
 		= | -*) continue ;;
 		esac
 		[[ ${COMP_WORDS[i - 1]} == = ]] && continue

@@ -33,9 +33,6 @@ struct ubr_reactor;
 #define UBR_MIN_IO_BYTES 4096U
 #define UBR_MAX_IO_BYTES (1U << 20)
 #define UBR_MAX_DEV_ID ((1U << 20) - 1)
-#define UBR_MIN_CHUNK (4U << 10)
-#define UBR_MAX_CHUNK (1U << 20)
-#define UBR_DEFAULT_CHUNK (64U << 10)
 
 /* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
 int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

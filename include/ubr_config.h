@@ -5,11 +5,9 @@
  * a line, in the words of the command line:
  *
  *	# NAME   TARGET  [OPTIONS]          [FILE...]
- *	scratch  null    --size 1G
- *	db       loop    --queues 2         /srv/db.img
- *	media    stripe  --chunk-size 128K  "/srv/disk 1.img" /srv/disk2.img
+ *	media    TARGET  --queues 2         "/srv/disk 1.img" /srv/disk2.img
  *
- * is `add TARGET --name NAME OPTIONS FILE...`, parsed by ubr_parse_add()
+ * (ublk-reactor.conf(5) has real examples) is `add TARGET --name NAME OPTIONS FILE...`, parsed by ubr_parse_add()
  * like a command, so that a device from the file is recorded and recreated
  * (recovery, reload) like any other. See ublk-reactor.conf(5).
  */

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #include "ublk_abi.h"
-#include "ubr_fault.h"
 #include "ubr_stats.h"
 
 struct ubr_reactor;
@@ -41,10 +40,11 @@ enum ubr_recovery {
 };
 
 /*
- * A ublk disk stacks on whatever serves it, as loop does: like the kernel's
- * loop (and null_blk), it runs with no I/O scheduler unless told. The
+ * A ublk disk stacks on whatever serves it, as the kernel's loop driver
+ * does: like that driver (and null_blk), it runs with no I/O scheduler unless told. The
  * kernel would give it mq-deadline, whose dispatch from a kworker cut the
- * null target's IOPS to a third (sid, see doc/PERFORMANCE.md).
+ * IOPS of a device that stores nothing to a third (sid, see
+ * doc/PERFORMANCE.md).
  */
 #define UBR_DEFAULT_SCHEDULER "none"
 #define UBR_SCHED_KERNEL "kernel"
@@ -60,25 +60,25 @@ struct ubr_dev_opts {
 	uint64_t size; /* bytes; 0: the target's default */
 	uint32_t logical_bs;
 	bool read_only;
-	bool buffered; /* loop/stripe: never O_DIRECT */
 	enum ubr_copy_mode copy_mode;
-	uint32_t chunk_size; /* stripe */
 	enum ubr_recovery recovery;
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
 	/*
-	 * The `add` words as parsed (words[0] is "add"); FILE i is in word
-	 * file_word[i], alone or as the end of "--backing=FILE". A device is
-	 * recreated (recovery, config reload) by parsing them again; opening
-	 * the files rewrites those words with the absolute paths.
+	 * The `add` words as parsed (words[0] is "add"), the wire form to the
+	 * daemon and what recovery and reload parse again. FILE i is word
+	 * file_word[i], a word of its own, kept only as paths[i] (words[] has
+	 * NULL there): read words with ubr_dev_opts_word().
 	 */
 	unsigned nr_words;
 	char **words;
 	unsigned file_word[UBR_MAX_FILES];
-
-	/* --- target fault (include/ubr_fault.h) --- */
-	struct ubr_fault_opts fault;
+	/*
+	 * The target's own options (its ops' opts_size bytes, malloc'ed by the
+	 * parser, freed with the rest), or NULL: the target has none.
+	 */
+	void *tgt_opts;
 	bool no_part_scan; /* UBLK_F_NO_AUTO_PART_SCAN */
 	/* add --name: unique, "" for none; /dev/ublk/by-name/NAME */
 	char name[UBR_NAME_MAX + 1];
@@ -89,7 +89,6 @@ struct ubr_dev_opts {
 #define UBR_DEFAULT_QUEUES 1
 #define UBR_DEFAULT_DEPTH 128
 #define UBR_DEFAULT_MAX_IO (512U << 10)
-#define UBR_NULL_DEFAULT_SIZE (250ULL << 30)
 
 enum ubr_dev_state {
 	UBR_DEV_ADDING,	  /* ADD_DEV .. SET_PARAMS */
@@ -215,10 +214,10 @@ uint64_t ubr_features_used(const struct ubr_reactor *r);
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
 void ubr_dev_opts_release(struct ubr_dev_opts *o);
 /*
- * FILE i is now at path (malloc'ed, taken over): its word says so too, so
- * that parsing the words again finds the same file. -ENOMEM: unchanged.
+ * FILE i is now at path (malloc'ed, taken over), and so is its word: the
+ * words name the same file when parsed again.
  */
-int ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
+void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 

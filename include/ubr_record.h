@@ -11,7 +11,7 @@
  *	copy-mode zero
  *	file 0 2049 131075		(FILE index, st_dev, st_ino)
  *	word add			(the add command line, one word a line,
- *	word loop			 FILE words as absolute paths)
+ *	word TARGET			 FILE words as absolute paths)
  *	word /srv/disk.img
  *	end				(absent: the record is truncated)
  *

@@ -6,22 +6,77 @@
  * at once with ubr_io_complete(), or asks for SQEs with ubr_tgt_sqe() (their
  * completions come back to io_done with the target data it chose), and
  * completes the request when its last piece is done.
+ *
+ * A target also owns everything the user says about it: its options (parsed
+ * into its own options struct, with its own messages), how many FILEs it
+ * takes and what serves it, and its lines in --help. The core keeps only
+ * the options common to every device, and never names a target.
  */
 #ifndef UBR_TARGET_H
 #define UBR_TARGET_H
 
 #include <liburing.h>
+#include <stdio.h>
 
 #include "ubr_dev.h"
 
-/* The target never reads or writes request data (null). */
+/* The target never reads or writes request data: it stores nothing. */
 #define UBR_TGT_NO_DATA (1U << 0)
 /* All its data moves through ubr_tgt_rw(), so zero copy works for it. */
 #define UBR_TGT_ZERO_COPY (1U << 1)
 
+/*
+ * What serves a target's device, which tells the client what to prepare:
+ * files it opens and passes to the daemon with the request, or nothing.
+ * A network address (opened by the daemon) is the next kind to come.
+ */
+enum ubr_backing_kind {
+	UBR_BACKING_NONE = 0,
+	UBR_BACKING_FILES,
+};
+
+/* One `add` command line being parsed, as a target's option setter sees it. */
+struct ubr_tgt_args {
+	struct ubr_dev_opts *o; /* the common options, as far as parsed */
+	void *priv;		/* the target's own options (o->tgt_opts) */
+	const char *opt;	/* the option being set, as "--name" */
+	bool attached;		/* its value came in its word: --name=value */
+};
+
+/* One option of a target's. */
+struct ubr_tgt_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
+	const char *arg;  /* the value's name in --help; NULL: a flag */
+	const char *help; /* for --help; a '\n' starts a continuation line */
+	/* Parse val (NULL for a flag) into a->priv: 0, or -EINVAL via ubr_tgt_say. */
+	int (*set)(struct ubr_tgt_args *a, const char *val);
+};
+
 struct ubr_target_ops {
 	const char *name;
 	unsigned flags; /* UBR_TGT_* */
+	/* --- what the user says: `add NAME [OPTIONS] usage` ------------------ */
+	const char *usage;	 /* after the name: "FILE", "" */
+	const char *description; /* one line for --help */
+	enum ubr_backing_kind backing;
+	/* How many FILEs it takes, bare words and FILE options together. */
+	unsigned min_files, max_files;
+	/* Its own options beyond the common ones, ended by a NULL name. */
+	const struct ubr_tgt_opt *opts;
+	/*
+	 * The size of its options struct (dev->opts.tgt_opts, zeroed before
+	 * parsing: zero means the defaults); 0: it has none. The struct holds
+	 * plain values only, so that a copy of its bytes is a copy of it.
+	 */
+	size_t opts_size;
+	/*
+	 * Optional: the checks that need the whole command line (an option
+	 * that needs another), after every word is parsed and before the FILE
+	 * count is checked. 0, or -EINVAL via ubr_tgt_say().
+	 */
+	int (*opts_finish)(struct ubr_tgt_args *a);
+	/* --- the device ------------------------------------------------------ */
 	/*
 	 * Check dev->opts, take what the target needs from it (the descriptor
 	 * in opts.fds now belongs to the target), and fill dev->params: size,
@@ -36,8 +91,8 @@ struct ubr_target_ops {
 	void (*io_done)(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 			const struct io_uring_cqe *cqe);
 	/*
-	 * Optional, for a target whose flags depend on its options (fault
-	 * stores nothing, or serves a file with --backing): the ops table to
+	 * Optional, for a target whose flags depend on its options (one that
+	 * stores nothing unless given a file to serve): the ops table to
 	 * use for these options. Asked before anything else, since the copy
 	 * mode is chosen from the flags before init runs.
 	 */
@@ -51,9 +106,47 @@ struct ubr_target_ops {
 	int (*resize)(struct ubr_dev *dev, uint64_t new_size);
 };
 
+/* The registry (src/targets/registry.c): the one list of targets. */
 const struct ubr_target_ops *ubr_target_find(const char *name);
-/* For --help and the man page test: "null, loop, ..." */
+/* For --help and messages: the names, comma-separated, in registry order. */
 const char *ubr_target_names(void);
+unsigned ubr_target_count(void);
+const struct ubr_target_ops *ubr_target_at(unsigned i);
+
+/* The option `name` (without "--"), or short option c when name is NULL. */
+const struct ubr_tgt_opt *ubr_target_opt(const struct ubr_target_ops *t,
+					 const char *name, size_t len, char c);
+
+/*
+ * Help built from the ops tables (src/target_help.c). One target:
+ * its usage line, description and options, for `add NAME --help`.
+ */
+void ubr_target_print_help(FILE *f, const struct ubr_target_ops *t);
+/* Every target's options, each once, with the targets that take it. */
+void ubr_target_print_opts(FILE *f);
+/* One line per target: "NAME USAGE  description". */
+void ubr_target_print_list(FILE *f);
+/* One option line of --help, its help at column 32. */
+void ubr_help_opt_line(FILE *f, char short_name, const char *name,
+		       const char *arg, const char *prefix, const char *help);
+
+/* --- services for a target's option setters (src/cli_parse.c) ---------- */
+
+/* Say what is wrong with the command line in one line: -EINVAL. */
+int ubr_tgt_say(struct ubr_tgt_args *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * The option's value is a FILE (it names the device's next backing file):
+ * it must be a word of its own, since the client puts the resolved path
+ * in that word's place. 0, -EINVAL or -ENOMEM with the message said.
+ */
+int ubr_tgt_file(struct ubr_tgt_args *a, const char *path);
+/* A size option with the messages every size option gives. */
+int ubr_tgt_size(struct ubr_tgt_args *a, const char *val, uint64_t min,
+		 uint64_t max, uint64_t align, bool pow2, uint64_t *out);
+/* A decimal number in [min, max], named `what` in the message. */
+int ubr_tgt_number(struct ubr_tgt_args *a, const char *what, const char *val,
+		   uint64_t min, uint64_t max, uint64_t *out);
 
 /* Services for targets (src/queue.c). */
 struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
@@ -83,15 +176,5 @@ int ubr_io_cdev_fd(struct ubr_queue *q);
 /* Set the device's error message (shown to the user by `add`). */
 void ubr_dev_set_err(struct ubr_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-extern const struct ubr_target_ops ubr_target_null;
-
-/* What null does, for targets that act like it (src/targets/null.c). */
-/* Check the size against the block size and fill dev->params. */
-int ubr_null_params(struct ubr_dev *dev);
-/* The result null gives a request: its length, 0, or -EOPNOTSUPP. */
-int ubr_null_result(const struct ublksrv_io_desc *iod);
-
-extern const struct ubr_target_ops ubr_target_fault;
 
 #endif /* UBR_TARGET_H */

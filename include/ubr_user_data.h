@@ -16,7 +16,7 @@
  * - dev slot: the daemon's own index of the device (not the kernel's device
  *   id, which may be any 32-bit number).
  * - queue, tag: the ublk queue and request tag (depth <= 4096 = 2^12).
- * - target data: the target's own bits (e.g. which stripe member), or the
+ * - target data: the target's own bits (e.g. which backing file), or the
  *   control-command slot for UBR_UD_CTRL.
  */
 #ifndef UBR_USER_DATA_H

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ubr_cli.h"
+#include "ubr_target.h"
 
 static int say(char *err, size_t len, int ret, const char *fmt, ...)
 	UBR_PRINTF(4, 5);
@@ -101,9 +102,14 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 
 int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 {
+	const struct ubr_target_ops *t = ubr_target_find(o->target);
 	unsigned i;
 	char *abs;
 	int ret;
+
+	/* What the target's FILEs are: files the client opens, or nothing. */
+	if (t && t->backing != UBR_BACKING_FILES)
+		return 0;
 
 	for (i = 0; i < o->nr_files; i++) {
 		ret = ubr_backing_open(o->paths[i], o->read_only, &o->fds[i],
@@ -114,10 +120,7 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 		if (!abs)
 			return say(err, len, -errno, "cannot resolve %s: %s",
 				   o->paths[i], strerror(errno));
-		if (ubr_dev_opts_set_path(o, i, abs) < 0) {
-			free(abs);
-			return say(err, len, -ENOMEM, "out of memory");
-		}
+		ubr_dev_opts_set_path(o, i, abs);
 	}
 	return 0;
 }

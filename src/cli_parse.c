@@ -202,59 +202,42 @@ int ubr_name_check(const char *name, char *err, size_t errlen)
 
 /* --- add ----------------------------------------------------------------- */
 
-/* Options that only some targets take. */
-#define OPT_FOR_ALL 0U
-#define OPT_FOR_FILES (1U << 0) /* backed by files: loop, stripe */
-#define OPT_FOR_STRIPE (1U << 1)
-#define OPT_FOR_FAULT (1U << 2)
-
-/* What each target takes on the command line beyond the common options. */
-struct target_args {
-	const char *name;
-	unsigned min_files, max_files;
-	unsigned opts; /* OPT_FOR_* this target accepts */
-};
-
-static const struct target_args target_args[] = {
-	{ "null", 0, 0, 0 },
-	{ "loop", 1, 1, OPT_FOR_FILES },
-	{ "stripe", 2, UBR_MAX_FILES, OPT_FOR_FILES | OPT_FOR_STRIPE },
-	/* Its one FILE comes from --backing, never from a bare word. */
-	{ "fault", 0, 1, OPT_FOR_FILES | OPT_FOR_FAULT },
-};
-
-/* A target registered in the core but unknown here takes no extras. */
-static const struct target_args default_args = { NULL, 0, 0, 0 };
-
-static const struct target_args *target_args_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(target_args) / sizeof(target_args[0]); i++)
-		if (!strcmp(target_args[i].name, name))
-			return &target_args[i];
-	return &default_args;
-}
-
+/*
+ * The parse of one `add`. The target's setters get &a, the first member,
+ * and the services below (ubr_tgt_say, ubr_tgt_file, ...) find the rest.
+ */
 struct add_state {
-	struct ubr_dev_opts *o;
+	struct ubr_tgt_args a;
+	const struct ubr_target_ops *t; /* the target word's, or NULL */
 	int *file_argi;
-	const char *opt; /* the option as the user spelled its name */
-	unsigned seen;	 /* OPT_FOR_* of the options given, for the target check */
 	char *err;
 	size_t errlen;
-	int argi;	       /* the argv index of the option's value */
-	bool attached;	       /* ... which is in the option's word: --opt=val */
-	const char *fault_opt; /* the first fault option given */
-	const char *needs_rate; /* a fault option given that needs --fail-rate */
-	bool rate_given;
+	int argi;	     /* the argv index of the option's value */
+	char opt[64];	     /* a.opt: the option as "--name" */
+	char foreign[64];    /* the first option only other targets take */
 };
 
+static struct add_state *add_state_of(struct ubr_tgt_args *a)
+{
+	return (struct add_state *)a; /* a is the first member */
+}
+
+int ubr_tgt_say(struct ubr_tgt_args *a, const char *fmt, ...)
+{
+	struct add_state *s = add_state_of(a);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, s->errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The common options' table entry. */
 struct add_opt {
 	const char *name; /* long name, without "--" */
 	char short_name;  /* 0: none */
 	bool has_arg;
-	unsigned only;	  /* OPT_FOR_*: the targets that take it */
 	int (*set)(struct add_state *s, const char *val);
 };
 
@@ -279,13 +262,19 @@ static int bounded(struct add_state *s, const char *what, const char *val,
 	return ret ? bad_number(s, what, val, ret, min, max, why) : 0;
 }
 
+int ubr_tgt_number(struct ubr_tgt_args *a, const char *what, const char *val,
+		   uint64_t min, uint64_t max, uint64_t *out)
+{
+	return bounded(add_state_of(a), what, val, min, max, "", out);
+}
+
 static int set_id(struct add_state *s, const char *val)
 {
 	uint64_t v;
 	int ret = bounded(s, "device ID", val, 0, UBR_MAX_DEV_ID, "", &v);
 
 	if (!ret)
-		s->o->id = (uint32_t)v;
+		s->a.o->id = (uint32_t)v;
 	return ret;
 }
 
@@ -297,7 +286,7 @@ static int set_queues(struct add_state *s, const char *val)
 			  &v);
 
 	if (!ret)
-		s->o->nr_queues = (uint16_t)v;
+		s->a.o->nr_queues = (uint16_t)v;
 	return ret;
 }
 
@@ -308,7 +297,7 @@ static int set_depth(struct add_state *s, const char *val)
 			  UBR_MAX_DEPTH_OPT, "", &v);
 
 	if (!ret)
-		s->o->depth = (uint16_t)v;
+		s->a.o->depth = (uint16_t)v;
 	return ret;
 }
 
@@ -343,6 +332,12 @@ static int size_opt(struct add_state *s, const char *val, uint64_t min,
 	return 0;
 }
 
+int ubr_tgt_size(struct ubr_tgt_args *a, const char *val, uint64_t min,
+		 uint64_t max, uint64_t align, bool pow2, uint64_t *out)
+{
+	return size_opt(add_state_of(a), val, min, max, align, pow2, out);
+}
+
 static int set_max_io(struct add_state *s, const char *val)
 {
 	uint64_t v;
@@ -350,7 +345,7 @@ static int set_max_io(struct add_state *s, const char *val)
 			   false, &v);
 
 	if (!ret)
-		s->o->max_io_bytes = (uint32_t)v;
+		s->a.o->max_io_bytes = (uint32_t)v;
 	return ret;
 }
 
@@ -358,7 +353,7 @@ static int set_max_io(struct add_state *s, const char *val)
 static int set_size(struct add_state *s, const char *val)
 {
 	return size_opt(s, val, 512, 1ULL << 62, 512, false,
-			&s->o->size);
+			&s->a.o->size);
 }
 
 static int set_lbs(struct add_state *s, const char *val)
@@ -368,25 +363,19 @@ static int set_lbs(struct add_state *s, const char *val)
 		return say(s->err, s->errlen,
 			   "invalid logical block size '%s': must be 512 or 4096",
 			   val);
-	s->o->logical_bs = val[0] == '5' ? 512 : 4096;
+	s->a.o->logical_bs = val[0] == '5' ? 512 : 4096;
 	return 0;
 }
 
 static int set_read_only(struct add_state *s, const char *val)
 {
-	s->o->read_only = true;
-	return 0;
-}
-
-static int set_buffered(struct add_state *s, const char *val)
-{
-	s->o->buffered = true;
+	s->a.o->read_only = true;
 	return 0;
 }
 
 static int set_copy_mode(struct add_state *s, const char *val)
 {
-	if (ubr_copy_mode_parse(val, &s->o->copy_mode) < 0)
+	if (ubr_copy_mode_parse(val, &s->a.o->copy_mode) < 0)
 		return say(s->err, s->errlen,
 			   "invalid copy mode '%s': must be auto, buffer, user, zero or get-data",
 			   val);
@@ -395,7 +384,7 @@ static int set_copy_mode(struct add_state *s, const char *val)
 
 static int set_recovery(struct add_state *s, const char *val)
 {
-	if (ubr_recovery_parse(val, &s->o->recovery) < 0)
+	if (ubr_recovery_parse(val, &s->a.o->recovery) < 0)
 		return say(s->err, s->errlen,
 			   "invalid recovery mode '%s': must be reissue, fail-io, queue or off",
 			   val);
@@ -404,7 +393,7 @@ static int set_recovery(struct add_state *s, const char *val)
 
 static int set_no_part_scan(struct add_state *s, const char *val)
 {
-	s->o->no_part_scan = true;
+	s->a.o->no_part_scan = true;
 	return 0;
 }
 
@@ -417,187 +406,8 @@ static int set_scheduler(struct add_state *s, const char *val)
 		return say(s->err, s->errlen,
 			   "invalid --scheduler '%s': a scheduler's name (none, mq-deadline, bfq, kyber) or 'kernel'",
 			   val);
-	strcpy(s->o->scheduler, val);
+	strcpy(s->a.o->scheduler, val);
 	return 0;
-}
-
-static int set_chunk(struct add_state *s, const char *val)
-{
-	uint64_t v;
-	int ret = size_opt(s, val, UBR_MIN_CHUNK, UBR_MAX_CHUNK, 4096, true,
-			   &v);
-
-	if (!ret)
-		s->o->chunk_size = (uint32_t)v;
-	return ret;
-}
-
-/* --- options of the fault target (include/ubr_fault.h) --- */
-
-static int add_file(struct add_state *s, int argi, const char *path);
-
-/*
- * FILE must be a word of its own: the client and the daemon put the
- * resolved path in place of that word, and re-create devices from words.
- */
-static int set_backing(struct add_state *s, const char *val)
-{
-	if (s->attached)
-		return say(s->err, s->errlen,
-			   "option --backing takes FILE as a word of its own: --backing FILE");
-	if (s->o->fault.backing)
-		return say(s->err, s->errlen, "option --backing given twice");
-	s->o->fault.backing = true;
-	return add_file(s, s->argi, val);
-}
-
-/* Digits then a unit: "500us", "10ms", "1s"; a bare "0" means no delay. */
-static int parse_duration(const char *s, uint64_t max_ns, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		      { "s", 1000000000 } };
-	const char *end;
-	uint64_t v;
-	size_t i;
-
-	if (parse_digits(s, &end, &v) < 0)
-		return -EINVAL;
-	if (!*end && v == 0) {
-		*ns = 0;
-		return 0;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit))
-			continue;
-		if (v > max_ns / units[i].ns)
-			return -ERANGE;
-		*ns = v * units[i].ns;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int set_delay(struct add_state *s, const char *val)
-{
-	int ret = parse_duration(val, UBR_FAULT_MAX_DELAY_NS,
-				 &s->o->fault.delay_ns);
-
-	if (ret == -ERANGE)
-		return say(s->err, s->errlen,
-			   "invalid --delay '%s': must be at most 10s", val);
-	if (ret < 0)
-		return say(s->err, s->errlen,
-			   "invalid --delay '%s': not a duration (a number and ns, us, ms or s, e.g. 10ms)",
-			   val);
-	return 0;
-}
-
-/*
- * A probability in millionths, exactly (no floating point, so client and
- * daemon, and every run, agree): "0.1", "1", or a percentage "12.5%".
- * -EDOM: more decimals than a millionth.
- */
-static int parse_rate(const char *s, uint32_t *ppm)
-{
-	size_t n = strlen(s);
-	bool pct = n && s[n - 1] == '%';
-	uint64_t unit = pct ? UBR_FAULT_PPM / 100 : UBR_FAULT_PPM, v = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++)
-		if ((v = v * 10 + (uint64_t)(*p - '0')) > 100)
-			return -ERANGE;
-	v *= unit;
-	if (*p == '.' && isdigit((unsigned char)p[1])) {
-		for (p++; isdigit((unsigned char)*p); p++) {
-			unit /= 10;
-			if (!unit && *p != '0')
-				return -EDOM;
-			v += unit * (uint64_t)(*p - '0');
-		}
-	}
-	if (strcmp(p, pct ? "%" : ""))
-		return -EINVAL;
-	if (v > UBR_FAULT_PPM)
-		return -ERANGE;
-	*ppm = (uint32_t)v;
-	return 0;
-}
-
-static int set_fail_rate(struct add_state *s, const char *val)
-{
-	int ret = parse_rate(val, &s->o->fault.fail_ppm);
-
-	s->rate_given = true;
-	if (ret == -ERANGE)
-		return say(s->err, s->errlen,
-			   "invalid --fail-rate '%s': must be 0..1 (e.g. 0.1) or 0%%..100%%",
-			   val);
-	if (ret == -EDOM)
-		return say(s->err, s->errlen,
-			   "invalid --fail-rate '%s': finer than one in a million",
-			   val);
-	if (ret < 0)
-		return say(s->err, s->errlen,
-			   "invalid --fail-rate '%s': not a probability (0..1, e.g. 0.1, or a percentage, e.g. 10%%)",
-			   val);
-	return 0;
-}
-
-static int set_fail_ops(struct add_state *s, const char *val)
-{
-	char bad[32];
-
-	s->needs_rate = "--fail-ops";
-	if (ubr_fault_parse_ops(val, &s->o->fault.fail_ops, bad, sizeof(bad)))
-		return say(s->err, s->errlen,
-			   "invalid --fail-ops '%s': unknown op '%s' (ops: read, write, flush, discard, write-zeroes)",
-			   val, bad);
-	return 0;
-}
-
-/* START-END: byte offsets with size suffixes, END excluded. */
-static int parse_range(const char *val, uint64_t *start, uint64_t *end)
-{
-	const char *dash = strchr(val, '-');
-	char first[32];
-
-	if (!dash || (size_t)(dash - val) >= sizeof(first))
-		return -EINVAL;
-	memcpy(first, val, (size_t)(dash - val));
-	first[dash - val] = '\0';
-	if (ubr_parse_size(first, start) < 0 ||
-	    ubr_parse_size(dash + 1, end) < 0)
-		return -EINVAL;
-	return *start < *end ? 0 : -ERANGE;
-}
-
-static int set_fail_offset(struct add_state *s, const char *val)
-{
-	struct ubr_fault_opts *f = &s->o->fault;
-	int ret = parse_range(val, &f->fail_start, &f->fail_end);
-
-	s->needs_rate = "--fail-offset";
-	if (ret == -ERANGE)
-		return say(s->err, s->errlen,
-			   "invalid --fail-offset '%s': START must be below END",
-			   val);
-	if (ret < 0)
-		return say(s->err, s->errlen,
-			   "invalid --fail-offset '%s': not START-END (byte offsets, with an optional K, M, G or T suffix)",
-			   val);
-	return 0;
-}
-
-static int set_seed(struct add_state *s, const char *val)
-{
-	s->needs_rate = "--seed";
-	return bounded(s, "--seed", val, 0, UINT64_MAX, "", &s->o->fault.seed);
 }
 
 static int set_name(struct add_state *s, const char *val)
@@ -605,53 +415,148 @@ static int set_name(struct add_state *s, const char *val)
 	int ret = ubr_name_check(val, s->err, s->errlen);
 
 	if (!ret)
-		strcpy(s->o->name, val);
+		strcpy(s->a.o->name, val);
 	return ret;
 }
 
-/* Keep in step with the usage text in src/main.c and the man page. */
+/*
+ * The options every target takes; each target's own are in its ops table.
+ * Keep in step with the usage text in src/main.c and the man page.
+ */
 static const struct add_opt add_opts[] = {
-	{ "id", 'n', true, OPT_FOR_ALL, set_id },
-	{ "queues", 'q', true, OPT_FOR_ALL, set_queues },
-	{ "depth", 'd', true, OPT_FOR_ALL, set_depth },
-	{ "max-io-size", 0, true, OPT_FOR_ALL, set_max_io },
-	{ "size", 0, true, OPT_FOR_ALL, set_size },
-	{ "logical-block-size", 0, true, OPT_FOR_ALL, set_lbs },
-	{ "read-only", 0, false, OPT_FOR_ALL, set_read_only },
-	{ "copy-mode", 0, true, OPT_FOR_ALL, set_copy_mode },
-	{ "buffered", 0, false, OPT_FOR_FILES, set_buffered },
-	{ "chunk-size", 0, true, OPT_FOR_STRIPE, set_chunk },
-	{ "recovery", 0, true, OPT_FOR_ALL, set_recovery },
-	{ "backing", 0, true, OPT_FOR_FAULT, set_backing },
-	{ "delay", 0, true, OPT_FOR_FAULT, set_delay },
-	{ "fail-rate", 0, true, OPT_FOR_FAULT, set_fail_rate },
-	{ "fail-ops", 0, true, OPT_FOR_FAULT, set_fail_ops },
-	{ "fail-offset", 0, true, OPT_FOR_FAULT, set_fail_offset },
-	{ "seed", 0, true, OPT_FOR_FAULT, set_seed },
-	{ "no-partition-scan", 0, false, OPT_FOR_ALL, set_no_part_scan },
-	{ "name", 0, true, OPT_FOR_ALL, set_name },
-	{ "scheduler", 0, true, OPT_FOR_ALL, set_scheduler },
+	{ "id", 'n', true, set_id },
+	{ "queues", 'q', true, set_queues },
+	{ "depth", 'd', true, set_depth },
+	{ "max-io-size", 0, true, set_max_io },
+	{ "size", 0, true, set_size },
+	{ "logical-block-size", 0, true, set_lbs },
+	{ "read-only", 0, false, set_read_only },
+	{ "copy-mode", 0, true, set_copy_mode },
+	{ "recovery", 0, true, set_recovery },
+	{ "no-partition-scan", 0, false, set_no_part_scan },
+	{ "name", 0, true, set_name },
+	{ "scheduler", 0, true, set_scheduler },
 };
 
-static const struct add_opt *add_opt_long(const char *name, size_t len)
+/* The common option `name` (len bytes), or short option c when name is NULL. */
+static const struct add_opt *add_opt_find(const char *name, size_t len, char c)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++)
-		if (strlen(add_opts[i].name) == len &&
-		    !strncmp(add_opts[i].name, name, len))
-			return &add_opts[i];
+	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++) {
+		const struct add_opt *o = &add_opts[i];
+
+		if (name ? strlen(o->name) == len && !strncmp(o->name, name, len)
+			 : o->short_name && o->short_name == c)
+			return o;
+	}
 	return NULL;
 }
 
-static const struct add_opt *add_opt_short(char c)
+/* Any target's option of that name, to tell it from an unknown one. */
+static const struct ubr_tgt_opt *any_target_opt(const char *name, size_t len,
+						char c)
 {
-	size_t i;
+	const struct ubr_tgt_opt *opt;
+	unsigned i;
 
-	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++)
-		if (add_opts[i].short_name && add_opts[i].short_name == c)
-			return &add_opts[i];
+	for (i = 0; i < ubr_target_count(); i++) {
+		opt = ubr_target_opt(ubr_target_at(i), name, len, c);
+		if (opt)
+			return opt;
+	}
 	return NULL;
+}
+
+/* An option word, looked up: the common table's or a target's. */
+struct opt_word {
+	const struct add_opt *common;
+	const struct ubr_tgt_opt *own;	   /* the target's own */
+	const struct ubr_tgt_opt *foreign; /* only other targets take it */
+	const char *val;		   /* attached: --opt=val, -nval */
+};
+
+static void opt_word_find(const struct ubr_target_ops *t, const char *arg,
+			  struct opt_word *w)
+{
+	const char *name = NULL, *eq;
+	size_t len = 0;
+	char c = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (arg[1] == '-') {
+		name = arg + 2;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		w->val = eq ? eq + 1 : NULL;
+	} else {
+		c = arg[1];
+		w->val = arg[2] ? arg + 2 : NULL;
+	}
+	w->common = add_opt_find(name, len, c);
+	if (!w->common && t)
+		w->own = ubr_target_opt(t, name, len, c);
+	if (!w->common && !w->own)
+		w->foreign = any_target_opt(name, len, c);
+}
+
+static bool opt_word_has_arg(const struct opt_word *w)
+{
+	if (w->common)
+		return w->common->has_arg;
+	if (w->own)
+		return w->own->arg != NULL;
+	return w->foreign && w->foreign->arg;
+}
+
+static const char *opt_word_name(const struct opt_word *w)
+{
+	return w->common ? w->common->name :
+	       w->own	 ? w->own->name :
+			   w->foreign->name;
+}
+
+static bool is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1];
+}
+
+/*
+ * The target, before the options are parsed: its options may come before
+ * its word (`add --OPTION VALUE TARGET ...`). The first word that is
+ * neither an option nor an option's value names it; mistakes are left for
+ * the parse itself to report, in the order of the words.
+ */
+static const struct ubr_target_ops *find_target(int argc, char **argv)
+{
+	struct opt_word w;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc ? ubr_target_find(argv[i + 1]) :
+					      NULL;
+		if (!is_option(argv[i]))
+			return ubr_target_find(argv[i]);
+		opt_word_find(NULL, argv[i], &w);
+		if (!w.val && opt_word_has_arg(&w))
+			i++;
+	}
+	return NULL;
+}
+
+/* Set what an option word says; `val` is its value, if it takes one. */
+static int opt_word_set(struct add_state *s, const struct opt_word *w,
+			const char *val)
+{
+	if (w->common)
+		return w->common->set(s, val);
+	if (w->own)
+		return w->own->set(&s->a, val);
+	/* Reported once the whole line is known, as a missing target is. */
+	if (!s->foreign[0])
+		snprintf(s->foreign, sizeof(s->foreign), "%s", s->opt);
+	return 0;
 }
 
 /*
@@ -660,45 +565,33 @@ static const struct add_opt *add_opt_short(char c)
  */
 static int add_option(struct add_state *s, int argc, char **argv, int *i)
 {
-	const char *arg = argv[*i], *val = NULL, *eq;
-	const struct add_opt *opt;
-	char name[64];
+	const char *arg = argv[*i], *val;
+	struct opt_word w;
 
-	if (arg[1] == '-') {
-		eq = strchr(arg + 2, '=');
-		opt = add_opt_long(arg + 2, eq ? (size_t)(eq - arg - 2) :
-					       strlen(arg + 2));
-		val = eq ? eq + 1 : NULL;
-	} else {
-		opt = add_opt_short(arg[1]);
-		val = arg[2] ? arg + 2 : NULL;
-	}
-	if (!opt)
+	opt_word_find(s->t, arg, &w);
+	if (!w.common && !w.own && !w.foreign)
 		return say(s->err, s->errlen, "unknown option '%s' for add",
 			   arg);
-	snprintf(name, sizeof(name), "--%s", opt->name);
-	s->opt = name;
-	if (!opt->has_arg && val)
+	snprintf(s->opt, sizeof(s->opt), "--%s", opt_word_name(&w));
+	val = w.val;
+	if (!opt_word_has_arg(&w) && val)
 		return say(s->err, s->errlen, "option %s takes no value",
-			   name);
-	s->attached = val != NULL;
-	if (opt->has_arg && !val) {
+			   s->opt);
+	s->a.attached = val != NULL;
+	if (opt_word_has_arg(&w) && !val) {
 		if (*i + 1 >= argc)
 			return say(s->err, s->errlen, "option %s needs a value",
-				   name);
+				   s->opt);
 		val = argv[++*i];
 	}
 	s->argi = *i;
-	s->seen |= opt->only;
-	if ((opt->only & OPT_FOR_FAULT) && !s->fault_opt)
-		s->fault_opt = opt->name;
-	return opt->set(s, val);
+	return opt_word_set(s, &w, val);
 }
 
 /* A FILE, from a bare word or an option's value word: argv[i] is path. */
 static int add_file(struct add_state *s, int i, const char *path)
 {
-	struct ubr_dev_opts *o = s->o;
+	struct ubr_dev_opts *o = s->a.o;
 
 	if (o->nr_files == UBR_MAX_FILES)
 		return say(s->err, s->errlen, "too many FILEs (at most %u)",
@@ -715,9 +608,24 @@ static int add_file(struct add_state *s, int i, const char *path)
 	return 0;
 }
 
+/*
+ * FILE must be a word of its own: the client and the daemon put the
+ * resolved path in place of that word, and re-create devices from words.
+ */
+int ubr_tgt_file(struct ubr_tgt_args *a, const char *path)
+{
+	struct add_state *s = add_state_of(a);
+
+	if (a->attached)
+		return say(s->err, s->errlen,
+			   "option %s takes FILE as a word of its own: %s FILE",
+			   s->opt, s->opt);
+	return add_file(s, s->argi, path);
+}
+
 static int add_positional(struct add_state *s, int i, const char *arg)
 {
-	struct ubr_dev_opts *o = s->o;
+	struct ubr_dev_opts *o = s->a.o;
 
 	if (!o->target[0]) {
 		if (strlen(arg) >= sizeof(o->target) || !ubr_target_find(arg))
@@ -730,10 +638,10 @@ static int add_positional(struct add_state *s, int i, const char *arg)
 	return add_file(s, i, arg);
 }
 
-static int check_files(struct add_state *s, const struct target_args *t)
+static int check_files(struct add_state *s, const struct ubr_target_ops *t)
 {
-	unsigned n = s->o->nr_files;
-	const char *name = s->o->target;
+	unsigned n = s->a.o->nr_files;
+	const char *name = t->name;
 
 	if (n >= t->min_files && n <= t->max_files)
 		return 0;
@@ -746,27 +654,39 @@ static int check_files(struct add_state *s, const struct target_args *t)
 		   name, t->min_files, t->max_files, n);
 }
 
-static int fault_finish(struct add_state *s)
+/* "option --X is for the T target only", naming all that take it. */
+static int foreign_option(struct add_state *s)
 {
-	const struct ubr_dev_opts *o = s->o;
+	char names[128] = "";
+	const char *last = NULL;
+	unsigned i, n = 0;
+	size_t len;
 
-	if (o->nr_files > (o->fault.backing ? 1U : 0U))
+	for (i = 0; i < ubr_target_count(); i++) {
+		const struct ubr_target_ops *t = ubr_target_at(i);
+
+		if (!ubr_target_opt(t, s->foreign + 2, strlen(s->foreign + 2), 0))
+			continue;
+		if (last) {
+			len = strlen(names);
+			snprintf(names + len, sizeof(names) - len, "%s%s",
+				 n ? ", " : "", last);
+			n++;
+		}
+		last = t->name;
+	}
+	if (!n)
 		return say(s->err, s->errlen,
-			   "target fault takes no FILE: use --backing FILE");
-	if (o->buffered && !o->fault.backing)
-		return say(s->err, s->errlen,
-			   "option --buffered needs --backing FILE");
-	if (s->needs_rate && !s->rate_given)
-		return say(s->err, s->errlen, "option %s needs --fail-rate",
-			   s->needs_rate);
-	return 0;
+			   "option %s is for the %s target only", s->foreign,
+			   last);
+	return say(s->err, s->errlen, "option %s is for the %s and %s targets only",
+		   s->foreign, names, last);
 }
 
 /* The checks that need the whole command line. */
 static int add_finish(struct add_state *s)
 {
-	struct ubr_dev_opts *o = s->o;
-	const struct target_args *t;
+	struct ubr_dev_opts *o = s->a.o;
 	char size[16];
 	int ret;
 
@@ -774,21 +694,12 @@ static int add_finish(struct add_state *s)
 		return say(s->err, s->errlen,
 			   "add needs a target (targets: %s)",
 			   ubr_target_names());
-	t = target_args_find(o->target);
-	if ((s->seen & OPT_FOR_STRIPE) && !(t->opts & OPT_FOR_STRIPE))
-		return say(s->err, s->errlen,
-			   "option --chunk-size is for the stripe target only");
-	if ((s->seen & OPT_FOR_FILES) && !(t->opts & OPT_FOR_FILES))
-		return say(s->err, s->errlen,
-			   "option --buffered is for targets with backing files only");
-	if ((s->seen & OPT_FOR_FAULT) && !(t->opts & OPT_FOR_FAULT))
-		return say(s->err, s->errlen,
-			   "option --%s is for the fault target only",
-			   s->fault_opt);
-	ret = t->opts & OPT_FOR_FAULT ? fault_finish(s) : 0;
+	if (s->foreign[0])
+		return foreign_option(s);
+	ret = s->t->opts_finish ? s->t->opts_finish(&s->a) : 0;
 	if (ret < 0)
 		return ret;
-	ret = check_files(s, t);
+	ret = check_files(s, s->t);
 	if (ret < 0)
 		return ret;
 	if (o->size % o->logical_bs) {
@@ -800,10 +711,23 @@ static int add_finish(struct add_state *s)
 	return 0;
 }
 
-/* The device is recreated from these words (recovery, config reload). */
+static bool is_file_word(const struct ubr_dev_opts *o, unsigned i)
+{
+	unsigned j;
+
+	for (j = 0; j < o->nr_files; j++)
+		if (o->file_word[j] == i)
+			return true;
+	return false;
+}
+
+/*
+ * The device is recreated from these words (recovery, config reload).
+ * A FILE's word is its path, kept once, in paths[] (ubr_dev_opts_word).
+ */
 static int keep_words(struct add_state *s, int argc, char **argv)
 {
-	struct ubr_dev_opts *o = s->o;
+	struct ubr_dev_opts *o = s->a.o;
 	int i;
 
 	o->words = calloc((size_t)argc, sizeof(*o->words));
@@ -811,6 +735,8 @@ static int keep_words(struct add_state *s, int argc, char **argv)
 		goto nomem;
 	for (; o->nr_words < (unsigned)argc; o->nr_words++) {
 		i = (int)o->nr_words;
+		if (is_file_word(o, o->nr_words))
+			continue;
 		o->words[i] = strdup(argv[i]);
 		if (!o->words[i])
 			goto nomem;
@@ -821,22 +747,41 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The target's options struct, zeroed: its defaults. */
+static int add_start(struct add_state *s, int argc, char **argv)
+{
+	struct ubr_dev_opts *o = s->a.o;
+
+	s->t = find_target(argc, argv);
+	s->a.opt = s->opt;
+	if (!s->t || !s->t->opts_size)
+		return 0;
+	o->tgt_opts = calloc(1, s->t->opts_size);
+	if (!o->tgt_opts) {
+		say(s->err, s->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->a.priv = o->tgt_opts;
+	return 0;
+}
+
 int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen)
 {
-	struct add_state s = { .o = o, .file_argi = file_argi, .err = err,
+	struct add_state s = { .a.o = o, .file_argi = file_argi, .err = err,
 			       .errlen = errlen };
 	bool opts_done = false;
-	int i, ret = 0;
+	int i, ret;
 
 	ubr_dev_opts_init(o);
 	err[0] = '\0';
+	ret = add_start(&s, argc, argv);
 	for (i = 1; i < argc && !ret; i++) {
 		const char *arg = argv[i];
 
 		if (!opts_done && !strcmp(arg, "--"))
 			opts_done = true;
-		else if (!opts_done && arg[0] == '-' && arg[1])
+		else if (!opts_done && is_option(arg))
 			ret = add_option(&s, argc, argv, &i);
 		else
 			ret = add_positional(&s, i, arg);

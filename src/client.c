@@ -302,11 +302,29 @@ static int request(int sock, int argc, char **argv, const int *fds,
 
 /* --- add ---------------------------------------------------------------- */
 
+/* Send the words, FILE words as the paths opened, and the descriptors. */
+static int add_request(const struct ubr_dev_opts *o)
+{
+	char **words = calloc(o->nr_words, sizeof(*words));
+	unsigned i;
+	int sock, status;
+
+	if (!words)
+		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
+	for (i = 0; i < o->nr_words; i++)
+		words[i] = (char *)ubr_dev_opts_word(o, i);
+	sock = daemon_connect(true, false, &status);
+	status = sock < 0 ? status : request(sock, (int)o->nr_words, words,
+					     o->fds, o->nr_files);
+	free(words);
+	return status;
+}
+
 static int client_add(int argc, char **argv)
 {
 	struct ubr_dev_opts o;
 	char err[256];
-	int ret, sock, status;
+	int ret;
 
 	ret = ubr_parse_add(argc, argv, &o, err, sizeof(err));
 	if (ret < 0)
@@ -318,9 +336,7 @@ static int client_add(int argc, char **argv)
 		ret = ubr_client_error(UBR_EXIT_FAIL, "%s", err);
 		goto out;
 	}
-	sock = daemon_connect(true, false, &status);
-	ret = sock < 0 ? status : request(sock, (int)o.nr_words, o.words, o.fds,
-					  o.nr_files);
+	ret = add_request(&o);
 out:
 	ubr_dev_opts_release(&o);
 	return ret;

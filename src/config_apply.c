@@ -297,8 +297,8 @@ static void resolve_for_compare(struct ubr_dev_opts *o)
 
 	for (i = 0; i < o->nr_files; i++) {
 		p = realpath(o->paths[i], NULL);
-		if (p && ubr_dev_opts_set_path(o, i, p) < 0)
-			free(p);
+		if (p)
+			ubr_dev_opts_set_path(o, i, p);
 	}
 }
 

@@ -176,10 +176,7 @@ static int resolve_paths(struct ubr_dev_opts *o, const char *dir)
 			continue;
 		if (asprintf(&p, "%s/%s", dir, o->paths[i]) < 0)
 			return -ENOMEM;
-		if (ubr_dev_opts_set_path(o, i, p) < 0) {
-			free(p);
-			return -ENOMEM;
-		}
+		ubr_dev_opts_set_path(o, i, p);
 	}
 	return 0;
 }

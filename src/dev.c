@@ -42,6 +42,8 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 		o->fds[i] = -1;
 	}
 	o->nr_files = 0;
+	free(o->tgt_opts); /* plain values only (ubr_target_ops.opts_size) */
+	o->tgt_opts = NULL;
 	for (i = 0; i < o->nr_words; i++)
 		free(o->words[i]);
 	free(o->words);
@@ -49,27 +51,20 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o)
 	o->nr_words = 0;
 }
 
-int ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path)
+void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path)
 {
-	char *w = NULL, *old;
-	size_t prefix;
-
-	/* The word ends with the path: it may be "--backing=PATH". */
-	if (o->file_word[i] < o->nr_words) {
-		old = o->words[o->file_word[i]];
-		prefix = strlen(old) - strlen(o->paths[i]);
-		if (asprintf(&w, "%.*s%s", (int)prefix, old, path) < 0)
-			return -ENOMEM;
-		free(old);
-		o->words[o->file_word[i]] = w;
-	}
 	free(o->paths[i]);
 	o->paths[i] = path;
-	return 0;
 }
 
+/* A FILE word is not kept in words[]: its path is, once, in paths[]. */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
 {
+	unsigned j;
+
+	for (j = 0; j < o->nr_files; j++)
+		if (o->file_word[j] == i)
+			return o->paths[j];
 	return o->words[i];
 }
 

@@ -4,9 +4,8 @@
  * Linux 6.16; the kernel wants the size in 512-byte sectors in data[0] and
  * tells the disk's users at once).
  *
- * The target says first whether it can serve the new size: null always,
- * loop and stripe after looking at their files again, so that a file grown
- * a moment ago counts. The kernel is told only then, and the device's
+ * The target says first whether it can serve the new size (one served by
+ * files looks at them again, so that a file grown a moment ago counts). The kernel is told only then, and the device's
  * recorded size (`list`, recovery) follows the kernel's answer. A refusal
  * changes nothing: the device keeps serving at its old size.
  */

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,97 +16,19 @@
 #include "ubr_helper.h"
 #include "ubr_target.h"
 
-/* One line per target; shown only for the targets this build has. */
-static const struct {
-	const char *name, *args, *what;
-} target_help[] = {
-	{ "null", "", "stores nothing: writes are dropped, reads return no data" },
-	{ "loop", " FILE", "a regular file or a block device" },
-	{ "stripe", " FILE FILE...", "2 to 8 files, striped in chunks" },
-	{ "fault", " [--backing FILE]", "null or loop that delays and fails I/O" },
-};
-
-/*
- * What each target adds to add's options, for `add TARGET --help`. Keep in
- * step with man/ublk-reactor-TARGET.8: t/man-lint.t checks that each
- * option printed there is in the target's page.
- */
-static const struct ubr_opt_help buffered_opt = {
-	"    --buffered", "through the page cache: no O_DIRECT on the files"
-};
-static const struct ubr_opt_help loop_opts[] = { buffered_opt, { NULL, NULL } };
-static const struct ubr_opt_help stripe_opts[] = {
-	buffered_opt,
-	{ "    --chunk-size SIZE", "chunk size, a power of 2, 4K..1M (64K)" },
-	{ NULL, NULL },
-};
-static const struct ubr_opt_help fault_opts[] = {
-	{ "    --backing FILE", "serve FILE as loop does (default: none, as null)" },
-	{ "    --buffered", "with --backing: through the page cache" },
-	{ "    --delay DURATION", "delay each request, e.g. 20ms (<= 10s)" },
-	{ "    --fail-rate P",
-	  "fail this share of eligible requests,\n0..1 (e.g. 0.1) or N%, with EIO" },
-	{ "    --fail-ops OP,...",
-	  "the ops that may fail, of read, write,\nflush, discard, write-zeroes (all)" },
-	{ "    --fail-offset START-END", "only requests touching these bytes fail" },
-	{ "    --seed N", "which requests fail, fixed per seed (0)" },
-	{ NULL, NULL },
-};
-static const struct {
-	const char *name;
-	const struct ubr_opt_help *opts;
-} target_opt_help[] = {
-	{ "loop", loop_opts },
-	{ "stripe", stripe_opts },
-	{ "fault", fault_opts },
-};
-
 /* The targets this build has, one a line, for --help and add --help. */
 static void print_targets(FILE *f)
 {
-	size_t i;
-	char line[64];
-
 	fprintf(f, "Targets in this build: %s\n", ubr_target_names());
-	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++) {
-		if (!ubr_target_find(target_help[i].name))
-			continue;
-		snprintf(line, sizeof(line), "%s%s", target_help[i].name,
-			 target_help[i].args);
-		fprintf(f, "  %-28s  %s\n", line, target_help[i].what);
-	}
+	ubr_target_print_list(f);
 	fprintf(f, "ublk-reactor add TARGET --help shows a target's own options.\n");
 }
 
-/*
- * `add TARGET --help`: the target's usage and the options it adds. Kept
- * apart so that it can print from the target's own ops table once the
- * targets carry their help.
- */
+/* `add TARGET --help`: from the target's ops table, and where to read on. */
 static void print_target_help(FILE *f, const char *target)
 {
-	const char *args = "", *what = "";
-	const struct ubr_opt_help *opts = NULL;
-	size_t i;
-
-	for (i = 0; i < sizeof(target_help) / sizeof(target_help[0]); i++)
-		if (!strcmp(target_help[i].name, target)) {
-			args = target_help[i].args;
-			what = target_help[i].what;
-		}
-	for (i = 0; i < sizeof(target_opt_help) / sizeof(target_opt_help[0]); i++)
-		if (!strcmp(target_opt_help[i].name, target))
-			opts = target_opt_help[i].opts;
-	fprintf(f, "Usage: ublk-reactor add %s [OPTIONS]%s\n\n", target, args);
-	if (what[0]) /* a line of the list, made a sentence */
-		fprintf(f, "%c%s.\n\n", toupper((unsigned char)what[0]), what + 1);
-	if (opts) {
-		fprintf(f, "Options of %s:\n", target);
-		ubr_help_print_opts(f, opts);
-	} else {
-		fprintf(f, "No options of its own.\n");
-	}
-	fprintf(f, "The options of every target: ublk-reactor add --help.\n"
+	ubr_target_print_help(f, ubr_target_find(target));
+	fprintf(f, "\nThe options of every target: ublk-reactor add --help.\n"
 		   "See ublk-reactor-%s(8).\n", target);
 }
 

@@ -68,7 +68,7 @@ static int queue_alloc_bufs(struct ubr_dev *dev, struct ubr_queue *q)
 	if (!has_tag_bufs(dev))
 		return 0;
 	/*
-	 * A target that ignores data (null) shares one sink buffer between
+	 * A target that ignores data shares one sink buffer between
 	 * every tag: what the kernel copies in or out is never looked at.
 	 */
 	if (dev->ops->flags & UBR_TGT_NO_DATA)
@@ -571,7 +571,7 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 			staging_begin(q, d.tag);
 		else
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
-		/* A quiesce waits for requests served at once (null) too. */
+		/* A quiesce waits for requests served at once too. */
 		if (q->dev->state != UBR_DEV_LIVE)
 			ubr_dev_teardown_step(q->dev);
 		return;

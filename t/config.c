@@ -16,6 +16,7 @@
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "stripe.h"
 
 #define MAXW 8
 
@@ -156,7 +157,8 @@ static void test_good_file(void)
 	e = entry("media");
 	ok(e && e->ok && e->opts.nr_files == 2 &&
 		   !strcmp(e->opts.paths[1], "/srv/b c.img") &&
-		   e->opts.chunk_size == 128U << 10,
+		   ((const struct ubr_stripe_opts *)e->opts.tgt_opts)->chunk_size ==
+			   128U << 10,
 	   "media: quoted path with a space, chunk size");
 	e = entry("last");
 	ok(e && e->ok && e->line == 6 && e->opts.id == 7,

@@ -14,7 +14,7 @@
 
 #include "tap.h"
 #include "ubr_cli.h"
-#include "ubr_fault.h"
+#include "fault.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 #define N_IOS 100000
@@ -36,14 +36,10 @@ static int parse1(const char *opt, const char *val, struct ubr_dev_opts *o)
 {
 	char **v = ARGV("add", "fault", (char *)opt, (char *)val,
 			"--fail-rate", "0.5");
-	int ret;
 
 	if (!strcmp(opt, "--fail-rate"))
 		v[4] = NULL;
-	ret = ubr_parse_add(nargs(v), v, o, err, sizeof(err));
-	if (!ret)
-		ubr_dev_opts_release(o);
-	return ret;
+	return ubr_parse_add(nargs(v), v, o, err, sizeof(err));
 }
 
 static void opt_ok(const char *opt, const char *val, uint64_t want,
@@ -54,6 +50,8 @@ static void opt_ok(const char *opt, const char *val, uint64_t want,
 
 	ok(ret == 0 && field(&o) == want, "%s %s = %llu (got %d %s)", opt, val,
 	   (unsigned long long)want, ret, err);
+	if (!ret)
+		ubr_dev_opts_release(&o);
 }
 
 static void opt_bad(const char *opt, const char *val, const char *msg)
@@ -63,31 +61,44 @@ static void opt_bad(const char *opt, const char *val, const char *msg)
 
 	ok(ret == -EINVAL && strstr(err, msg) && !strchr(err, '\n'),
 	   "%s '%s' refused: %s (got %d: %s)", opt, val, msg, ret, err);
+	if (!ret)
+		ubr_dev_opts_release(&o);
+}
+
+/* The fault target's own options, as the parser left them. */
+static const struct ubr_fault_opts *fopts(const struct ubr_dev_opts *o)
+{
+	return &((const struct ubr_fault_args *)o->tgt_opts)->f;
+}
+
+static bool fbuffered(const struct ubr_dev_opts *o)
+{
+	return ((const struct ubr_fault_args *)o->tgt_opts)->files.buffered;
 }
 
 static uint64_t get_delay(const struct ubr_dev_opts *o)
 {
-	return o->fault.delay_ns;
+	return fopts(o)->delay_ns;
 }
 
 static uint64_t get_ppm(const struct ubr_dev_opts *o)
 {
-	return o->fault.fail_ppm;
+	return fopts(o)->fail_ppm;
 }
 
 static uint64_t get_ops(const struct ubr_dev_opts *o)
 {
-	return o->fault.fail_ops;
+	return fopts(o)->fail_ops;
 }
 
 static uint64_t get_seed(const struct ubr_dev_opts *o)
 {
-	return o->fault.seed;
+	return fopts(o)->seed;
 }
 
 static uint64_t get_range(const struct ubr_dev_opts *o)
 {
-	return o->fault.fail_start * 1000 + o->fault.fail_end / MiB;
+	return fopts(o)->fail_start * 1000 + fopts(o)->fail_end / MiB;
 }
 
 static void test_values(void)
@@ -168,11 +179,11 @@ static void test_combinations(void)
 		 "1M-2M", "--seed", "9", "--buffered");
 	ret = ubr_parse_add_at(nargs(v), v, &o, argi, err, sizeof(err));
 	ok(ret == 0 && o.nr_files == 1 && !strcmp(o.paths[0], "img") &&
-		   argi[0] == 5 && o.fault.backing && o.buffered &&
-		   o.fault.delay_ns == 1000000 && o.fault.fail_ppm == 100000 &&
-		   o.fault.fail_ops == UBR_FAULT_READ &&
-		   o.fault.fail_start == MiB && o.fault.fail_end == 2 * MiB &&
-		   o.fault.seed == 9,
+		   argi[0] == 5 && fopts(&o)->backing && fbuffered(&o) &&
+		   fopts(&o)->delay_ns == 1000000 && fopts(&o)->fail_ppm == 100000 &&
+		   fopts(&o)->fail_ops == UBR_FAULT_READ &&
+		   fopts(&o)->fail_start == MiB && fopts(&o)->fail_end == 2 * MiB &&
+		   fopts(&o)->seed == 9,
 	   "every fault option (got %d: %s)", ret, err);
 	if (!ret)
 		ubr_dev_opts_release(&o);
@@ -186,8 +197,8 @@ static void test_combinations(void)
 		ubr_dev_opts_release(&o);
 	v = ARGV("add", "fault");
 	ret = ubr_parse_add(nargs(v), v, &o, err, sizeof(err));
-	ok(ret == 0 && !o.nr_files && !o.fault.backing &&
-		   !o.fault.delay_ns && !o.fault.fail_ppm,
+	ok(ret == 0 && !o.nr_files && !fopts(&o)->backing &&
+		   !fopts(&o)->delay_ns && !fopts(&o)->fail_ppm,
 	   "fault alone: no file, no delay, no failures");
 	if (!ret)
 		ubr_dev_opts_release(&o);

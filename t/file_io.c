@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "ubr_file_io.h"
+#include "files.h"
 #include "ubr_log.h"
 #include "ubr_target.h"
 

@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_target.h"
+#include "stripe.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 
@@ -213,7 +214,8 @@ static void test_add_errors(void)
 		"null with a file");
 	add_bad(ARGV("add", "null", "--chunk-size", "64K"),
 		"stripe target only", "chunk size on null");
-	add_bad(ARGV("add", "null", "--buffered"), "backing files",
+	add_bad(ARGV("add", "null", "--buffered"),
+		"option --buffered is for the loop, stripe and fault targets only",
 		"buffered on null");
 	ok(add(ARGV("add", "null", "-q", max), &(struct ubr_dev_opts){ 0 }) == 0,
 	   "queues = possible CPUs accepted");
@@ -237,6 +239,7 @@ static void test_add_forms(void)
 static void test_add_files(void)
 {
 	struct ubr_dev_opts o;
+	const struct ubr_stripe_opts *so;
 	int argi[UBR_MAX_FILES];
 	char **v;
 
@@ -252,7 +255,9 @@ static void test_add_files(void)
 		   !strcmp(o.paths[1], "b"),
 	   "paths in order");
 	ok(argi[0] == 2 && argi[1] == 5, "file argv indexes");
-	ok(o.chunk_size == (128U << 10) && o.buffered, "chunk and buffered");
+	so = o.tgt_opts;
+	ok(so && so->chunk_size == (128U << 10) && so->files.buffered,
+	   "chunk and buffered");
 	ubr_dev_opts_release(&o);
 	add_bad(ARGV("add", "stripe", "--chunk-size", "96K"),
 		"power of 2", "chunk not a power of 2");

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "ubr_stripe_map.h"
+#include "stripe_map.h"
 
 #define K 1024ULL
 

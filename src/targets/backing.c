@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "ubr_cli.h"
-#include "ubr_file_io.h"
+#include "files.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
@@ -282,7 +282,7 @@ void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
 	const char *why;
 	unsigned i;
 
-	if (dev->opts.buffered)
+	if (ubr_files_opts(dev)->buffered)
 		return;
 	for (i = 0; i < fs->geom.nr; i++) {
 		why = try_direct(&fs->f[i], lbs);

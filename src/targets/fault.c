@@ -19,7 +19,7 @@
  *   again (a bad spot stays bad, like a bad sector), and over many
  *   different requests the fraction that fails is the rate.
  *
- * All of it comes from the parsed options (dev->opts.fault): the words of
+ * All of it comes from its parsed options (fault_opts.c): the words of
  * the `add` alone re-create the device, failures included. The one thing
  * it counts, the failures injected so far, is shown at the end of its
  * `list` description.
@@ -33,10 +33,10 @@
 #include <string.h>
 
 #include "ubr_cli.h"
-#include "ubr_fault.h"
-#include "ubr_file_io.h"
+#include "fault.h"
+#include "files.h"
+#include "targets.h"
 #include "ubr_log.h"
-#include "ubr_target.h"
 #include "ubr_user_data.h"
 
 /*
@@ -298,7 +298,7 @@ static int setup_null(struct ubr_dev *dev, struct ubr_files **out)
 /* What the parser checks, again: the daemon trusts no client. */
 static int fault_check(struct ubr_dev *dev)
 {
-	const struct ubr_fault_opts *o = &dev->opts.fault;
+	const struct ubr_fault_opts *o = ubr_fault_opts_of(dev);
 
 	if (dev->opts.nr_files > (o->backing ? 1U : 0U)) {
 		ubr_dev_set_err(dev, "target fault takes no FILE: use --backing FILE");
@@ -336,7 +336,7 @@ static struct fault *fault_new(struct ubr_dev *dev)
 		ubr_dev_set_err(dev, "out of memory");
 		return NULL;
 	}
-	f->o = dev->opts.fault;
+	f->o = *ubr_fault_opts_of(dev);
 	f->delay.tv_sec = (long long)(f->o.delay_ns / 1000000000ULL);
 	f->delay.tv_nsec = (long long)(f->o.delay_ns % 1000000000ULL);
 	f->backed = dev->opts.nr_files > 0;
@@ -357,7 +357,7 @@ static int fault_init(struct ubr_dev *dev)
 				   setup_null(dev, &fs);
 	if (ret < 0)
 		return ret;
-	ret = check_range(dev, &dev->opts.fault);
+	ret = check_range(dev, ubr_fault_opts_of(dev));
 	if (!ret) {
 		f = fault_new(dev);
 		ret = f ? fault_desc(dev, f) : -ENOMEM;
@@ -478,6 +478,14 @@ static const struct ubr_target_ops *fault_variant(const struct ubr_dev_opts *o)
 const struct ubr_target_ops ubr_target_fault = {
 	.name = "fault",
 	.flags = UBR_TGT_NO_DATA,
+	.usage = "[--backing FILE]",
+	.description = "null or loop that delays and fails I/O",
+	.backing = UBR_BACKING_FILES,
+	.min_files = 0,
+	.max_files = 1,
+	.opts = ubr_fault_opt_table,
+	.opts_size = sizeof(struct ubr_fault_args),
+	.opts_finish = ubr_fault_opts_finish,
 	.init = fault_init,
 	.deinit = fault_deinit,
 	.queue_io = fault_queue_io,

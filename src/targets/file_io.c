@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ubr_file_io.h"
+#include "files.h"
 #include "ubr_log.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"

@@ -9,18 +9,14 @@
 
 #include <errno.h>
 
-#include "ubr_file_io.h"
-#include "ubr_target.h"
+#include "files.h"
+#include "targets.h"
 
 static int loop_check_opts(struct ubr_dev *dev)
 {
 	if (dev->opts.nr_files != 1) {
 		ubr_dev_set_err(dev, "target loop needs exactly one FILE, got %u",
 				dev->opts.nr_files);
-		return -EINVAL;
-	}
-	if (dev->opts.chunk_size) {
-		ubr_dev_set_err(dev, "--chunk-size is for the stripe target only");
 		return -EINVAL;
 	}
 	return 0;
@@ -79,9 +75,21 @@ static void loop_deinit(struct ubr_dev *dev)
 	dev->tgt = NULL;
 }
 
+static const struct ubr_tgt_opt loop_opts[] = {
+	UBR_FILES_OPT_BUFFERED,
+	{ NULL },
+};
+
 const struct ubr_target_ops ubr_target_loop = {
 	.name = "loop",
 	.flags = UBR_TGT_ZERO_COPY,
+	.usage = "FILE",
+	.description = "a regular file or a block device",
+	.backing = UBR_BACKING_FILES,
+	.min_files = 1,
+	.max_files = 1,
+	.opts = loop_opts,
+	.opts_size = sizeof(struct ubr_files_opts),
 	.init = loop_init,
 	.deinit = loop_deinit,
 	.queue_io = ubr_files_queue_io,

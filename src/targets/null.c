@@ -8,12 +8,15 @@
 
 #include <errno.h>
 
-#include "ubr_target.h"
+#include "targets.h"
+
+/* Nothing is stored, so any size will do: this one unless --size. */
+#define NULL_DEFAULT_SIZE (250ULL << 30)
 
 int ubr_null_params(struct ubr_dev *dev)
 {
 	struct ublk_param_basic *b = &dev->params.basic;
-	uint64_t size = dev->opts.size ? dev->opts.size : UBR_NULL_DEFAULT_SIZE;
+	uint64_t size = dev->opts.size ? dev->opts.size : NULL_DEFAULT_SIZE;
 	unsigned shift = dev->opts.logical_bs == 4096 ? 12 : 9;
 
 	if (size % dev->opts.logical_bs) {
@@ -87,6 +90,9 @@ static void null_io_done(struct ubr_queue *q, unsigned tag, uint32_t data,
 const struct ubr_target_ops ubr_target_null = {
 	.name = "null",
 	.flags = UBR_TGT_NO_DATA,
+	.usage = "",
+	.description = "stores nothing: writes are dropped, reads return no data",
+	.backing = UBR_BACKING_NONE,
 	.init = null_init,
 	.deinit = null_deinit,
 	.queue_io = null_queue_io,

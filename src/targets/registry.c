@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Targets by name: adding one is a file in src/targets/ and a line here. */
+/*
+ * The one list of targets. Adding one: its file(s) in src/targets/, a line
+ * here, a line in Makefile.am and its man page (src/targets/README).
+ */
 #include "config.h"
 
 #include <string.h>
 
-#include "ubr_file_io.h"
+#include "targets.h"
 #include "ubr_target.h"
 
 static const struct ubr_target_ops *const targets[] = {
@@ -15,6 +18,16 @@ static const struct ubr_target_ops *const targets[] = {
 };
 
 #define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
+
+unsigned ubr_target_count(void)
+{
+	return NR_TARGETS;
+}
+
+const struct ubr_target_ops *ubr_target_at(unsigned i)
+{
+	return i < NR_TARGETS ? targets[i] : NULL;
+}
 
 const struct ubr_target_ops *ubr_target_find(const char *name)
 {
@@ -39,4 +52,17 @@ const char *ubr_target_names(void)
 		strcat(names, targets[i]->name);
 	}
 	return names;
+}
+
+const struct ubr_tgt_opt *ubr_target_opt(const struct ubr_target_ops *t,
+					 const char *name, size_t len, char c)
+{
+	const struct ubr_tgt_opt *o;
+
+	for (o = t->opts; o && o->name; o++) {
+		if (name ? strlen(o->name) == len && !strncmp(o->name, name, len)
+			 : o->short_name && o->short_name == c)
+			return o;
+	}
+	return NULL;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stripe: 2 to 8 backing files, the device's chunks dealt round-robin to
- * them (RAID 0; the layout is in include/ubr_stripe_map.h). The device is
+ * them (RAID 0; the layout is in stripe_map.h). The device is
  * the smallest file rounded down to a whole chunk, times the number of
  * files. Requests go through the engine it shares with loop
  * (src/targets/file_io.c), split at chunk boundaries.
@@ -12,8 +12,9 @@
 #include <stdio.h>
 
 #include "ubr_cli.h"
-#include "ubr_file_io.h"
-#include "ubr_target.h"
+#include "files.h"
+#include "stripe.h"
+#include "targets.h"
 
 #define STRIPE_MIN_FILES 2
 #define STRIPE_DEFAULT_CHUNK (64U << 10)
@@ -25,6 +26,25 @@
  * puts on the shared ring (small chunks lower max_sectors).
  */
 #define STRIPE_MAX_CHUNKS_PER_IO 128U
+
+static int set_chunk(struct ubr_tgt_args *a, const char *val)
+{
+	struct ubr_stripe_opts *so = a->priv;
+	uint64_t v;
+	int ret = ubr_tgt_size(a, val, STRIPE_MIN_CHUNK, STRIPE_MAX_CHUNK,
+			       4096, true, &v);
+
+	if (!ret)
+		so->chunk_size = (uint32_t)v;
+	return ret;
+}
+
+static const struct ubr_tgt_opt stripe_opts[] = {
+	UBR_FILES_OPT_BUFFERED,
+	{ "chunk-size", 0, "SIZE",
+	  "chunk size, a power of 2, 4K..1M (64K)", set_chunk },
+	{ NULL },
+};
 
 static int stripe_check_opts(struct ubr_dev *dev, uint32_t chunk)
 {
@@ -107,8 +127,9 @@ static int stripe_setup(struct ubr_dev *dev, struct ubr_files *fs,
 
 static int stripe_init(struct ubr_dev *dev)
 {
-	uint32_t chunk = dev->opts.chunk_size ? dev->opts.chunk_size :
-						 STRIPE_DEFAULT_CHUNK;
+	const struct ubr_stripe_opts *so = dev->opts.tgt_opts;
+	uint32_t chunk = so && so->chunk_size ? so->chunk_size :
+						STRIPE_DEFAULT_CHUNK;
 	struct ubr_files *fs;
 	int ret;
 
@@ -136,6 +157,13 @@ static void stripe_deinit(struct ubr_dev *dev)
 const struct ubr_target_ops ubr_target_stripe = {
 	.name = "stripe",
 	.flags = UBR_TGT_ZERO_COPY,
+	.usage = "FILE FILE...",
+	.description = "2 to 8 files, striped in chunks",
+	.backing = UBR_BACKING_FILES,
+	.min_files = STRIPE_MIN_FILES,
+	.max_files = UBR_MAX_FILES,
+	.opts = stripe_opts,
+	.opts_size = sizeof(struct ubr_stripe_opts),
 	.init = stripe_init,
 	.deinit = stripe_deinit,
 	.queue_io = ubr_files_queue_io,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Stripe arithmetic (see include/ubr_stripe_map.h for the layout). */
+/* Stripe arithmetic (see stripe_map.h for the layout). */
 #include "config.h"
 
-#include "ubr_stripe_map.h"
+#include "stripe_map.h"
 
 static uint64_t chunk_of(const struct ubr_stripe_geom *g, uint64_t off)
 {

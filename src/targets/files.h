@@ -5,15 +5,16 @@
  * onto them through the stripe map (src/targets/file_io.c). loop is a
  * one-member stripe whose chunk is larger than any device.
  */
-#ifndef UBR_FILE_IO_H
-#define UBR_FILE_IO_H
+#ifndef UBR_TGT_FILES_H
+#define UBR_TGT_FILES_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "ubr_dev.h"
-#include "ubr_stripe_map.h"
+#include "ubr_target.h"
+#include "stripe_map.h"
 
 struct io_uring_cqe;
 
@@ -51,6 +52,24 @@ struct ubr_files {
 	void *outer; /* the state of a target that wraps the engine (fault) */
 	struct ubr_backing f[UBR_MAX_FILES];
 };
+
+/* --- options (src/targets/file_opts.c) -------------------------------------- */
+
+/*
+ * What every target served by files takes: its options struct begins with
+ * this one, so that the shared setter and the setup below find it.
+ */
+struct ubr_files_opts {
+	bool buffered; /* --buffered: never O_DIRECT */
+};
+
+int ubr_files_set_buffered(struct ubr_tgt_args *a, const char *val);
+/* The --buffered entry of a target's option table. */
+#define UBR_FILES_OPT_BUFFERED                                          \
+	{ "buffered", 0, NULL, "no O_DIRECT on the files",              \
+	  ubr_files_set_buffered }
+/* dev's files options (the start of its target's), defaults if none. */
+const struct ubr_files_opts *ubr_files_opts(const struct ubr_dev *dev);
 
 /* --- setup (src/targets/backing.c) ---------------------------------------- */
 
@@ -105,7 +124,4 @@ void ubr_files_queue_io(struct ubr_queue *q, unsigned tag,
 void ubr_files_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 		       const struct io_uring_cqe *cqe);
 
-extern const struct ubr_target_ops ubr_target_loop;
-extern const struct ubr_target_ops ubr_target_stripe;
-
-#endif /* UBR_FILE_IO_H */
+#endif /* UBR_TGT_FILES_H */

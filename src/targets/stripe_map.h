@@ -9,8 +9,8 @@
  * and a chunk larger than any device (UBR_STRIPE_LINEAR_SHIFT), so both
  * targets share one request engine.
  */
-#ifndef UBR_STRIPE_MAP_H
-#define UBR_STRIPE_MAP_H
+#ifndef UBR_TGT_STRIPE_MAP_H
+#define UBR_TGT_STRIPE_MAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -61,4 +61,4 @@ uint64_t ubr_stripe_capacity(const struct ubr_stripe_geom *g,
 /* log2 of v if v is a power of two, else -1. */
 int ubr_log2_exact(uint64_t v);
 
-#endif /* UBR_STRIPE_MAP_H */
+#endif /* UBR_TGT_STRIPE_MAP_H */
