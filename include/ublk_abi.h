@@ -115,6 +115,37 @@ static_assert(sizeof(struct ublk_param_discard) == 20, "discard params ABI");
 static_assert(offsetof(struct ublk_params, discard) == 40, "params ABI");
 static_assert(offsetof(struct ublk_params, devt) == 60, "params ABI");
 
+/*
+ * A 32-bit server talks to a 64-bit kernel through these same structs, and
+ * i386 aligns a __u64 to 4 bytes only: the sizes above would not catch a
+ * __u64 that moved into a 4-byte hole. Every 64-bit field sits where the
+ * kernel's 64-bit layout has it. (sizeof(struct ublk_params) is 80 on
+ * x86-64 and 76 on i386, tail padding only: the kernel reads the len we
+ * pass, and no field of ours is in those 4 bytes.)
+ */
+static_assert(offsetof(struct ublksrv_ctrl_cmd, addr) == 8, "ctrl cmd ABI");
+static_assert(offsetof(struct ublksrv_ctrl_cmd, data) == 16, "ctrl cmd ABI");
+static_assert(offsetof(struct ublksrv_ctrl_cmd, dev_path_len) == 24,
+	      "ctrl cmd ABI");
+static_assert(offsetof(struct ublksrv_ctrl_dev_info, flags) == 24,
+	      "dev info ABI");
+static_assert(offsetof(struct ublksrv_ctrl_dev_info, ublksrv_flags) == 32,
+	      "dev info ABI");
+static_assert(offsetof(struct ublksrv_ctrl_dev_info, reserved1) == 48,
+	      "dev info ABI");
+static_assert(offsetof(struct ublksrv_io_desc, start_sector) == 8,
+	      "io desc ABI");
+static_assert(offsetof(struct ublksrv_io_desc, addr) == 16, "io desc ABI");
+static_assert(offsetof(struct ublksrv_io_cmd, addr) == 8, "io cmd ABI");
+static_assert(offsetof(struct ublk_param_basic, dev_sectors) == 16,
+	      "basic params ABI");
+static_assert(offsetof(struct ublk_param_basic, virt_boundary_mask) == 24,
+	      "basic params ABI");
+static_assert(offsetof(struct ublk_params, basic) == 8, "params ABI");
+static_assert(offsetof(struct ublk_params, devt) +
+			      sizeof(struct ublk_param_devt) == 76,
+	      "params ABI");
+
 /* Control opcodes (command number; the ioctl encoding wraps them). */
 #define UBLK_CMD_GET_DEV_INFO 0x02
 #define UBLK_CMD_ADD_DEV 0x04

@@ -17,6 +17,7 @@
 #define UBR_URING_EXT_H
 
 #include <assert.h>
+#include <stddef.h>
 #include <liburing.h>
 #include <linux/types.h>
 
@@ -33,6 +34,9 @@ struct ubr_getevents_arg {
 
 static_assert(sizeof(struct ubr_getevents_arg) ==
 		      sizeof(struct io_uring_getevents_arg),
+	      "io_uring_getevents_arg ABI");
+/* A 32-bit build aligns __u64 to 4 only: ts is at 16 on every ABI. */
+static_assert(offsetof(struct ubr_getevents_arg, ts) == 16,
 	      "io_uring_getevents_arg ABI");
 
 #endif /* UBR_URING_EXT_H */

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -61,35 +63,36 @@ static bool has_tag_bufs(const struct ubr_dev *dev)
 	       dev->copy_mode == UBR_COPY_GET_DATA;
 }
 
-static int queue_alloc_bufs(struct ubr_dev *dev, struct ubr_queue *q)
-{
-	size_t len = (size_t)dev->opts.depth * dev->opts.max_io_bytes;
-
-	if (!has_tag_bufs(dev))
-		return 0;
-	/*
-	 * A target that ignores data shares one sink buffer between
-	 * every tag: what the kernel copies in or out is never looked at.
-	 */
-	if (dev->ops->flags & UBR_TGT_NO_DATA)
-		len = dev->opts.max_io_bytes;
-	q->bufs = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->bufs == MAP_FAILED) {
-		q->bufs = NULL;
-		ubr_dev_set_err(dev, "dev %u q %u: cannot allocate %zu bytes of buffers",
-				dev->id, q->id, len);
-		return -ENOMEM;
-	}
-	dev->mem_bytes += len;
-	return 0;
-}
-
-static size_t queue_bufs_len(const struct ubr_dev *dev)
+/*
+ * A queue's tag buffers: depth x max I/O size, or one shared sink buffer
+ * for a target that ignores data: what the kernel copies in or out
+ * is never looked at. Computed in 64 bits: 4096 tags of 1 MiB are 4 GiB,
+ * which a 32-bit size_t wraps to 0.
+ */
+static uint64_t queue_bufs_len(const struct ubr_dev *dev)
 {
 	if (dev->ops->flags & UBR_TGT_NO_DATA)
 		return dev->opts.max_io_bytes;
-	return (size_t)dev->opts.depth * dev->opts.max_io_bytes;
+	return (uint64_t)dev->opts.depth * dev->opts.max_io_bytes;
+}
+
+static int queue_alloc_bufs(struct ubr_dev *dev, struct ubr_queue *q)
+{
+	uint64_t len = queue_bufs_len(dev);
+
+	if (!has_tag_bufs(dev))
+		return 0;
+	q->bufs = len > SIZE_MAX ? MAP_FAILED :
+		  mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->bufs == MAP_FAILED) {
+		q->bufs = NULL;
+		ubr_dev_set_err(dev, "dev %u q %u: cannot allocate %" PRIu64 " bytes of buffers",
+				dev->id, q->id, len);
+		return -ENOMEM;
+	}
+	dev->mem_bytes += (size_t)len;
+	return 0;
 }
 
 int ubr_queues_setup(struct ubr_dev *dev)
@@ -161,7 +164,7 @@ void ubr_queues_free(struct ubr_dev *dev)
 		if (q->descs)
 			munmap((void *)q->descs, q->descs_len);
 		if (q->bufs)
-			munmap(q->bufs, queue_bufs_len(dev));
+			munmap(q->bufs, (size_t)queue_bufs_len(dev));
 		free(q->tags);
 	}
 	free(dev->queues);

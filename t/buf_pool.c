@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The user-copy pool: size classes, the limit, reuse and trimming. */
+#include "config.h"
+
 #include <stdint.h>
 
 #include "tap.h"

@@ -4,6 +4,8 @@
  * check that we find that descriptor and that it becomes readable exactly
  * when a libev watcher has an event, without running libev.
  */
+#include "config.h"
+
 #include <poll.h>
 #include <unistd.h>
 

@@ -5,6 +5,8 @@
  * into exactly one result per request. The kernel tests prove the data; this
  * proves the paths a healthy backing file never takes.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>

@@ -4,6 +4,8 @@
  * IDs and nothing else does, each kind of owner is told apart, and the
  * list rows, the add --id message and the JSON say what the kind is.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,8 @@
  * damaged shape (truncated anywhere, unknown keys, bad values, text after
  * the end) is refused with the line it is on.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,6 +3,8 @@
  * The stripe map: hand-worked examples, then every (offset, length) of a
  * small device checked against a byte-by-byte model of the layout.
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* user_data layout: round trips, field limits, and no field bleeding. */
+#include "config.h"
+
 #include <stdint.h>
 
 #include "tap.h"

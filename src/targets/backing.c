@@ -291,13 +291,20 @@ void ubr_files_set_direct(struct ubr_dev *dev, struct ubr_files *fs,
 	}
 }
 
+/*
+ * f_type is a long on 64-bit systems and an int on i386, where RAMFS_MAGIC
+ * (0x858458f6) does not fit: the magics are 32-bit values, so compare the
+ * low 32 bits on every ABI.
+ */
 static bool in_memory_fs(const struct ubr_backing *b)
 {
 	struct statfs sf;
+	uint32_t type;
 
 	if (b->is_blk || fstatfs(b->fd, &sf) < 0)
 		return false;
-	return sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
+	type = (uint32_t)sf.f_type;
+	return type == TMPFS_MAGIC || type == RAMFS_MAGIC;
 }
 
 /*
