@@ -35,9 +35,20 @@ static uint8_t *grow(struct bytes *b, size_t n)
 	return b->p + b->n - n;
 }
 
-static void put16(struct bytes *b, uint16_t v) { ubr_nbd_put16(grow(b, 2), v); }
-static void put32(struct bytes *b, uint32_t v) { ubr_nbd_put32(grow(b, 4), v); }
-static void put64(struct bytes *b, uint64_t v) { ubr_nbd_put64(grow(b, 8), v); }
+static void put16(struct bytes *b, uint16_t v)
+{
+	ubr_nbd_put16(grow(b, 2), v);
+}
+
+static void put32(struct bytes *b, uint32_t v)
+{
+	ubr_nbd_put32(grow(b, 4), v);
+}
+
+static void put64(struct bytes *b, uint64_t v)
+{
+	ubr_nbd_put64(grow(b, 8), v);
+}
 
 static void put(struct bytes *b, const void *p, size_t n)
 {
@@ -408,6 +419,12 @@ static void breaches(struct bytes *s, struct bytes *c)
 	rep(s, UBR_NBD_OPT_GO, UBR_NBD_REP_ACK, NULL, 0);
 	run("GO acknowledged without the export's size", "x", s, c,
 	    UBR_NBD_HS_FAILED, -EPROTO, "without NBD_INFO_EXPORT");
+
+	until_go(s, c, "x");
+	info_export(s, 1 << 20, 1);
+	rep(s, UBR_NBD_OPT_GO, UBR_NBD_REP_ACK, d, 3);
+	run("GO acknowledged with data", "x", s, c, UBR_NBD_HS_FAILED, -EPROTO,
+	    "NBD_OPT_GO acknowledged with 3 bytes of data");
 
 	until_go(s, c, "x");
 	rep(s, UBR_NBD_OPT_GO, UBR_NBD_REP_INFO, d, 11);

@@ -324,6 +324,10 @@ static int on_go_reply(struct ubr_nbd_hs *hs)
 	if (hs->rep_type != UBR_NBD_REP_ACK)
 		return fail(hs, -EPROTO, "reply type %u to NBD_OPT_GO",
 			    hs->rep_type);
+	if (hs->rep_len)
+		return fail(hs, -EPROTO,
+			    "NBD_OPT_GO acknowledged with %u bytes of data",
+			    hs->rep_len);
 	if (!hs->got_export)
 		return fail(hs, -EPROTO,
 			    "NBD_OPT_GO acknowledged without NBD_INFO_EXPORT");
