@@ -370,10 +370,8 @@ static void refusals(struct bytes *s, struct bytes *c)
 	free(big);
 }
 
-static void breaches(struct bytes *s, struct bytes *c)
+static void bad_greetings(struct bytes *s, struct bytes *c)
 {
-	uint8_t d[16] = { 0 };
-
 	reset(s, c);
 	put64(s, 0x4e42444d41474944ULL);
 	put64(s, UBR_NBD_OPTS_MAGIC);
@@ -394,6 +392,11 @@ static void breaches(struct bytes *s, struct bytes *c)
 	put16(s, 1);
 	run("bad style magic", "", s, c, UBR_NBD_HS_FAILED, -EPROTO,
 	    "bad handshake magic 0x1122334455667788");
+}
+
+static void breaches(struct bytes *s, struct bytes *c)
+{
+	uint8_t d[16] = { 0 };
 
 	until_go(s, c, "x");
 	c->n -= 4 + 1 + 4 + UBR_NBD_OPT_HDR_LEN; /* never sent */
@@ -565,6 +568,7 @@ int main(void)
 	no_structured(&s, &c);
 	old_servers(&s, &c);
 	refusals(&s, &c);
+	bad_greetings(&s, &c);
 	breaches(&s, &c);
 	bounds_and_truncation(&s, &c);
 	api();

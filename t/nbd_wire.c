@@ -312,6 +312,13 @@ static void prefixes(void)
 	ok(parse(2, 12, p, 12, &rd, &c, err) == -EPROTO &&
 		   strstr(err, "OFFSET_HOLE of 0 bytes"),
 	   "OFFSET_HOLE of nothing: %s", err);
+}
+
+static void error_prefixes(void)
+{
+	struct ubr_nbd_chunk c;
+	char err[200] = "";
+	uint8_t p[64];
 
 	ubr_nbd_put32(p, UBR_NBD_ENOSPC);
 	ubr_nbd_put16(p + 4, 4);
@@ -423,6 +430,7 @@ int main(void)
 	simple_replies();
 	chunk_shapes();
 	prefixes();
+	error_prefixes();
 	data_chunks_model();
 	errnos();
 	return done_testing();
