@@ -125,7 +125,8 @@ size_t ubr_nbd_hs_need(const struct ubr_nbd_hs *hs);
  * RECV (never more than the server was due to send) and returns that
  * count, or -errno once the handshake fails (-EPROTO a protocol breach,
  * -EMSGSIZE a reply over the bound, -ENOENT/-EACCES/... the server's
- * refusal; see ubr_nbd_hs_error()). -EINVAL when not in RECV.
+ * refusal; see ubr_nbd_hs_error()). -EINVAL when not in RECV; after a
+ * failure, that failure's -errno again.
  */
 ssize_t ubr_nbd_hs_feed(struct ubr_nbd_hs *hs, const void *buf, size_t n);
 
