@@ -52,7 +52,8 @@ static void put64(struct bytes *b, uint64_t v)
 
 static void put(struct bytes *b, const void *p, size_t n)
 {
-	memcpy(grow(b, n), p, n);
+	if (n) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(grow(b, n), p, n);
 }
 
 /* Server side. */
@@ -192,7 +193,8 @@ run(const char *what, const char *name, const struct bytes *s,
 		/* done means every byte the server sent was read, no more */
 		if (ubr_nbd_hs_status(&hs) != want ||
 		    (want == UBR_NBD_HS_DONE && left) ||
-		    (c && (sent.n != c->n || memcmp(sent.p, c->p, c->n))) ||
+		    (c && (sent.n != c->n ||
+			   (c->n && memcmp(sent.p, c->p, c->n)))) ||
 		    (want == UBR_NBD_HS_FAILED &&
 		     (hs.err != want_err ||
 		      !strstr(ubr_nbd_hs_error(&hs), want_msg) ||
@@ -545,6 +547,8 @@ static void api(void)
 		   ubr_nbd_hs_sent(&hs, 0) == -EINVAL && !ubr_nbd_hs_result(&hs) &&
 		   !ubr_nbd_hs_error(&hs)[0],
 	   "a 4096-byte name is fine; the server speaks first (18 bytes)");
+	ok(ubr_nbd_hs_feed(&hs, NULL, 0) == 0 && ubr_nbd_hs_need(&hs) == 18,
+	   "feeding nothing (NULL, 0) changes nothing");
 	ubr_nbd_put64(hello_bytes, UBR_NBD_INIT_MAGIC);
 	ubr_nbd_put64(hello_bytes + 8, UBR_NBD_OPTS_MAGIC);
 	ubr_nbd_put16(hello_bytes + 16, UBR_NBD_FLAG_FIXED_NEWSTYLE);

@@ -407,7 +407,8 @@ static size_t take(struct ubr_nbd_hs *hs, const uint8_t *p, size_t n)
 	size_t room = sizeof(hs->rx_buf) - hs->rx_have;
 	size_t keep = len < room ? len : room;
 
-	memcpy(hs->rx_buf + hs->rx_have, p, keep);
+	if (keep)
+		memcpy(hs->rx_buf + hs->rx_have, p, keep);
 	hs->rx_have += (uint32_t)keep;
 	hs->rx_left -= (uint32_t)len;
 	return len;
@@ -415,7 +416,8 @@ static size_t take(struct ubr_nbd_hs *hs, const uint8_t *p, size_t n)
 
 ssize_t ubr_nbd_hs_feed(struct ubr_nbd_hs *hs, const void *buf, size_t n)
 {
-	const uint8_t *p = buf;
+	/* (NULL, 0) is a fine call; NULL + 0 is not fine C. */
+	const uint8_t *p = n ? buf : (const uint8_t *)"";
 	size_t used = 0;
 	int rc;
 
