@@ -34,6 +34,11 @@ void ubr_help_print_commands(FILE *f);
 void ubr_help_print_cmd(FILE *f, const struct ubr_cmd_help *c);
 /* Option lines, aligned as the usage texts align them. */
 void ubr_help_print_opts(FILE *f, const struct ubr_opt_help *opts);
+/*
+ * One option: "  FLAGS" and WHAT in the help column, on FLAGS' line when
+ * it fits; a '\n' in WHAT continues it on the next line, in the column.
+ */
+void ubr_help_opt_columns(FILE *f, const char *flags, const char *what);
 
 /*
  * Does a word of argv[1..argc-1] before "--" ask for help (-h, --help)?

@@ -178,6 +178,11 @@ static void print_columns(FILE *f, const char *first, int col,
 	fprintf(f, "%s\n", text);
 }
 
+void ubr_help_opt_columns(FILE *f, const char *flags, const char *what)
+{
+	print_columns(f, flags, OPT_COL, what);
+}
+
 void ubr_help_print_opts(FILE *f, const struct ubr_opt_help *opts)
 {
 	for (; opts && opts->flags; opts++)

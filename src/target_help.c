@@ -8,15 +8,13 @@
 
 #include <string.h>
 
+#include "ubr_help.h"
 #include "ubr_target.h"
-
-#define HELP_COLUMN 32 /* where an option's help starts */
 
 void ubr_help_opt_line(FILE *f, char short_name, const char *name,
 		       const char *arg, const char *prefix, const char *help)
 {
-	char left[64];
-	const char *nl;
+	char left[64], what[512];
 
 	if (short_name)
 		snprintf(left, sizeof(left), "-%c, --%s%s%s", short_name, name,
@@ -24,17 +22,8 @@ void ubr_help_opt_line(FILE *f, char short_name, const char *name,
 	else
 		snprintf(left, sizeof(left), "    --%s%s%s", name,
 			 arg ? " " : "", arg ? arg : "");
-	if (strlen(left) > HELP_COLUMN - 4)
-		fprintf(f, "  %s\n%*s", left, HELP_COLUMN, "");
-	else
-		fprintf(f, "  %-*s  ", HELP_COLUMN - 4, left);
-	fputs(prefix, f);
-	/* A '\n' in help continues it on the next line, in the column. */
-	while ((nl = strchr(help, '\n'))) {
-		fprintf(f, "%.*s\n%*s", (int)(nl - help), help, HELP_COLUMN, "");
-		help = nl + 1;
-	}
-	fprintf(f, "%s\n", help);
+	snprintf(what, sizeof(what), "%s%s", prefix, help);
+	ubr_help_opt_columns(f, left, what);
 }
 
 /* Has a target before the i-th one an option of this name? */
