@@ -11,18 +11,7 @@ srcdir=${UBR_SRCDIR:-.}
 builddir=${UBR_BUILDDIR:-.}
 bin=$builddir/src/ublk-reactor
 [[ -x $bin ]] || bin=$builddir/ublk-reactor
-n=0
-failed=0
-
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if (($1 == 0)); then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. "${UBR_SRCDIR:-.}/t/tap.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ubr-completion.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -118,5 +107,4 @@ expect "" "$bin" del ""
 [[ ! -s $tmp/stderr ]]
 ok $? "no daemon: nothing on stderr"
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -9,18 +9,7 @@ set -u
 builddir=${UBR_BUILDDIR:-.}
 bin=$builddir/src/ublk-reactor
 [ -x "$bin" ] || bin=$builddir/ublk-reactor
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. "${UBR_SRCDIR:-.}/t/tap.sh"
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -99,5 +88,4 @@ ok $? "help nosuch: unknown command, exit 2"
 run -V && starts_with "ublk-reactor "
 ok $? "-V prints the version"
 
-echo "1..$n"
-exit $failed
+tap_done

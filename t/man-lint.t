@@ -12,18 +12,7 @@ set -u
 srcdir=${UBR_SRCDIR:-.}
 builddir=${UBR_BUILDDIR:-.}
 page=$srcdir/man/ublk-reactor.8
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. "${UBR_SRCDIR:-.}/t/tap.sh"
 
 skip() {
 	n=$((n + 1))
@@ -233,5 +222,4 @@ for t in $targets; do
 	ok $? "ublk-reactor.conf.5 lists target $t"
 done
 
-echo "1..$n"
-exit $failed
+tap_done
