@@ -16,8 +16,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ubr_backing.h"
 #include "ubr_dev.h"
+#include "ubr_features.h"
 #include "ubr_log.h"
+#include "ubr_util.h"
 
 struct ubr_reactor;
 
@@ -32,17 +35,10 @@ struct ubr_reactor;
 #define UBR_MAX_DEPTH_OPT 4096
 #define UBR_MIN_IO_BYTES 4096U
 #define UBR_MAX_IO_BYTES (1U << 20)
-#define UBR_MAX_DEV_ID ((1U << 20) - 1)
 #define UBR_MIN_CHUNK (4U << 10)
 #define UBR_MAX_CHUNK (1U << 20)
 #define UBR_DEFAULT_CHUNK (64U << 10)
 
-/* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
-int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Bytes with an optional K/M/G/T suffix (powers of 1024, optional "iB"). */
-int ubr_parse_size(const char *s, uint64_t *out);
-/* "250G", "1.5M", "512": the largest unit that leaves >= 1, one decimal. */
-void ubr_format_size(uint64_t bytes, char *buf, size_t len);
 /* The kernel's nr_cpu_ids: the highest possible CPU + 1. */
 unsigned ubr_nr_cpu_ids(void);
 /* The most queues `add` accepts: nr_cpu_ids, capped by user_data's field. */
@@ -66,16 +62,6 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
  * -EINVAL with err saying why.
  */
 int ubr_name_check(const char *name, char *err, size_t errlen);
-
-/*
- * Open one backing file as `add` does (read-write unless read_only) and
- * check it is a regular file or a block device: 0, or -errno with err
- * saying why in one line.
- */
-int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
-		     size_t len);
-/* Every o->paths[i] into o->fds[i]; the paths become absolute. */
-int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
 /*
  * `del [--force] ID|NAME...` or `del --all` (argv[0] is "del"); also
@@ -119,15 +105,6 @@ struct ubr_stats_args {
 int ubr_parse_stats(int argc, char **argv, struct ubr_stats_args *a,
 		    char *err, size_t errlen);
 void ubr_stats_args_release(struct ubr_stats_args *a);
-
-/* --- kernel features (src/features.c) ----------------------------------- */
-
-/* "USER_COPY" for bit 7, NULL for a bit we have no name for. */
-const char *ubr_feature_name(unsigned bit);
-/* One line per bit the kernel has: its name, and "used" if we use it. */
-void ubr_features_print(FILE *f, bool known, uint64_t have, uint64_t used);
-/* The bits the daemon uses when the kernel has them (src/dev.c, core). */
-uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 /* --- admin protocol (src/admin_proto.c) --------------------------------- */
 
@@ -200,16 +177,11 @@ struct ubr_admin_frame {
 int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
 			 size_t errlen);
 
-/* --- run directory (src/admin_proto.c) ---------------------------------- */
+/* --- socket and lock file names (src/admin_proto.c) -------------------- */
 
-#define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
 #define UBR_SOCK_NAME "ublk-reactor.sock"
 #define UBR_LOCK_NAME "ublk-reactor.lock"
 
-/* $UBLK_REACTOR_RUNDIR, or /run/ublk-reactor. */
-const char *ubr_rundir(void);
-/* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
-int ubr_run_path(const char *name, char *buf, size_t len);
 /* The pid the running daemon wrote into its lock file, or 0. */
 int ubr_lock_read_pid(int lock_fd);
 

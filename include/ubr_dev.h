@@ -21,6 +21,8 @@ struct ubr_target_ops;
 #define UBR_MAX_FILES 8
 #define UBR_TARGET_NAME_MAX 16
 #define UBR_DEV_ID_ANY ((uint32_t)-1)
+/* The kernel refuses ids at or above its minor space (1 << MINORBITS). */
+#define UBR_MAX_DEV_ID ((1U << 20) - 1)
 #define UBR_NAME_MAX 64 /* bytes in a device name, without the NUL */
 
 enum ubr_copy_mode {
@@ -210,6 +212,7 @@ const char *ubr_recovery_name(enum ubr_recovery m);
 int ubr_recovery_parse(const char *s, enum ubr_recovery *m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
+/* The bits the daemon uses when the kernel has them (src/dev.c). */
 uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);

@@ -10,7 +10,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "ubr_cli.h"
+#include "ubr_features.h"
+
 
 static const char *const feature_names[] = {
 	"ZERO_COPY",		  /* 0: UBLK_F_SUPPORT_ZERO_COPY */

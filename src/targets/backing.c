@@ -23,12 +23,12 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
 #include "ubr_file_io.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 #define FILE_PBS 4096U
 

@@ -32,12 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubr_cli.h"
 #include "ubr_fault.h"
 #include "ubr_file_io.h"
 #include "ubr_log.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"
+#include "ubr_util.h"
 
 /*
  * Target data of an SQE (28 bits in user_data). The delay timer is the

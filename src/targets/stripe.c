@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "ubr_cli.h"
 #include "ubr_file_io.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 #define STRIPE_MIN_FILES 2
 #define STRIPE_DEFAULT_CHUNK (64U << 10)
