@@ -135,6 +135,21 @@ struct ubr_queue {
 	uint16_t buf_index;	/* zero copy: first registered-buffer slot */
 };
 
+/*
+ * The queue layer's one way into a device's life (src/queue.c ->
+ * src/dev_lifecycle.c): what it reports about a device that is not live,
+ * or drains. The live path never calls it: it pays the state compare it
+ * always paid, and the queue layer knows nothing of deleting, quiescing
+ * or draining.
+ */
+enum ubr_queue_event {
+	UBR_QEV_RETURNED, /* a command, copy or target I/O came back */
+	UBR_QEV_ARRIVED,  /* a request reached a draining device */
+	UBR_QEV_ABORTED,  /* the kernel aborted one of our commands */
+};
+typedef void (*ubr_queue_event_fn)(struct ubr_queue *q, unsigned tag,
+				   enum ubr_queue_event ev);
+
 /* err is 0 or -errno; msg explains a failure; id is the kernel device id. */
 typedef void (*ubr_dev_done_cb)(void *ctx, int err, const char *msg,
 				uint32_t id);
@@ -178,8 +193,20 @@ struct ubr_dev {
 	/* update-size, quiesce or resume in flight: a delete waits for it */
 	bool ctl_busy;
 	struct ubr_quiesce *quiesce; /* src/dev_quiesce.c's, or NULL */
+	ubr_queue_event_fn queue_event; /* set by ubr_dev_new() */
 	bool from_config; /* declared by the config file: reload may delete it */
 };
+
+/*
+ * The device is going away: a delete was asked (and waits for the add or
+ * a control command to end) or is under way (STOP_DEV, DEL_DEV).
+ */
+static inline bool ubr_dev_going_away(const struct ubr_dev *dev)
+{
+	return dev->del_cb || dev->del_queued ||
+	       dev->state == UBR_DEV_STOPPING ||
+	       dev->state == UBR_DEV_DELETING;
+}
 
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
@@ -263,6 +290,9 @@ void ubr_dev_record_remove(struct ubr_dev *dev);
  * (deleting, quiescing).
  */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
+/* The lifecycle's ubr_queue_event_fn, which ubr_dev_new() installs. */
+void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
+			 enum ubr_queue_event ev);
 /* A request reached a draining device: hold it (src/dev_detach.c). */
 void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag);
 /* Open /dev/ublkcN (and register it as a fixed file). -errno, err_msg set. */

@@ -284,11 +284,6 @@ static void del_start(struct run *run, struct ubr_dev *dev, unsigned entry)
 
 /* --- the plan ------------------------------------------------------------ */
 
-static bool dev_going(const struct ubr_dev *dev)
-{
-	return dev->del_cb || dev->state >= UBR_DEV_STOPPING;
-}
-
 /* FILE words as the device's were resolved, to compare them (no open). */
 static void resolve_for_compare(struct ubr_dev_opts *o)
 {
@@ -324,7 +319,7 @@ static enum action plan_line(struct run *run, unsigned i)
 
 	if (!dev)
 		return ACT_ADD;
-	if (dev_going(dev) || !dev->id_known) {
+	if (ubr_dev_going_away(dev) || !dev->id_known) {
 		run_error(run, i, e->name,
 			  "another device of that name is being added or deleted: reload again later");
 		return ACT_NONE;
@@ -367,7 +362,7 @@ static void plan(struct run *run)
 			run->act[i] = plan_line(run, i);
 	for (slot = 0; slot < ubr_dev_slots(r); slot++) {
 		dev = ubr_dev_at(r, slot);
-		if (dev && dev->from_config && !dev_going(dev) &&
+		if (dev && dev->from_config && !ubr_dev_going_away(dev) &&
 		    !name_declared(&run->cfg, dev->opts.name))
 			del_start(run, dev, UINT_MAX);
 	}

@@ -259,6 +259,35 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 		send_del(dev);
 }
 
+/*
+ * A command of a live device came back aborted while this daemon asked
+ * for nothing that aborts them (a stop, a quiesce, a resize): another
+ * process stopped the device (`del --force` from elsewhere). Its DEL_DEV
+ * waits until /dev/ublkcN is closed, so let the device go.
+ */
+static bool stopped_elsewhere(const struct ubr_dev *dev)
+{
+	return dev->state == UBR_DEV_LIVE && !dev->r->stopping &&
+	       !dev->ctl_busy;
+}
+
+void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
+			 enum ubr_queue_event ev)
+{
+	struct ubr_dev *dev = q->dev;
+
+	if (ev == UBR_QEV_ARRIVED) {
+		ubr_dev_hold_request(q, tag);
+		return;
+	}
+	if (ev == UBR_QEV_ABORTED && stopped_elsewhere(dev)) {
+		ubr_warn("dev %u: stopped by another process: deleting it",
+			 dev->id);
+		ubr_dev_teardown(dev);
+	}
+	ubr_dev_teardown_step(dev);
+}
+
 /* STOP_DEVs sent before a device the kernel keeps live is given up on. */
 #define UBR_STOP_TRIES 3
 
@@ -419,7 +448,7 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 			cb(ctx, -ENOENT, msg, id);
 		return -ENOENT;
 	}
-	if (dev->del_cb || dev->state >= UBR_DEV_STOPPING) {
+	if (ubr_dev_going_away(dev)) {
 		snprintf(msg, sizeof(msg), "device %u is already being deleted",
 			 id);
 		if (cb)
@@ -728,6 +757,7 @@ struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
 	dev->r = r;
 	dev->cdev_fd = -1;
 	dev->buf_base = -1;
+	dev->queue_event = ubr_dev_queue_event;
 	dev->opts = *opts; /* takes the paths and descriptors */
 	dev->id = opts->id;
 	return dev;

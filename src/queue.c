@@ -472,7 +472,7 @@ void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
 		commit(q, d.tag, t->result);
 	}
 	if (q->dev->state != UBR_DEV_LIVE)
-		ubr_dev_teardown_step(q->dev);
+		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
 
 struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
@@ -523,18 +523,6 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	return n < 0 ? -errno : (int)n;
 }
 
-/*
- * A command of a live device came back aborted while this daemon asked
- * for nothing that aborts them (a stop, a quiesce, a resize): another
- * process stopped the device (`del --force` from elsewhere). Its DEL_DEV
- * waits until /dev/ublkcN is closed, so let the device go.
- */
-static bool stopped_elsewhere(const struct ubr_dev *dev)
-{
-	return dev->state == UBR_DEV_LIVE && !dev->r->stopping &&
-	       !dev->ctl_busy;
-}
-
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {
 	struct ubr_ud d = ubr_ud_decode(ud);
@@ -550,7 +538,7 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	q->cmds_inflight--;
 	if (q->dev->draining &&
 	    (res == UBLK_IO_RES_OK || res == UBLK_IO_RES_NEED_GET_DATA)) {
-		ubr_dev_hold_request(q, d.tag);
+		q->dev->queue_event(q, d.tag, UBR_QEV_ARRIVED);
 		return;
 	}
 	if (res == UBLK_IO_RES_NEED_GET_DATA) {
@@ -573,19 +561,17 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
 		/* A quiesce waits for requests served at once (null) too. */
 		if (q->dev->state != UBR_DEV_LIVE)
-			ubr_dev_teardown_step(q->dev);
+			q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;
-	if (res != UBLK_IO_RES_ABORT)
-		ubr_err("dev %u q %u tag %u: ublk command failed: %s",
-			q->dev->id, q->id, d.tag, strerror(-res));
-	else if (stopped_elsewhere(q->dev)) {
-		ubr_warn("dev %u: stopped by another process: deleting it",
-			 q->dev->id);
-		ubr_dev_teardown(q->dev);
+	if (res == UBLK_IO_RES_ABORT) {
+		q->dev->queue_event(q, d.tag, UBR_QEV_ABORTED);
+		return;
 	}
-	ubr_dev_teardown_step(q->dev);
+	ubr_err("dev %u q %u tag %u: ublk command failed: %s", q->dev->id,
+		q->id, d.tag, strerror(-res));
+	q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
 
 /* --- target I/O --------------------------------------------------------- */
@@ -616,5 +602,5 @@ void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	q->tags[d.tag].tgt_pending--;
 	q->dev->ops->io_done(q, d.tag, d.data, cqe);
 	if (q->dev->state != UBR_DEV_LIVE)
-		ubr_dev_teardown_step(q->dev);
+		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
