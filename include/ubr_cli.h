@@ -187,8 +187,10 @@ int ubr_lock_read_pid(int lock_fd);
 
 /* --- admin server, in the daemon (src/admin_server.c) ------------------- */
 
-int ubr_admin_server_init(struct ubr_reactor *r, int listen_fd);
-void ubr_admin_server_deinit(struct ubr_reactor *r);
+struct ubr_daemon_ctx;
+/* Serve listen_fd; dc->server is set. */
+int ubr_admin_server_init(struct ubr_daemon_ctx *dc, int listen_fd);
+void ubr_admin_server_deinit(struct ubr_daemon_ctx *dc);
 
 /* --- edges: the processes (src/client.c, src/daemon.c) ------------------ */
 

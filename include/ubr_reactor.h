@@ -79,13 +79,9 @@ struct ubr_reactor {
 	unsigned nr_draining; /* ... still draining (src/dev_detach.c) */
 	uint64_t drain_start_ns;
 	ev_timer drain_timer;
-	bool stopped;
 	int exit_status;
 	struct ubr_reactor_counters counters;
-	void *daemon;	     /* the admin layer's state */
-	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
 	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
-	void *config;	     /* the config file's state (src/config_apply.c) */
 };
 
 /* SQ sizes ubr_reactor_init() takes (0: its default, 512). */

@@ -300,7 +300,8 @@ static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
 		parse_failed(rep, ret, err);
 		return;
 	}
-	ubr_config_reload(r, rep); /* answered when the run ends */
+	/* answered when the run ends */
+	ubr_config_reload(ubr_daemon_of(r)->config, rep);
 }
 
 /* --- dispatch ------------------------------------------------------------ */
@@ -335,9 +336,10 @@ static const struct command *command_find(const char *name)
 	return NULL;
 }
 
-void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
+void ubr_daemon_dispatch(struct ubr_daemon_ctx *dc, int argc, char **argv,
 			 int *fds, unsigned nfds, struct ubr_reply *rep)
 {
+	struct ubr_reactor *r = &dc->r;
 	const struct command *cmd = command_find(argv[0]);
 	char msg[128];
 

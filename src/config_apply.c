@@ -41,10 +41,10 @@ struct waiter {
 	struct waiter *next;
 };
 
-struct config_ctl;
+struct ubr_config_ctl;
 
 struct run {
-	struct config_ctl *ctl;
+	struct ubr_config_ctl *ctl;
 	struct ubr_config cfg;
 	enum action *act; /* one per entry */
 	bool boot;
@@ -56,7 +56,7 @@ struct run {
 	struct waiter *waiters;
 };
 
-struct config_ctl {
+struct ubr_config_ctl {
 	struct ubr_reactor *r;
 	char *path;
 	bool must_exist;
@@ -75,7 +75,7 @@ struct job {
 	char name[UBR_NAME_MAX + 1];
 };
 
-static void run_begin(struct config_ctl *ctl, struct waiter *waiters);
+static void run_begin(struct ubr_config_ctl *ctl, struct waiter *waiters);
 
 /* --- waiters and replies ------------------------------------------------- */
 
@@ -123,7 +123,7 @@ static void run_free(struct run *run)
 
 static void run_finish(struct run *run)
 {
-	struct config_ctl *ctl = run->ctl;
+	struct ubr_config_ctl *ctl = run->ctl;
 	unsigned i;
 
 	ubr_config_sort_errors(&run->cfg);
@@ -370,7 +370,7 @@ static void plan(struct run *run)
 
 /* --- runs ---------------------------------------------------------------- */
 
-static struct run *run_new(struct config_ctl *ctl, struct waiter *waiters)
+static struct run *run_new(struct ubr_config_ctl *ctl, struct waiter *waiters)
 {
 	struct run *run = calloc(1, sizeof(*run));
 
@@ -390,7 +390,7 @@ static struct run *run_new(struct config_ctl *ctl, struct waiter *waiters)
 /* The file as read now; the boot run takes what init read. */
 static int run_load(struct run *run)
 {
-	struct config_ctl *ctl = run->ctl;
+	struct ubr_config_ctl *ctl = run->ctl;
 
 	if (run->boot) {
 		run->cfg = ctl->boot_cfg;
@@ -400,7 +400,7 @@ static int run_load(struct run *run)
 	return ubr_config_load(&run->cfg, ctl->path, ctl->must_exist);
 }
 
-static void run_start(struct config_ctl *ctl, struct waiter *waiters,
+static void run_start(struct ubr_config_ctl *ctl, struct waiter *waiters,
 		      bool boot)
 {
 	struct run *run = run_new(ctl, waiters);
@@ -424,7 +424,7 @@ static void run_start(struct config_ctl *ctl, struct waiter *waiters,
 	run_put(run);
 }
 
-static void run_begin(struct config_ctl *ctl, struct waiter *waiters)
+static void run_begin(struct ubr_config_ctl *ctl, struct waiter *waiters)
 {
 	ubr_info("config: reloading %s", ctl->path);
 	run_start(ctl, waiters, false);
@@ -432,11 +432,12 @@ static void run_begin(struct config_ctl *ctl, struct waiter *waiters)
 
 /* --- the daemon's interface ---------------------------------------------- */
 
-int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
-			bool must_exist, ubr_config_done_cb cb, void *ctx,
-			char *err, size_t errlen)
+int ubr_config_ctl_init(struct ubr_config_ctl **out, struct ubr_reactor *r,
+			const char *path, bool must_exist,
+			ubr_config_done_cb cb, void *ctx, char *err,
+			size_t errlen)
 {
-	struct config_ctl *ctl = calloc(1, sizeof(*ctl));
+	struct ubr_config_ctl *ctl = calloc(1, sizeof(*ctl));
 	int ret;
 
 	if (!ctl || !(ctl->path = strdup(path))) {
@@ -457,21 +458,18 @@ int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
 		free(ctl);
 		return ret;
 	}
-	r->config = ctl;
+	*out = ctl;
 	return 0;
 }
 
-void ubr_config_boot(struct ubr_reactor *r)
+void ubr_config_boot(struct ubr_config_ctl *ctl)
 {
-	struct config_ctl *ctl = r->config;
-
 	if (ctl)
 		run_start(ctl, NULL, true);
 }
 
-void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep)
+void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep)
 {
-	struct config_ctl *ctl = r->config;
 	struct waiter *w = NULL, **tail;
 
 	if (!ctl) {
@@ -499,17 +497,8 @@ void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep)
 	*tail = w;
 }
 
-const char *ubr_config_path(const struct ubr_reactor *r)
+void ubr_config_ctl_deinit(struct ubr_config_ctl *ctl)
 {
-	const struct config_ctl *ctl = r->config;
-
-	return ctl ? ctl->path : NULL;
-}
-
-void ubr_config_ctl_deinit(struct ubr_reactor *r)
-{
-	struct config_ctl *ctl = r->config;
-
 	if (!ctl)
 		return;
 	if (ctl->run) { /* the loop ended first: nothing will finish it */
@@ -521,5 +510,4 @@ void ubr_config_ctl_deinit(struct ubr_reactor *r)
 	ubr_config_release(&ctl->boot_cfg);
 	free(ctl->path);
 	free(ctl);
-	r->config = NULL;
 }

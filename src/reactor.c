@@ -499,7 +499,6 @@ int ubr_reactor_run(struct ubr_reactor *r)
 	}
 	/* Let the admin layer flush its last replies. */
 	ev_run_due(r);
-	r->stopped = true;
 	return 0;
 }
 
