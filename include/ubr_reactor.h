@@ -65,11 +65,8 @@ struct ubr_reactor {
 	/* timers whose deadlines bound the ring's wait */
 	ev_timer **timers;
 	unsigned nr_timers;
-	/* user copy: the shared pool, and requests waiting for a buffer */
+	/* user copy: the shared pool (with the requests waiting for it) */
 	struct ubr_buf_pool pool;
-	uint64_t *waiters;   /* user_data of each waiting request, FIFO */
-	unsigned wait_head, wait_count, wait_cap;
-	bool serving_waiters; /* buffer_released() runs: no nesting */
 	ev_timer pool_trim;
 	/* zero copy: the ring's sparse buffer table, slots by device */
 	unsigned nr_buf_slots;

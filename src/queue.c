@@ -327,24 +327,8 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 
 static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
 {
-	uint64_t *w;
-	unsigned i, n;
-
-	if (r->wait_count == r->wait_cap) {
-		n = r->wait_cap ? r->wait_cap * 2 : 64;
-		w = malloc(n * sizeof(*w));
-		if (!w) {
-			ubr_err("out of memory queueing a request for a buffer");
-			return;
-		}
-		for (i = 0; i < r->wait_count; i++)
-			w[i] = r->waiters[(r->wait_head + i) % r->wait_cap];
-		free(r->waiters);
-		r->waiters = w;
-		r->wait_cap = n;
-		r->wait_head = 0;
-	}
-	r->waiters[(r->wait_head + r->wait_count++) % r->wait_cap] = ud;
+	if (ubr_pool_wait(&r->pool, ud) < 0)
+		ubr_err("out of memory queueing a request for a buffer");
 }
 
 /* Give the request a buffer (or queue it), and its data if a write. */
@@ -378,8 +362,10 @@ static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void serve_waiters(struct ubr_reactor *r)
 {
-	while (r->wait_count) {
-		struct ubr_ud d = ubr_ud_decode(r->waiters[r->wait_head]);
+	uint64_t ud;
+
+	while (ubr_pool_waiter(&r->pool, &ud)) {
+		struct ubr_ud d = ubr_ud_decode(ud);
 		struct ubr_queue *q = queue_of(r, d);
 		unsigned len;
 
@@ -389,8 +375,7 @@ static void serve_waiters(struct ubr_reactor *r)
 		if (r->pool.in_use + ubr_pool_class_size(len) > r->pool.limit)
 			return;
 drop:
-		r->wait_head = (r->wait_head + 1) % r->wait_cap;
-		r->wait_count--;
+		ubr_pool_waiter_pop(&r->pool);
 		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
 			staging_begin(q, d.tag);
 	}
@@ -404,11 +389,11 @@ drop:
  */
 static void buffer_released(struct ubr_reactor *r)
 {
-	if (r->serving_waiters)
+	if (r->pool.wait.serving)
 		return;
-	r->serving_waiters = true;
+	r->pool.wait.serving = true;
 	serve_waiters(r);
-	r->serving_waiters = false;
+	r->pool.wait.serving = false;
 	if (!r->pool.in_use && r->pool.cached && !ev_is_active(&r->pool_trim)) {
 		/* Idle: give the memory back after a second of quiet. */
 		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);

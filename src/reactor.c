@@ -218,7 +218,6 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	free(r->ctrl);
 	free(r->devs);
 	free(r->timers);
-	free(r->waiters);
 	free(r->buf_slot_used);
 	ubr_pool_deinit(&r->pool);
 	ubr_children_forget(r);
