@@ -15,6 +15,7 @@
 #include "ubr_fault.h"
 #include "ubr_stats.h"
 
+struct ubr_drain;
 struct ubr_reactor;
 struct ubr_target_ops;
 
@@ -167,9 +168,8 @@ struct ubr_dev {
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
-	bool draining;	   /* `stop` without QUIESCE: new requests are held */
-	unsigned nr_held;  /* ... how many */
-	uint64_t last_arrival_ns; /* ... when the last one came */
+	/* `stop` without QUIESCE: new requests are held (src/dev_detach.c) */
+	struct ubr_drain *drain;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
 	void *recover;	   /* src/dev_recover.c's state while recovering */
 	struct ublksrv_ctrl_dev_info info;
@@ -295,6 +295,8 @@ void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
 			 enum ubr_queue_event ev);
 /* A request reached a draining device: hold it (src/dev_detach.c). */
 void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag);
+/* Forget a drain the device was in (src/dev_detach.c): its timer too. */
+void ubr_dev_drain_free(struct ubr_dev *dev);
 /* Open /dev/ublkcN (and register it as a fixed file). -errno, err_msg set. */
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 /* An update-size, quiesce or resume ended: a delete asked meanwhile starts. */

@@ -73,9 +73,6 @@ struct ubr_reactor {
 	uint8_t *buf_slot_used;
 	bool stopping;	     /* leave the loop once no device remains */
 	unsigned nr_detached; /* devices left to the kernel by `stop` */
-	unsigned nr_draining; /* ... still draining (src/dev_detach.c) */
-	uint64_t drain_start_ns;
-	ev_timer drain_timer;
 	int exit_status;
 	struct ubr_reactor_counters counters;
 	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */

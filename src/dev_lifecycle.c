@@ -35,6 +35,7 @@ void ubr_dev_free(struct ubr_dev *dev)
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
 	ubr_dev_quiesce_free(dev);
+	ubr_dev_drain_free(dev);
 	ubr_queues_free(dev);
 	if (dev->copy_mode == UBR_COPY_ZERO)
 		ubr_buf_slots_free(dev->r, dev->buf_base,

@@ -521,7 +521,7 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
-	if (q->dev->draining &&
+	if (q->dev->drain &&
 	    (res == UBLK_IO_RES_OK || res == UBLK_IO_RES_NEED_GET_DATA)) {
 		q->dev->queue_event(q, d.tag, UBR_QEV_ARRIVED);
 		return;
