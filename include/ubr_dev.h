@@ -208,6 +208,16 @@ static inline bool ubr_dev_going_away(const struct ubr_dev *dev)
 	       dev->state == UBR_DEV_DELETING;
 }
 
+/*
+ * The daemon ends (src/dev_detach.c): stop deletes every device; detach
+ * leaves the recoverable ones to the kernel for `recover` and deletes the
+ * rest. The loop ends once none is left.
+ */
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
+void ubr_reactor_detach(struct ubr_reactor *r);
+/* After the ring is gone: free what detached devices still hold. */
+void ubr_reactor_forget_detached(struct ubr_reactor *r);
+
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx);

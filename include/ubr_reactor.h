@@ -19,10 +19,10 @@
 
 #include "ubr_batch.h"
 #include "ubr_buf_pool.h"
-#include "ubr_dev.h"
 
 struct ubr_child;
 struct ubr_ctrl_req;
+struct ubr_dev;
 
 /*
  * Plain adds on the reactor thread, read by `stats` on the same thread:
@@ -83,16 +83,11 @@ struct ubr_reactor {
 #define UBR_MAX_SQ_ENTRIES 4096
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
 void ubr_reactor_deinit(struct ubr_reactor *r);
-/* Runs until ubr_reactor_stop() and every device is gone. */
-int ubr_reactor_run(struct ubr_reactor *r);
-void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 /*
- * Stop, leaving recoverable devices to the kernel for `recover`
- * (src/dev_detach.c); the rest are deleted.
+ * Runs until r->stopping is set (ubr_reactor_stop(), in ubr_dev.h) and
+ * every device is gone or detached.
  */
-void ubr_reactor_detach(struct ubr_reactor *r);
-/* After the ring is gone: free what detached devices still hold. */
-void ubr_reactor_forget_detached(struct ubr_reactor *r);
+int ubr_reactor_run(struct ubr_reactor *r);
 
 /*
  * Let a loaded ring's waits last up to us microseconds to gather more

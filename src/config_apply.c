@@ -28,6 +28,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "ubr_dev.h"
 #include "ubr_reactor.h"
 
 enum action {

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_util.h"
@@ -145,6 +146,20 @@ static void dev_detach(struct ubr_dev *dev)
 	else if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
 				  QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
 		detached(dev);
+}
+
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
+{
+	unsigned slot;
+
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	r->exit_status = exit_status;
+	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
+	for (slot = 0; slot < r->nr_slots; slot++)
+		if (r->devs[slot])
+			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }
 
 void ubr_reactor_detach(struct ubr_reactor *r)

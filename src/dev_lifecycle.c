@@ -23,6 +23,7 @@
 
 #include "ubr_child.h"
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_helper.h"
 #include "ubr_kdev.h"
 #include "ubr_log.h"

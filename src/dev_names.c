@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_util.h"

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "ubr_dev.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"

@@ -18,6 +18,7 @@
 
 #include "ubr_child.h"
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_uring_ext.h"
@@ -499,18 +500,4 @@ int ubr_reactor_run(struct ubr_reactor *r)
 	/* Let the admin layer flush its last replies. */
 	ev_run_due(r);
 	return 0;
-}
-
-void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
-{
-	unsigned slot;
-
-	if (r->stopping)
-		return;
-	r->stopping = true;
-	r->exit_status = exit_status;
-	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
-	for (slot = 0; slot < r->nr_slots; slot++)
-		if (r->devs[slot])
-			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }

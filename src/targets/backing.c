@@ -23,6 +23,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "ubr_dev.h"
 #include "ubr_file_io.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
