@@ -99,8 +99,6 @@ unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us);
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
 
-/* libev's epoll descriptor (src/ev_backend.c), or -errno. */
-int ubr_ev_backend_fd(struct ev_loop *loop);
 
 /* libev timers that must bound the ring's wait go through these. */
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
