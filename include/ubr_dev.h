@@ -168,6 +168,7 @@ struct ubr_dev {
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
+	unsigned stop_quiesces; /* `stop`'s QUIESCE_DEV rounds (dev_detach.c) */
 	/* `stop` without QUIESCE: new requests are held (src/dev_detach.c) */
 	struct ubr_drain *drain;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];

@@ -34,7 +34,8 @@
 #include "ubr_reactor.h"
 #include "ubr_util.h"
 
-#define QUIESCE_TIMEOUT_MS 30000
+/* QUIESCE_DEV rounds before `stop` leaves a busy device anyway (30 s). */
+#define STOP_QUIESCE_ROUNDS 3
 #define DRAIN_QUIET_MS 200   /* no request for this long: none is coming */
 #define DRAIN_MAX_MS 10000   /* a writer that never stops: go anyway */
 #define DRAIN_TICK 0.05	     /* seconds between checks */
@@ -62,7 +63,10 @@ static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 {
 	struct ubr_dev *dev = req->ctx;
 
-	(void)r;
+	if (res == -EBUSY && ++dev->stop_quiesces < STOP_QUIESCE_ROUNDS &&
+	    ubr_ctrl_submit(r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
+			    UBR_QUIESCE_WAIT_MS, quiesce_done_cb, dev))
+		return;
 	if (res < 0)
 		ubr_warn("dev %u: QUIESCE_DEV: %s: requests in flight are left to recovery",
 			 dev->id, strerror(-res));
@@ -144,7 +148,7 @@ static void dev_detach(struct ubr_dev *dev)
 	else if (!(dev->info.flags & UBLK_F_QUIESCE))
 		drain_start(dev);
 	else if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
-				  QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
+				  UBR_QUIESCE_WAIT_MS, quiesce_done_cb, dev))
 		detached(dev);
 }
 

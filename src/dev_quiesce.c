@@ -40,8 +40,6 @@
 #include "ubr_reactor.h"
 #include "ubr_target.h"
 
-/* How long one QUIESCE_DEV lets the kernel wait for an idle request. */
-#define QUIESCE_TIMEOUT_MS 10000
 /* -EBUSY answers before the caller is told (the daemon keeps trying). */
 #define QUIESCE_BUSY_REPORT 6
 /* Rounds that abort fetches re-armed by commits: a few suffice. */
@@ -264,7 +262,7 @@ static void quiesce_round(struct ubr_quiesce *qs)
 		return;
 	}
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
-			     QUIESCE_TIMEOUT_MS, quiesce_done_cb, qs)) {
+			     UBR_QUIESCE_WAIT_MS, quiesce_done_cb, qs)) {
 		answer_err(qs, -ENOMEM, "device %u: cannot queue QUIESCE_DEV: out of memory",
 			   dev->id);
 		finish(qs, UBR_DEV_LIVE);
