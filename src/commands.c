@@ -19,6 +19,7 @@
 #include "ubr_dev.h"
 #include "ubr_reactor.h"
 #include "ubr_stats.h"
+#include "ubr_util.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
 			   int *fds, unsigned nfds, struct ubr_reply *rep);
@@ -331,7 +332,7 @@ static const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ubr_features.h"
+#include "ubr_util.h"
 
 
 static const char *const feature_names[] = {
@@ -36,7 +37,7 @@ static const char *const feature_names[] = {
 	"SHMEM_ZC",		  /* 19 */
 };
 
-#define NR_NAMED (sizeof(feature_names) / sizeof(feature_names[0]))
+#define NR_NAMED ARRAY_SIZE(feature_names)
 
 const char *ubr_feature_name(unsigned bit)
 {

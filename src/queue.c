@@ -264,11 +264,11 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 	struct ubr_tag *t = &q->tags[tag];
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
 
-	ubr_stats_account(&q->dev->stats, iod->op_flags & 0xff, result,
+	ubr_stats_account(&q->dev->stats, ubr_iod_op(iod), result,
 			  ubr_now_ns() - t->issued_ns);
 	if (result < 0)
 		ubr_dbg("dev %u q %u tag %u: op %u sector %llu: %s", q->dev->id,
-			q->id, tag, iod->op_flags & 0xff,
+			q->id, tag, ubr_iod_op(iod),
 			(unsigned long long)iod->start_sector,
 			strerror(-result));
 	queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result);
@@ -292,7 +292,7 @@ enum { COPY_IN = 0, COPY_OUT = 1 };
 static bool needs_staging(const struct ubr_queue *q,
 			  const struct ublksrv_io_desc *iod)
 {
-	unsigned op = iod->op_flags & 0xff;
+	unsigned op = ubr_iod_op(iod);
 
 	return q->dev->copy_mode == UBR_COPY_USER &&
 	       !(q->dev->ops->flags & UBR_TGT_NO_DATA) &&
@@ -346,7 +346,7 @@ static void staging_begin(struct ubr_queue *q, unsigned tag)
 						 q->id, tag, 0));
 		return;
 	}
-	if ((iod->op_flags & 0xff) == UBLK_IO_OP_WRITE)
+	if (ubr_iod_op(iod) == UBLK_IO_OP_WRITE)
 		queue_copy(q, tag, COPY_IN, len);
 	else
 		q->dev->ops->queue_io(q, tag, iod);
@@ -417,7 +417,7 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 	struct ubr_tag *t = &q->tags[tag];
 
 	if (t->buf) {
-		if ((q->descs[tag].op_flags & 0xff) == UBLK_IO_OP_READ &&
+		if (ubr_iod_op(&q->descs[tag]) == UBLK_IO_OP_READ &&
 		    result > 0) {
 			t->result = result;
 			queue_copy(q, tag, COPY_OUT, (unsigned)result);

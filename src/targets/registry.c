@@ -6,6 +6,7 @@
 
 #include "ubr_file_io.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_null,
@@ -14,7 +15,7 @@ static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_fault,
 };
 
-#define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
+#define NR_TARGETS ARRAY_SIZE(targets)
 
 const struct ubr_target_ops *ubr_target_find(const char *name)
 {
