@@ -276,8 +276,11 @@ bool ubr_queues_idle(const struct ubr_dev *dev);
  */
 bool ubr_queues_serving(const struct ubr_dev *dev);
 int ubr_dev_prepare(struct ubr_dev *dev);
-int ubr_dev_open_cdev(struct ubr_dev *dev);
-void ubr_dev_release_cdev(struct ubr_dev *dev);
+/*
+ * Close /dev/ublkcN and unregister it; the queues are freed, or with
+ * keep_queues only unmapped (a quiesce: resume maps them again).
+ */
+void ubr_dev_release_cdev(struct ubr_dev *dev, bool keep_queues);
 void ubr_dev_free(struct ubr_dev *dev);
 /* A device for opts (taking its paths and descriptors), not yet in the table. */
 struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
@@ -287,6 +290,11 @@ int ubr_dev_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
 		    void *ctx);
 /* Say that name is taken (dev->err_msg); -EEXIST. */
 int ubr_dev_name_in_use(struct ubr_dev *dev, const char *name);
+/*
+ * The device serves, after an add or a recover: record it, link its name,
+ * answer the add, and begin a delete asked meanwhile.
+ */
+void ubr_dev_go_live(struct ubr_dev *dev);
 /* Answer the pending add (dev->err) and delete, and forget dev. */
 void ubr_dev_finish(struct ubr_dev *dev);
 /* STOP_DEV, wait for every command, DEL_DEV; then the callbacks run. */

@@ -225,8 +225,11 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	ubr_dev_finish(dev);
 }
 
-/* The kernel lets go of the device only once /dev/ublkcN is closed. */
-void ubr_dev_release_cdev(struct ubr_dev *dev)
+/*
+ * The kernel lets go of the device only once /dev/ublkcN is closed, and
+ * mapped, nowhere: the fixed file, the mappings, the descriptor.
+ */
+void ubr_dev_release_cdev(struct ubr_dev *dev, bool keep_queues)
 {
 	int none = -1;
 
@@ -235,7 +238,10 @@ void ubr_dev_release_cdev(struct ubr_dev *dev)
 					       1);
 		dev->cdev_fixed = false;
 	}
-	ubr_queues_free(dev);
+	if (keep_queues)
+		ubr_queues_unmap(dev);
+	else
+		ubr_queues_free(dev);
 	if (dev->cdev_fd >= 0)
 		close(dev->cdev_fd);
 	dev->cdev_fd = -1;
@@ -244,7 +250,7 @@ void ubr_dev_release_cdev(struct ubr_dev *dev)
 static void send_del(struct ubr_dev *dev)
 {
 	dev->state = UBR_DEV_DELETING;
-	ubr_dev_release_cdev(dev);
+	ubr_dev_release_cdev(dev, false);
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_DEL_DEV, dev->id, 0,
 			     del_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue DEL_DEV: out of memory", dev->id);
@@ -477,8 +483,7 @@ void ubr_dev_ctl_end(struct ubr_dev *dev)
 
 /* --- add ---------------------------------------------------------------- */
 
-/* The disk serves: the device is live, and add answers. */
-static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
+void ubr_dev_go_live(struct ubr_dev *dev)
 {
 	ubr_dev_done_cb cb = dev->add_cb;
 
@@ -487,16 +492,22 @@ static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
 	if (dev->opts.recovery != UBR_RECOVERY_OFF)
 		ubr_dev_record_save(dev);
 	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->add_ctx, 0, NULL, dev->id);
+	if (dev->del_queued || dev->r->stopping) {
+		dev->del_queued = false;
+		ubr_dev_teardown(dev);
+	}
+}
+
+/* The disk serves: the device is live, and add answers. */
+static void add_done_live(struct ubr_dev *dev)
+{
 	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy%s%s)",
 		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
 		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode),
 		 dev->opts.name[0] ? ", name " : "", dev->opts.name);
-	if (cb)
-		cb(dev->add_ctx, 0, NULL, dev->id);
-	if (dev->del_queued || r->stopping) {
-		dev->del_queued = false;
-		ubr_dev_teardown(dev);
-	}
+	ubr_dev_go_live(dev);
 }
 
 /* The helper's errno (its exit status, see UBR_SCHED_EXIT_OPEN). */
@@ -527,7 +538,7 @@ static void scheduler_done_cb(void *ctx, int res)
 		add_failed(dev, -sched_errno(res), "setting the I/O scheduler");
 		return;
 	}
-	add_done_live(dev->r, dev);
+	add_done_live(dev);
 }
 
 /*
@@ -586,14 +597,14 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return;
 	}
 	if (!strcmp(dev->opts.scheduler, UBR_SCHED_KERNEL)) {
-		add_done_live(r, dev);
+		add_done_live(dev);
 		return;
 	}
 	if (!strcmp(dev->opts.scheduler, UBR_DEFAULT_SCHEDULER)) {
 		if (set_scheduler(r, dev, true) < 0)
 			ubr_warn("%s", dev->err_msg);
 		dev->err_msg[0] = '\0';
-		add_done_live(r, dev);
+		add_done_live(dev);
 		return;
 	}
 	res = set_scheduler(r, dev, false);
