@@ -210,21 +210,20 @@ int ubr_local_del(int argc, char **argv);
 int ubr_daemon_main(int argc, char **argv);
 /*
  * Start a detached daemon and wait until it serves (or says why it cannot).
- * Returns 0 (note: the IDs of devices it can recover, "" if none),
- * -EALREADY (one already runs), or -errno with err set.
+ * With notes, tell the user which devices it can recover (`recover`, which
+ * says that itself, passes false). Returns 0, -EALREADY (one already
+ * runs), or -errno with err set.
  */
-int ubr_daemon_spawn(char *err, size_t errlen);
+int ubr_daemon_spawn(bool notes, char *err, size_t errlen);
 /* Tell the user that devices wait for `recover` (stderr). */
 void ubr_recoverable_note(const char *ids);
-/* Whether a daemon started by this command says which devices wait. */
-extern bool ubr_spawn_notes;
 /*
  * The same with `daemon --config FILE` (NULL: the default file, which may
  * be missing) and --verbose. The configuration's errors, which do not stop
  * the daemon, are printed on stderr.
  */
-int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
-			  size_t errlen);
+int ubr_daemon_spawn_with(const char *config, bool verbose, bool notes,
+			  char *err, size_t errlen);
 /*
  * Tell the service manager (systemd's $NOTIFY_SOCKET) "READY=1",
  * "STATUS=...", and the like: 0 (also when there is none to tell), or

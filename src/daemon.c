@@ -157,7 +157,8 @@ static int ready_parse(char *line, char *err, size_t errlen)
 }
 
 /* "W message": the daemon starts, and has something to say (the config). */
-static int ready_line(char *line, bool *done, char *err, size_t errlen)
+static int ready_line(char *line, bool notes, bool *done, char *err,
+		      size_t errlen)
 {
 	if (line[0] == 'W' && line[1] == ' ') {
 		fprintf(stderr, "ublk-reactor: %s\n", line + 2);
@@ -165,7 +166,7 @@ static int ready_line(char *line, bool *done, char *err, size_t errlen)
 	}
 	/* "N IDS": devices wait for recover (which says itself). */
 	if (line[0] == 'N' && line[1] == ' ') {
-		if (ubr_spawn_notes)
+		if (notes)
 			ubr_recoverable_note(line + 2);
 		return 0;
 	}
@@ -173,7 +174,7 @@ static int ready_line(char *line, bool *done, char *err, size_t errlen)
 	return ready_parse(line, err, errlen);
 }
 
-static int ready_wait(int fd, char *err, size_t errlen)
+static int ready_wait(int fd, bool notes, char *err, size_t errlen)
 {
 	char buf[4096], *nl;
 	size_t len = 0, used;
@@ -198,7 +199,7 @@ static int ready_wait(int fd, char *err, size_t errlen)
 		while ((nl = memchr(buf, '\n', len))) {
 			*nl = '\0';
 			used = (size_t)(nl - buf) + 1;
-			ret = ready_line(buf, &done, err, errlen);
+			ret = ready_line(buf, notes, &done, err, errlen);
 			if (done)
 				return ret;
 			memmove(buf, buf + used, len - used);
@@ -244,13 +245,13 @@ static void spawn_child(int ready_fd, const char *config, bool verbose)
 	_exit(127);
 }
 
-int ubr_daemon_spawn(char *err, size_t errlen)
+int ubr_daemon_spawn(bool notes, char *err, size_t errlen)
 {
-	return ubr_daemon_spawn_with(NULL, false, err, errlen);
+	return ubr_daemon_spawn_with(NULL, false, notes, err, errlen);
 }
 
-int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
-			  size_t errlen)
+int ubr_daemon_spawn_with(const char *config, bool verbose, bool notes,
+			  char *err, size_t errlen)
 {
 	int p[2], ret, status;
 	pid_t pid;
@@ -268,7 +269,7 @@ int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
 		spawn_child(p[1], config, verbose);
 	close(p[1]);
 	waitpid(pid, &status, 0);
-	ret = ready_wait(p[0], err, errlen);
+	ret = ready_wait(p[0], notes, err, errlen);
 	close(p[0]);
 	return ret;
 fail:
@@ -707,7 +708,8 @@ static int daemon_background(const struct daemon_args *a)
 		fprintf(stderr, "ublk-reactor: ublk_drv is not loaded: modprobe ublk_drv\n");
 		return UBR_EXIT_FAIL;
 	}
-	ret = ubr_daemon_spawn_with(a->config, a->verbose, err, sizeof(err));
+	ret = ubr_daemon_spawn_with(a->config, a->verbose, true, err,
+				    sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "ublk-reactor: %s\n", err);
 		return UBR_EXIT_FAIL;
