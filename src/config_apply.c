@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "ubr_admin.h"
-#include "ubr_cli.h"
+#include "ubr_backing.h"
 #include "ubr_config.h"
 #include "ubr_dev.h"
 #include "ubr_reactor.h"

@@ -226,8 +226,8 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 }
 
 /*
- * The kernel lets go of the device only once /dev/ublkcN is closed, and
- * mapped, nowhere: the fixed file, the mappings, the descriptor.
+ * The kernel lets go of the device only once /dev/ublkcN is neither open
+ * nor mapped: drop the fixed file, the mappings, the descriptor.
  */
 void ubr_dev_release_cdev(struct ubr_dev *dev, bool keep_queues)
 {
