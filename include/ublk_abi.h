@@ -250,6 +250,12 @@ static_assert(offsetof(struct ublk_params, devt) +
 #define UBLK_IO_F_SWAP (1U << 16)
 #define UBLK_IO_F_NEED_REG_BUF (1U << 17)
 
+/* The request's operation, UBLK_IO_OP_*: bits 0-7 of op_flags. */
+static inline unsigned ubr_iod_op(const struct ublksrv_io_desc *iod)
+{
+	return iod->op_flags & 0xff;
+}
+
 /* Basic parameter attributes. */
 #define UBLK_ATTR_READ_ONLY (1 << 0)
 #define UBLK_ATTR_ROTATIONAL (1 << 1)

@@ -11,9 +11,30 @@
 #include <stdio.h>
 
 #include "ubr_log.h"
+#include "ubr_reactor.h"
+#include "ubr_util.h"
 
-struct ubr_reactor;
+struct ubr_admin_server;
+struct ubr_config_ctl;
 struct ubr_reply;
+
+/*
+ * The daemon: the reactor it drives, and what the admin layer keeps beside
+ * it (src/daemon.c owns one). The reactor knows neither the admin server
+ * nor the config file; the commands reach them from the reactor they are
+ * given with ubr_daemon_of(), which is why only ubr_daemon_dispatch() may
+ * call them.
+ */
+struct ubr_daemon_ctx {
+	struct ubr_reactor r;
+	struct ubr_admin_server *server; /* src/admin_server.c */
+	struct ubr_config_ctl *config;	 /* src/config_apply.c, or NULL */
+};
+
+static inline struct ubr_daemon_ctx *ubr_daemon_of(struct ubr_reactor *r)
+{
+	return container_of(r, struct ubr_daemon_ctx, r);
+}
 
 enum ubr_exit {
 	UBR_EXIT_OK = 0,
@@ -31,7 +52,7 @@ void ubr_reply_finish(struct ubr_reply *rep, int status);
  * Execute one admin command in the daemon. Takes ownership of fds. Must end
  * with ubr_reply_finish(), now or from a later completion.
  */
-void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
+void ubr_daemon_dispatch(struct ubr_daemon_ctx *dc, int argc, char **argv,
 			 int *fds, unsigned nfds, struct ubr_reply *rep);
 
 /* Text that fn writes with stdio, appended to stdout: 0 or -ENOMEM. */

@@ -5,7 +5,7 @@
  * that a unit test can drive it with made-up turns.
  *
  * Under load, one enter should bring back many completions: the kernel's
- * min-wait (see ubr_uring_ext.h) lets it wait up to min_wait_us for wait_nr
+ * min-wait (see ubr_compat.h) lets it wait up to min_wait_us for wait_nr
  * of them. At iodepth 1 that wait is pure added latency, and a turn cannot
  * tell "one request in flight" from "one of many arrived first". So the
  * policy looks at what turns reap:

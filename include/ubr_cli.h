@@ -16,30 +16,26 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ubr_backing.h"
 #include "ubr_dev.h"
+#include "ubr_features.h"
 #include "ubr_log.h"
+#include "ubr_util.h"
 
 struct ubr_reactor;
 
 /* --- parsing (src/cli_parse.c) ------------------------------------------ */
 
 /*
- * Bounds of `add` options. Queue and device-id bounds come from the kernel:
- * it silently clamps nr_hw_queues to nr_cpu_ids, and refuses ids at or above
- * its minor-number space (1 << MINORBITS).
+ * Bounds of `add` options. The queue bound comes from the kernel: it
+ * silently clamps nr_hw_queues to nr_cpu_ids (the device-id bound is in
+ * ubr_dev.h).
  */
 #define UBR_MIN_DEPTH 1
 #define UBR_MAX_DEPTH_OPT 4096
 #define UBR_MIN_IO_BYTES 4096U
 #define UBR_MAX_IO_BYTES (1U << 20)
-#define UBR_MAX_DEV_ID ((1U << 20) - 1)
 
-/* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
-int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Bytes with an optional K/M/G/T suffix (powers of 1024, optional "iB"). */
-int ubr_parse_size(const char *s, uint64_t *out);
-/* "250G", "1.5M", "512": the largest unit that leaves >= 1, one decimal. */
-void ubr_format_size(uint64_t bytes, char *buf, size_t len);
 /* The kernel's nr_cpu_ids: the highest possible CPU + 1. */
 unsigned ubr_nr_cpu_ids(void);
 /* The most queues `add` accepts: nr_cpu_ids, capped by user_data's field. */
@@ -63,16 +59,6 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
  * -EINVAL with err saying why.
  */
 int ubr_name_check(const char *name, char *err, size_t errlen);
-
-/*
- * Open one backing file as `add` does (read-write unless read_only) and
- * check it is a regular file or a block device: 0, or -errno with err
- * saying why in one line.
- */
-int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
-		     size_t len);
-/* Every o->paths[i] into o->fds[i]; the paths become absolute. */
-int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
 
 /*
  * `del [--force] ID|NAME...` or `del --all` (argv[0] is "del"); also
@@ -116,15 +102,6 @@ struct ubr_stats_args {
 int ubr_parse_stats(int argc, char **argv, struct ubr_stats_args *a,
 		    char *err, size_t errlen);
 void ubr_stats_args_release(struct ubr_stats_args *a);
-
-/* --- kernel features (src/features.c) ----------------------------------- */
-
-/* "USER_COPY" for bit 7, NULL for a bit we have no name for. */
-const char *ubr_feature_name(unsigned bit);
-/* One line per bit the kernel has: its name, and "used" if we use it. */
-void ubr_features_print(FILE *f, bool known, uint64_t have, uint64_t used);
-/* The bits the daemon uses when the kernel has them (src/dev.c, core). */
-uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 /* --- admin protocol (src/admin_proto.c) --------------------------------- */
 
@@ -197,23 +174,20 @@ struct ubr_admin_frame {
 int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
 			 size_t errlen);
 
-/* --- run directory (src/admin_proto.c) ---------------------------------- */
+/* --- socket and lock file names (src/admin_proto.c) -------------------- */
 
-#define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
 #define UBR_SOCK_NAME "ublk-reactor.sock"
 #define UBR_LOCK_NAME "ublk-reactor.lock"
 
-/* $UBLK_REACTOR_RUNDIR, or /run/ublk-reactor. */
-const char *ubr_rundir(void);
-/* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
-int ubr_run_path(const char *name, char *buf, size_t len);
 /* The pid the running daemon wrote into its lock file, or 0. */
 int ubr_lock_read_pid(int lock_fd);
 
 /* --- admin server, in the daemon (src/admin_server.c) ------------------- */
 
-int ubr_admin_server_init(struct ubr_reactor *r, int listen_fd);
-void ubr_admin_server_deinit(struct ubr_reactor *r);
+struct ubr_daemon_ctx;
+/* Serve listen_fd; dc->server is set. */
+int ubr_admin_server_init(struct ubr_daemon_ctx *dc, int listen_fd);
+void ubr_admin_server_deinit(struct ubr_daemon_ctx *dc);
 
 /* --- edges: the processes (src/client.c, src/daemon.c) ------------------ */
 
@@ -233,21 +207,20 @@ int ubr_local_del(int argc, char **argv);
 int ubr_daemon_main(int argc, char **argv);
 /*
  * Start a detached daemon and wait until it serves (or says why it cannot).
- * Returns 0 (note: the IDs of devices it can recover, "" if none),
- * -EALREADY (one already runs), or -errno with err set.
+ * With notes, tell the user which devices it can recover (`recover`, which
+ * says that itself, passes false). Returns 0, -EALREADY (one already
+ * runs), or -errno with err set.
  */
-int ubr_daemon_spawn(char *err, size_t errlen);
+int ubr_daemon_spawn(bool notes, char *err, size_t errlen);
 /* Tell the user that devices wait for `recover` (stderr). */
 void ubr_recoverable_note(const char *ids);
-/* Whether a daemon started by this command says which devices wait. */
-extern bool ubr_spawn_notes;
 /*
  * The same with `daemon --config FILE` (NULL: the default file, which may
  * be missing) and --verbose. The configuration's errors, which do not stop
  * the daemon, are printed on stderr.
  */
-int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
-			  size_t errlen);
+int ubr_daemon_spawn_with(const char *config, bool verbose, bool notes,
+			  char *err, size_t errlen);
 /*
  * Tell the service manager (systemd's $NOTIFY_SOCKET) "READY=1",
  * "STATUS=...", and the like: 0 (also when there is none to tell), or

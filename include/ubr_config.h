@@ -78,6 +78,8 @@ int ubr_config_split(const char *line, char **words, unsigned max,
 
 struct ubr_reactor;
 struct ubr_reply;
+/* The config file's controller: the file, and the run applying it. */
+struct ubr_config_ctl;
 
 /* After each run: what it found (errors sorted); boot: the first run. */
 typedef void (*ubr_config_done_cb)(void *ctx, const struct ubr_config *cfg,
@@ -88,19 +90,18 @@ typedef void (*ubr_config_done_cb)(void *ctx, const struct ubr_config *cfg,
  * read (a missing file is fine unless must_exist): the daemon does not
  * start then.
  */
-int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
-			bool must_exist, ubr_config_done_cb cb, void *ctx,
-			char *err, size_t errlen);
-void ubr_config_ctl_deinit(struct ubr_reactor *r);
+int ubr_config_ctl_init(struct ubr_config_ctl **out, struct ubr_reactor *r,
+			const char *path, bool must_exist,
+			ubr_config_done_cb cb, void *ctx, char *err,
+			size_t errlen);
+void ubr_config_ctl_deinit(struct ubr_config_ctl *ctl); /* NULL: nothing */
 /* Create the file's devices: the first run. */
-void ubr_config_boot(struct ubr_reactor *r);
+void ubr_config_boot(struct ubr_config_ctl *ctl);
 /*
  * Read the file again and apply the changes; rep (NULL for SIGHUP) is
  * answered with what changed and the errors when the run ends.
  */
-void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep);
-/* The daemon's file, or NULL. */
-const char *ubr_config_path(const struct ubr_reactor *r);
+void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep);
 
 /* `config check [FILE]` (src/config_check.c): exit status. */
 int ubr_config_main(int argc, char **argv);

@@ -12,6 +12,15 @@
 
 #include "ublk_abi.h"
 
+/*
+ * How long one QUIESCE_DEV lets the kernel wait for the requests we hold
+ * to finish before it answers -EBUSY: as long as the longest delay a
+ * target adds on purpose (fault --delay, 10 s). The callers send another
+ * round after -EBUSY, so a slower request is waited for still, and a
+ * delete asked meanwhile begins between rounds.
+ */
+#define UBR_QUIESCE_WAIT_MS 10000
+
 struct ubr_reactor;
 struct ubr_ctrl_req;
 

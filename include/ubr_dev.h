@@ -14,12 +14,15 @@
 #include "ublk_abi.h"
 #include "ubr_stats.h"
 
+struct ubr_drain;
 struct ubr_reactor;
 struct ubr_target_ops;
 
 #define UBR_MAX_FILES 8
 #define UBR_TARGET_NAME_MAX 16
 #define UBR_DEV_ID_ANY ((uint32_t)-1)
+/* The kernel refuses ids at or above its minor space (1 << MINORBITS). */
+#define UBR_MAX_DEV_ID ((1U << 20) - 1)
 #define UBR_NAME_MAX 64 /* bytes in a device name, without the NUL */
 
 enum ubr_copy_mode {
@@ -132,6 +135,21 @@ struct ubr_queue {
 	uint16_t buf_index;	/* zero copy: first registered-buffer slot */
 };
 
+/*
+ * The queue layer's one way into a device's life (src/queue.c ->
+ * src/dev_lifecycle.c): what it reports about a device that is not live,
+ * or drains. The live path never calls it: it pays the state compare it
+ * always paid, and the queue layer knows nothing of deleting, quiescing
+ * or draining.
+ */
+enum ubr_queue_event {
+	UBR_QEV_RETURNED, /* a command, copy or target I/O came back */
+	UBR_QEV_ARRIVED,  /* a request reached a draining device */
+	UBR_QEV_ABORTED,  /* the kernel aborted one of our commands */
+};
+typedef void (*ubr_queue_event_fn)(struct ubr_queue *q, unsigned tag,
+				   enum ubr_queue_event ev);
+
 /* err is 0 or -errno; msg explains a failure; id is the kernel device id. */
 typedef void (*ubr_dev_done_cb)(void *ctx, int err, const char *msg,
 				uint32_t id);
@@ -149,9 +167,9 @@ struct ubr_dev {
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
-	bool draining;	   /* `stop` without QUIESCE: new requests are held */
-	unsigned nr_held;  /* ... how many */
-	uint64_t last_arrival_ns; /* ... when the last one came */
+	unsigned stop_quiesces; /* `stop`'s QUIESCE_DEV rounds (dev_detach.c) */
+	/* `stop` without QUIESCE: new requests are held (src/dev_detach.c) */
+	struct ubr_drain *drain;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
 	void *recover;	   /* src/dev_recover.c's state while recovering */
 	struct ublksrv_ctrl_dev_info info;
@@ -175,8 +193,30 @@ struct ubr_dev {
 	/* update-size, quiesce or resume in flight: a delete waits for it */
 	bool ctl_busy;
 	struct ubr_quiesce *quiesce; /* src/dev_quiesce.c's, or NULL */
+	ubr_queue_event_fn queue_event; /* set by ubr_dev_new() */
 	bool from_config; /* declared by the config file: reload may delete it */
 };
+
+/*
+ * The device is going away: a delete was asked (and waits for the add or
+ * a control command to end) or is under way (STOP_DEV, DEL_DEV).
+ */
+static inline bool ubr_dev_going_away(const struct ubr_dev *dev)
+{
+	return dev->del_cb || dev->del_queued ||
+	       dev->state == UBR_DEV_STOPPING ||
+	       dev->state == UBR_DEV_DELETING;
+}
+
+/*
+ * The daemon ends (src/dev_detach.c): stop deletes every device; detach
+ * leaves the recoverable ones to the kernel for `recover` and deletes the
+ * rest. The loop ends once none is left.
+ */
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
+void ubr_reactor_detach(struct ubr_reactor *r);
+/* After the ring is gone: free what detached devices still hold. */
+void ubr_reactor_forget_detached(struct ubr_reactor *r);
 
 /* Device table operations (src/dev.c, src/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
@@ -209,6 +249,7 @@ const char *ubr_recovery_name(enum ubr_recovery m);
 int ubr_recovery_parse(const char *s, enum ubr_recovery *m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
+/* The bits the daemon uses when the kernel has them (src/dev.c). */
 uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
@@ -234,8 +275,11 @@ bool ubr_queues_idle(const struct ubr_dev *dev);
  */
 bool ubr_queues_serving(const struct ubr_dev *dev);
 int ubr_dev_prepare(struct ubr_dev *dev);
-int ubr_dev_open_cdev(struct ubr_dev *dev);
-void ubr_dev_release_cdev(struct ubr_dev *dev);
+/*
+ * Close /dev/ublkcN and unregister it; the queues are freed, or with
+ * keep_queues only unmapped (a quiesce: resume maps them again).
+ */
+void ubr_dev_release_cdev(struct ubr_dev *dev, bool keep_queues);
 void ubr_dev_free(struct ubr_dev *dev);
 /* A device for opts (taking its paths and descriptors), not yet in the table. */
 struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
@@ -245,6 +289,11 @@ int ubr_dev_refused(struct ubr_dev *dev, int err, ubr_dev_done_cb cb,
 		    void *ctx);
 /* Say that name is taken (dev->err_msg); -EEXIST. */
 int ubr_dev_name_in_use(struct ubr_dev *dev, const char *name);
+/*
+ * The device serves, after an add or a recover: record it, link its name,
+ * answer the add, and begin a delete asked meanwhile.
+ */
+void ubr_dev_go_live(struct ubr_dev *dev);
 /* Answer the pending add (dev->err) and delete, and forget dev. */
 void ubr_dev_finish(struct ubr_dev *dev);
 /* STOP_DEV, wait for every command, DEL_DEV; then the callbacks run. */
@@ -259,8 +308,15 @@ void ubr_dev_record_remove(struct ubr_dev *dev);
  * (deleting, quiescing).
  */
 void ubr_dev_teardown_step(struct ubr_dev *dev);
+/* The lifecycle's ubr_queue_event_fn, which ubr_dev_new() installs. */
+void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
+			 enum ubr_queue_event ev);
 /* A request reached a draining device: hold it (src/dev_detach.c). */
 void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag);
+/* Forget a drain the device was in (src/dev_detach.c): its timer too. */
+void ubr_dev_drain_free(struct ubr_dev *dev);
+/* How many requests a draining device holds for the kernel; 0 if none. */
+unsigned ubr_dev_drain_held(const struct ubr_dev *dev);
 /* Open /dev/ublkcN (and register it as a fixed file). -errno, err_msg set. */
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 /* An update-size, quiesce or resume ended: a delete asked meanwhile starts. */

@@ -19,10 +19,10 @@
 
 #include "ubr_batch.h"
 #include "ubr_buf_pool.h"
-#include "ubr_dev.h"
 
 struct ubr_child;
 struct ubr_ctrl_req;
+struct ubr_dev;
 
 /*
  * Plain adds on the reactor thread, read by `stats` on the same thread:
@@ -65,27 +65,17 @@ struct ubr_reactor {
 	/* timers whose deadlines bound the ring's wait */
 	ev_timer **timers;
 	unsigned nr_timers;
-	/* user copy: the shared pool, and requests waiting for a buffer */
+	/* user copy: the shared pool (with the requests waiting for it) */
 	struct ubr_buf_pool pool;
-	uint64_t *waiters;   /* user_data of each waiting request, FIFO */
-	unsigned wait_head, wait_count, wait_cap;
-	bool serving_waiters; /* buffer_released() runs: no nesting */
 	ev_timer pool_trim;
 	/* zero copy: the ring's sparse buffer table, slots by device */
 	unsigned nr_buf_slots;
 	uint8_t *buf_slot_used;
 	bool stopping;	     /* leave the loop once no device remains */
 	unsigned nr_detached; /* devices left to the kernel by `stop` */
-	unsigned nr_draining; /* ... still draining (src/dev_detach.c) */
-	uint64_t drain_start_ns;
-	ev_timer drain_timer;
-	bool stopped;
 	int exit_status;
 	struct ubr_reactor_counters counters;
-	void *daemon;	     /* the admin layer's state */
-	void (*on_idle_stop)(struct ubr_reactor *r); /* hook: loop ends */
 	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
-	void *config;	     /* the config file's state (src/config_apply.c) */
 };
 
 /* SQ sizes ubr_reactor_init() takes (0: its default, 512). */
@@ -93,16 +83,11 @@ struct ubr_reactor {
 #define UBR_MAX_SQ_ENTRIES 4096
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
 void ubr_reactor_deinit(struct ubr_reactor *r);
-/* Runs until ubr_reactor_stop() and every device is gone. */
-int ubr_reactor_run(struct ubr_reactor *r);
-void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 /*
- * Stop, leaving recoverable devices to the kernel for `recover`
- * (src/dev_detach.c); the rest are deleted.
+ * Runs until r->stopping is set (ubr_reactor_stop(), in ubr_dev.h) and
+ * every device is gone or detached.
  */
-void ubr_reactor_detach(struct ubr_reactor *r);
-/* After the ring is gone: free what detached devices still hold. */
-void ubr_reactor_forget_detached(struct ubr_reactor *r);
+int ubr_reactor_run(struct ubr_reactor *r);
 
 /*
  * Let a loaded ring's waits last up to us microseconds to gather more
@@ -114,8 +99,6 @@ unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us);
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
 
-/* libev's epoll descriptor (src/ev_backend.c), or -errno. */
-int ubr_ev_backend_fd(struct ev_loop *loop);
 
 /* libev timers that must bound the ring's wait go through these. */
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);

@@ -37,24 +37,7 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
 	return -EBADMSG;
 }
 
-/* --- run directory ------------------------------------------------------- */
-
-const char *ubr_rundir(void)
-{
-	const char *d = getenv("UBLK_REACTOR_RUNDIR");
-
-	return d && d[0] ? d : UBR_RUNDIR_DEFAULT;
-}
-
-int ubr_run_path(const char *name, char *buf, size_t len)
-{
-	struct sockaddr_un sun;
-	int n = snprintf(buf, len, "%s/%s", ubr_rundir(), name);
-
-	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	return 0;
-}
+/* --- the daemon's lock file ----------------------------------------- */
 
 int ubr_lock_read_pid(int lock_fd)
 {

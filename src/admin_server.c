@@ -42,7 +42,8 @@ struct ubr_frame {
 };
 
 struct ubr_admin_server {
-	struct ubr_reactor *r;
+	struct ubr_daemon_ctx *dc;
+	struct ubr_reactor *r; /* &dc->r */
 	int listen_fd;
 	ev_io accept_w;
 	ev_timer retry_w;
@@ -228,7 +229,7 @@ static void request_run(struct ubr_reply *c, struct ubr_admin_req *req)
 		return;
 	}
 	c->in_dispatch = true;
-	ubr_daemon_dispatch(c->srv->r, req->argc, req->argv, req->fds,
+	ubr_daemon_dispatch(c->srv->dc, req->argc, req->argv, req->fds,
 			    req->nfds, c);
 	c->in_dispatch = false;
 	req->nfds = 0; /* dispatch owns them now */
@@ -372,26 +373,29 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	accept_pause(s, false);
 }
 
-int ubr_admin_server_init(struct ubr_reactor *r, int listen_fd)
+int ubr_admin_server_init(struct ubr_daemon_ctx *dc, int listen_fd)
 {
 	struct ubr_admin_server *s = calloc(1, sizeof(*s));
+	struct ubr_reactor *r = &dc->r;
 
 	if (!s)
 		return -ENOMEM;
+	s->dc = dc;
 	s->r = r;
 	s->listen_fd = listen_fd;
 	ev_io_init(&s->accept_w, accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&s->retry_w, retry_cb, UBR_ADMIN_ACCEPT_RETRY, 0);
 	s->accept_w.data = s->retry_w.data = s;
 	ev_io_start(r->loop, &s->accept_w);
-	r->daemon = s;
+	dc->server = s;
 	return 0;
 }
 
 /* Closes every connection: replies still queued are lost. */
-void ubr_admin_server_deinit(struct ubr_reactor *r)
+void ubr_admin_server_deinit(struct ubr_daemon_ctx *dc)
 {
-	struct ubr_admin_server *s = r->daemon;
+	struct ubr_admin_server *s = dc->server;
+	struct ubr_reactor *r = &dc->r;
 
 	if (!s)
 		return;
@@ -403,5 +407,5 @@ void ubr_admin_server_deinit(struct ubr_reactor *r)
 		conn_free(s->conns);
 	}
 	free(s);
-	r->daemon = NULL;
+	dc->server = NULL;
 }

@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
+#include "ubr_backing.h"
+#include "ubr_dev.h"
+#include "ubr_log.h"
 #include "ubr_target.h"
 
 static int say(char *err, size_t len, int ret, const char *fmt, ...)

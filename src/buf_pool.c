@@ -2,6 +2,7 @@
 /* Size-classed, bounded buffers for user copy (see ubr_buf_pool.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,4 +101,50 @@ void ubr_pool_trim(struct ubr_buf_pool *p)
 void ubr_pool_deinit(struct ubr_buf_pool *p)
 {
 	ubr_pool_trim(p);
+	free(p->wait.tokens);
+	p->wait.tokens = NULL;
+	p->wait.count = p->wait.cap = 0;
+}
+
+/* The ring doubles when full, unwrapped into the new array. */
+static int waiters_grow(struct ubr_pool_waiters *w)
+{
+	unsigned i, n = w->cap ? w->cap * 2 : 64;
+	uint64_t *t = malloc(n * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < w->count; i++)
+		t[i] = w->tokens[(w->head + i) % w->cap];
+	free(w->tokens);
+	w->tokens = t;
+	w->cap = n;
+	w->head = 0;
+	return 0;
+}
+
+int ubr_pool_wait(struct ubr_buf_pool *p, uint64_t token)
+{
+	struct ubr_pool_waiters *w = &p->wait;
+
+	if (w->count == w->cap && waiters_grow(w) < 0)
+		return -ENOMEM;
+	w->tokens[(w->head + w->count++) % w->cap] = token;
+	return 0;
+}
+
+bool ubr_pool_waiter(const struct ubr_buf_pool *p, uint64_t *token)
+{
+	if (!p->wait.count)
+		return false;
+	*token = p->wait.tokens[p->wait.head];
+	return true;
+}
+
+void ubr_pool_waiter_pop(struct ubr_buf_pool *p)
+{
+	struct ubr_pool_waiters *w = &p->wait;
+
+	w->head = (w->head + 1) % w->cap;
+	w->count--;
 }

@@ -20,6 +20,7 @@
 #include "ubr_cli.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"
+#include "ubr_util.h"
 
 static int say(char *err, size_t errlen, const char *fmt, ...) UBR_PRINTF(3, 4);
 
@@ -32,99 +33,6 @@ static int say(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-/* --- numbers and sizes --------------------------------------------------- */
-
-/* strtoull accepts spaces, signs and "0x": users mean none of them. */
-static int parse_digits(const char *s, const char **end, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*end = p;
-	*out = v;
-	return 0;
-}
-
-int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	const char *end;
-	uint64_t v;
-	int ret;
-
-	ret = parse_digits(s, &end, &v);
-	if (ret < 0)
-		return ret;
-	if (*end)
-		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-static int size_shift(char c)
-{
-	switch (toupper((unsigned char)c)) {
-	case 'K': return 10;
-	case 'M': return 20;
-	case 'G': return 30;
-	case 'T': return 40;
-	}
-	return -1;
-}
-
-int ubr_parse_size(const char *s, uint64_t *out)
-{
-	const char *end;
-	uint64_t v;
-	int shift = 0, ret;
-
-	ret = parse_digits(s, &end, &v);
-	if (ret < 0)
-		return ret;
-	if (*end) {
-		shift = size_shift(*end++);
-		if (shift < 0)
-			return -EINVAL;
-		if (*end && strcmp(end, "iB"))
-			return -EINVAL;
-	}
-	if (v > UINT64_MAX >> shift)
-		return -ERANGE;
-	*out = v << shift;
-	return 0;
-}
-
-void ubr_format_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char units[] = "KMGTPE";
-	unsigned u = 0;
-	uint64_t scale = 1024;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64, bytes);
-		return;
-	}
-	while (u + 1 < sizeof(units) - 1 && bytes / scale >= 1024) {
-		scale <<= 10;
-		u++;
-	}
-	if (bytes % scale == 0 || bytes / scale >= 100)
-		snprintf(buf, len, "%" PRIu64 "%c", bytes / scale, units[u]);
-	else
-		snprintf(buf, len, "%.1f%c", (double)bytes / (double)scale,
-			 units[u]);
 }
 
 /*
@@ -443,7 +351,7 @@ static const struct add_opt *add_opt_find(const char *name, size_t len, char c)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(add_opts) / sizeof(add_opts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(add_opts); i++) {
 		const struct add_opt *o = &add_opts[i];
 
 		if (name ? strlen(o->name) == len && !strncmp(o->name, name, len)

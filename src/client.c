@@ -24,6 +24,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_dev.h"
 #include "ubr_reactor.h"
 
 /* How long to wait for a daemon that is starting (or to start one). */
@@ -169,10 +170,14 @@ void ubr_recoverable_note(const char *ids)
 		ids);
 }
 
-/* recover says itself what it recovers: no note when it starts a daemon. */
-bool ubr_spawn_notes = true;
+/* What daemon_connect() does when no daemon runs. */
+enum if_none {
+	IF_NONE_FAIL,		/* say that none runs */
+	IF_NONE_START,		/* start one; it notes recoverable devices */
+	IF_NONE_START_NOTELESS, /* recover: says itself what it recovers */
+};
 
-static int start_daemon(void)
+static int start_daemon(bool notes)
 {
 	char err[256];
 	int ret;
@@ -181,7 +186,7 @@ static int start_daemon(void)
 		return ubr_client_error(UBR_EXIT_FAIL, MSG_NO_DRIVER);
 	if (geteuid() != 0)
 		return ubr_client_error(UBR_EXIT_FAIL, MSG_NOT_ROOT);
-	ret = ubr_daemon_spawn(err, sizeof(err));
+	ret = ubr_daemon_spawn(notes, err, sizeof(err));
 	if (ret < 0 && ret != -EALREADY)
 		return ubr_client_error(UBR_EXIT_FAIL, "%s", err);
 	return 0;
@@ -194,7 +199,7 @@ static struct conn_state last_conn;
  * The connected socket, or -1 with the message printed. With `start`, a
  * missing daemon is started; without, *status says "not running".
  */
-static int daemon_connect(bool start, bool quiet, int *status)
+static int daemon_connect(enum if_none if_none, bool quiet, int *status)
 {
 	struct conn_state st = { 0 };
 	long long deadline = now_ms() + CONNECT_WAIT_MS;
@@ -211,14 +216,14 @@ static int daemon_connect(bool start, bool quiet, int *status)
 		fd = connect_once(&st);
 		if (fd >= 0)
 			return fd;
-		if (fd == -ENOENT && !start) {
+		if (fd == -ENOENT && if_none == IF_NONE_FAIL) {
 			last_conn = st;
 			if (!quiet)
 				not_running(&st);
 			return -ENOENT;
 		}
 		if (fd == -ENOENT && !spawned) {
-			if (start_daemon())
+			if (start_daemon(if_none == IF_NONE_START))
 				return -1;
 			spawned = true;
 			continue;
@@ -313,7 +318,7 @@ static int add_request(const struct ubr_dev_opts *o)
 		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	for (i = 0; i < o->nr_words; i++)
 		words[i] = (char *)ubr_dev_opts_word(o, i);
-	sock = daemon_connect(true, false, &status);
+	sock = daemon_connect(IF_NONE_START, false, &status);
 	status = sock < 0 ? status : request(sock, (int)o->nr_words, words,
 					     o->fds, o->nr_files);
 	free(words);
@@ -349,8 +354,7 @@ static int client_recover(int argc, char **argv)
 {
 	int sock, status;
 
-	ubr_spawn_notes = false;
-	sock = daemon_connect(true, false, &status);
+	sock = daemon_connect(IF_NONE_START_NOTELESS, false, &status);
 	if (sock < 0)
 		return status;
 	return request(sock, argc, argv, NULL, 0);
@@ -364,7 +368,7 @@ static int client_stop(int argc, char **argv)
 	long long deadline;
 	int sock, status, pid;
 
-	sock = daemon_connect(false, false, &status);
+	sock = daemon_connect(IF_NONE_FAIL, false, &status);
 	if (sock < 0)
 		return status;
 	status = request(sock, argc, argv, NULL, 0);
@@ -427,7 +431,7 @@ static int client_features(int argc, char **argv)
 {
 	int sock, status;
 
-	sock = daemon_connect(false, true, &status);
+	sock = daemon_connect(IF_NONE_FAIL, true, &status);
 	if (sock == -ENOENT)
 		return features_local();
 	if (sock < 0)
@@ -443,7 +447,7 @@ static int client_list_del(int argc, char **argv)
 	bool json = false;
 	char err[256];
 
-	sock = daemon_connect(false, true, &status);
+	sock = daemon_connect(IF_NONE_FAIL, true, &status);
 	if (sock >= 0) {
 		status = strcmp(argv[0], "del") ? 0 :
 						  bound_reply_wait(sock, DEL_WAIT_S);
@@ -518,7 +522,7 @@ int ubr_client_main(int argc, char **argv)
 		return client_stop(argc, argv);
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "del"))
 		return client_list_del(argc, argv);
-	sock = daemon_connect(false, false, &status);
+	sock = daemon_connect(IF_NONE_FAIL, false, &status);
 	if (sock < 0)
 		return status;
 	return request(sock, argc, argv, NULL, 0);

@@ -18,6 +18,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_dev.h"
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
@@ -54,11 +55,6 @@ static void del_fail(struct ubr_reply *rep, const char *msg)
 {
 	ubr_reply_printf(rep, 2, "ublk-reactor: %s\n", msg);
 	ubr_reply_finish(rep, UBR_EXIT_FAIL);
-}
-
-static bool dev_deleting(const struct ubr_dev *dev)
-{
-	return dev->del_cb || dev->state >= UBR_DEV_STOPPING;
 }
 
 /* In the table with this ID, whatever its state (an add in progress too). */
@@ -142,7 +138,7 @@ static int del_check_ids(struct ubr_reactor *r, const struct del_req *q,
 				return ret;
 			continue;
 		}
-		if (!dev || dev_deleting(dev)) {
+		if (!dev || ubr_dev_going_away(dev)) {
 			snprintf(msg, len, dev ? "device %u is already being deleted%s" :
 						 "no device %u%s",
 				 d->ids[i], d->nr_ids > 1 ? " (nothing deleted)" : "");
@@ -167,7 +163,7 @@ static int del_collect_all(struct ubr_reactor *r, struct del_req *q)
 	for (i = 0; i < slots; i++) {
 		struct ubr_dev *dev = ubr_dev_at(r, i);
 
-		if (dev && dev->id_known && !dev_deleting(dev))
+		if (dev && dev->id_known && !ubr_dev_going_away(dev))
 			ids[n++] = dev->id;
 	}
 	for (i = 0; i < q->nk; i++)

@@ -16,6 +16,7 @@
 
 #include "ubr_admin.h"
 #include "ubr_cli.h"
+#include "ubr_dev.h"
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
 

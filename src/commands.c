@@ -16,8 +16,10 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "ubr_dev.h"
 #include "ubr_reactor.h"
 #include "ubr_stats.h"
+#include "ubr_util.h"
 
 typedef void (*command_fn)(struct ubr_reactor *r, int argc, char **argv,
 			   int *fds, unsigned nfds, struct ubr_reply *rep);
@@ -300,7 +302,8 @@ static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
 		parse_failed(rep, ret, err);
 		return;
 	}
-	ubr_config_reload(r, rep); /* answered when the run ends */
+	/* answered when the run ends */
+	ubr_config_reload(ubr_daemon_of(r)->config, rep);
 }
 
 /* --- dispatch ------------------------------------------------------------ */
@@ -329,15 +332,16 @@ static const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
 }
 
-void ubr_daemon_dispatch(struct ubr_reactor *r, int argc, char **argv,
+void ubr_daemon_dispatch(struct ubr_daemon_ctx *dc, int argc, char **argv,
 			 int *fds, unsigned nfds, struct ubr_reply *rep)
 {
+	struct ubr_reactor *r = &dc->r;
 	const struct command *cmd = command_find(argv[0]);
 	char msg[128];
 

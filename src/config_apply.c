@@ -26,8 +26,9 @@
 #include <string.h>
 
 #include "ubr_admin.h"
-#include "ubr_cli.h"
+#include "ubr_backing.h"
 #include "ubr_config.h"
+#include "ubr_dev.h"
 #include "ubr_reactor.h"
 
 enum action {
@@ -41,10 +42,10 @@ struct waiter {
 	struct waiter *next;
 };
 
-struct config_ctl;
+struct ubr_config_ctl;
 
 struct run {
-	struct config_ctl *ctl;
+	struct ubr_config_ctl *ctl;
 	struct ubr_config cfg;
 	enum action *act; /* one per entry */
 	bool boot;
@@ -56,7 +57,7 @@ struct run {
 	struct waiter *waiters;
 };
 
-struct config_ctl {
+struct ubr_config_ctl {
 	struct ubr_reactor *r;
 	char *path;
 	bool must_exist;
@@ -75,7 +76,7 @@ struct job {
 	char name[UBR_NAME_MAX + 1];
 };
 
-static void run_begin(struct config_ctl *ctl, struct waiter *waiters);
+static void run_begin(struct ubr_config_ctl *ctl, struct waiter *waiters);
 
 /* --- waiters and replies ------------------------------------------------- */
 
@@ -123,7 +124,7 @@ static void run_free(struct run *run)
 
 static void run_finish(struct run *run)
 {
-	struct config_ctl *ctl = run->ctl;
+	struct ubr_config_ctl *ctl = run->ctl;
 	unsigned i;
 
 	ubr_config_sort_errors(&run->cfg);
@@ -284,11 +285,6 @@ static void del_start(struct run *run, struct ubr_dev *dev, unsigned entry)
 
 /* --- the plan ------------------------------------------------------------ */
 
-static bool dev_going(const struct ubr_dev *dev)
-{
-	return dev->del_cb || dev->state >= UBR_DEV_STOPPING;
-}
-
 /* FILE words as the device's were resolved, to compare them (no open). */
 static void resolve_for_compare(struct ubr_dev_opts *o)
 {
@@ -324,7 +320,7 @@ static enum action plan_line(struct run *run, unsigned i)
 
 	if (!dev)
 		return ACT_ADD;
-	if (dev_going(dev) || !dev->id_known) {
+	if (ubr_dev_going_away(dev) || !dev->id_known) {
 		run_error(run, i, e->name,
 			  "another device of that name is being added or deleted: reload again later");
 		return ACT_NONE;
@@ -367,7 +363,7 @@ static void plan(struct run *run)
 			run->act[i] = plan_line(run, i);
 	for (slot = 0; slot < ubr_dev_slots(r); slot++) {
 		dev = ubr_dev_at(r, slot);
-		if (dev && dev->from_config && !dev_going(dev) &&
+		if (dev && dev->from_config && !ubr_dev_going_away(dev) &&
 		    !name_declared(&run->cfg, dev->opts.name))
 			del_start(run, dev, UINT_MAX);
 	}
@@ -375,7 +371,7 @@ static void plan(struct run *run)
 
 /* --- runs ---------------------------------------------------------------- */
 
-static struct run *run_new(struct config_ctl *ctl, struct waiter *waiters)
+static struct run *run_new(struct ubr_config_ctl *ctl, struct waiter *waiters)
 {
 	struct run *run = calloc(1, sizeof(*run));
 
@@ -395,7 +391,7 @@ static struct run *run_new(struct config_ctl *ctl, struct waiter *waiters)
 /* The file as read now; the boot run takes what init read. */
 static int run_load(struct run *run)
 {
-	struct config_ctl *ctl = run->ctl;
+	struct ubr_config_ctl *ctl = run->ctl;
 
 	if (run->boot) {
 		run->cfg = ctl->boot_cfg;
@@ -405,7 +401,7 @@ static int run_load(struct run *run)
 	return ubr_config_load(&run->cfg, ctl->path, ctl->must_exist);
 }
 
-static void run_start(struct config_ctl *ctl, struct waiter *waiters,
+static void run_start(struct ubr_config_ctl *ctl, struct waiter *waiters,
 		      bool boot)
 {
 	struct run *run = run_new(ctl, waiters);
@@ -429,7 +425,7 @@ static void run_start(struct config_ctl *ctl, struct waiter *waiters,
 	run_put(run);
 }
 
-static void run_begin(struct config_ctl *ctl, struct waiter *waiters)
+static void run_begin(struct ubr_config_ctl *ctl, struct waiter *waiters)
 {
 	ubr_info("config: reloading %s", ctl->path);
 	run_start(ctl, waiters, false);
@@ -437,11 +433,12 @@ static void run_begin(struct config_ctl *ctl, struct waiter *waiters)
 
 /* --- the daemon's interface ---------------------------------------------- */
 
-int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
-			bool must_exist, ubr_config_done_cb cb, void *ctx,
-			char *err, size_t errlen)
+int ubr_config_ctl_init(struct ubr_config_ctl **out, struct ubr_reactor *r,
+			const char *path, bool must_exist,
+			ubr_config_done_cb cb, void *ctx, char *err,
+			size_t errlen)
 {
-	struct config_ctl *ctl = calloc(1, sizeof(*ctl));
+	struct ubr_config_ctl *ctl = calloc(1, sizeof(*ctl));
 	int ret;
 
 	if (!ctl || !(ctl->path = strdup(path))) {
@@ -462,21 +459,18 @@ int ubr_config_ctl_init(struct ubr_reactor *r, const char *path,
 		free(ctl);
 		return ret;
 	}
-	r->config = ctl;
+	*out = ctl;
 	return 0;
 }
 
-void ubr_config_boot(struct ubr_reactor *r)
+void ubr_config_boot(struct ubr_config_ctl *ctl)
 {
-	struct config_ctl *ctl = r->config;
-
 	if (ctl)
 		run_start(ctl, NULL, true);
 }
 
-void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep)
+void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep)
 {
-	struct config_ctl *ctl = r->config;
 	struct waiter *w = NULL, **tail;
 
 	if (!ctl) {
@@ -504,17 +498,8 @@ void ubr_config_reload(struct ubr_reactor *r, struct ubr_reply *rep)
 	*tail = w;
 }
 
-const char *ubr_config_path(const struct ubr_reactor *r)
+void ubr_config_ctl_deinit(struct ubr_config_ctl *ctl)
 {
-	const struct config_ctl *ctl = r->config;
-
-	return ctl ? ctl->path : NULL;
-}
-
-void ubr_config_ctl_deinit(struct ubr_reactor *r)
-{
-	struct config_ctl *ctl = r->config;
-
 	if (!ctl)
 		return;
 	if (ctl->run) { /* the loop ended first: nothing will finish it */
@@ -526,5 +511,4 @@ void ubr_config_ctl_deinit(struct ubr_reactor *r)
 	ubr_config_release(&ctl->boot_cfg);
 	free(ctl->path);
 	free(ctl);
-	r->config = NULL;
 }

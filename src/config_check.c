@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ubr_admin.h"
-#include "ubr_cli.h"
+#include "ubr_backing.h"
 #include "ubr_config.h"
 
 static int usage(const char *msg)

@@ -30,6 +30,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_config.h"
+#include "ubr_dev.h"
 #include "ubr_reactor.h"
 
 #define LISTEN_BACKLOG 64
@@ -50,7 +51,7 @@ struct daemon_args {
 
 struct daemon {
 	struct daemon_args args;
-	struct ubr_reactor r;
+	struct ubr_daemon_ctx dc; /* the reactor, the server, the config */
 	bool reactor_up;
 	bool locked; /* we hold the lock: the lock file is ours to clear */
 	int lock_fd;
@@ -156,7 +157,8 @@ static int ready_parse(char *line, char *err, size_t errlen)
 }
 
 /* "W message": the daemon starts, and has something to say (the config). */
-static int ready_line(char *line, bool *done, char *err, size_t errlen)
+static int ready_line(char *line, bool notes, bool *done, char *err,
+		      size_t errlen)
 {
 	if (line[0] == 'W' && line[1] == ' ') {
 		fprintf(stderr, "ublk-reactor: %s\n", line + 2);
@@ -164,7 +166,7 @@ static int ready_line(char *line, bool *done, char *err, size_t errlen)
 	}
 	/* "N IDS": devices wait for recover (which says itself). */
 	if (line[0] == 'N' && line[1] == ' ') {
-		if (ubr_spawn_notes)
+		if (notes)
 			ubr_recoverable_note(line + 2);
 		return 0;
 	}
@@ -172,7 +174,7 @@ static int ready_line(char *line, bool *done, char *err, size_t errlen)
 	return ready_parse(line, err, errlen);
 }
 
-static int ready_wait(int fd, char *err, size_t errlen)
+static int ready_wait(int fd, bool notes, char *err, size_t errlen)
 {
 	char buf[4096], *nl;
 	size_t len = 0, used;
@@ -197,7 +199,7 @@ static int ready_wait(int fd, char *err, size_t errlen)
 		while ((nl = memchr(buf, '\n', len))) {
 			*nl = '\0';
 			used = (size_t)(nl - buf) + 1;
-			ret = ready_line(buf, &done, err, errlen);
+			ret = ready_line(buf, notes, &done, err, errlen);
 			if (done)
 				return ret;
 			memmove(buf, buf + used, len - used);
@@ -243,13 +245,13 @@ static void spawn_child(int ready_fd, const char *config, bool verbose)
 	_exit(127);
 }
 
-int ubr_daemon_spawn(char *err, size_t errlen)
+int ubr_daemon_spawn(bool notes, char *err, size_t errlen)
 {
-	return ubr_daemon_spawn_with(NULL, false, err, errlen);
+	return ubr_daemon_spawn_with(NULL, false, notes, err, errlen);
 }
 
-int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
-			  size_t errlen)
+int ubr_daemon_spawn_with(const char *config, bool verbose, bool notes,
+			  char *err, size_t errlen)
 {
 	int p[2], ret, status;
 	pid_t pid;
@@ -267,7 +269,7 @@ int ubr_daemon_spawn_with(const char *config, bool verbose, char *err,
 		spawn_child(p[1], config, verbose);
 	close(p[1]);
 	waitpid(pid, &status, 0);
-	ret = ready_wait(p[0], err, errlen);
+	ret = ready_wait(p[0], notes, err, errlen);
 	close(p[0]);
 	return ret;
 fail:
@@ -411,15 +413,15 @@ static void iowq_workers_from_env(struct ubr_reactor *r)
 
 static int reactor_start(struct daemon *d)
 {
-	int ret = ubr_reactor_init(&d->r, sq_entries_from_env());
+	int ret = ubr_reactor_init(&d->dc.r, sq_entries_from_env());
 
 	if (ret < 0) {
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
 		return ret;
 	}
-	min_wait_from_env(&d->r);
-	iowq_workers_from_env(&d->r);
-	pool_size_from_env(&d->r);
+	min_wait_from_env(&d->dc.r);
+	iowq_workers_from_env(&d->dc.r);
+	pool_size_from_env(&d->dc.r);
 	d->reactor_up = true;
 	return 0;
 }
@@ -462,12 +464,12 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	struct ubr_reactor *r = w->data;
+	struct ubr_daemon_ctx *dc = w->data;
 
-	if (r->stopping)
+	if (dc->r.stopping)
 		return;
 	ubr_info("SIGHUP: reloading the config file");
-	ubr_config_reload(r, NULL);
+	ubr_config_reload(dc->config, NULL);
 }
 
 /* The reactor's loop takes signals through a signalfd (see reactor.c). */
@@ -476,12 +478,12 @@ static void signals_start(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	ev_signal_init(&d->sigterm_w, signal_cb, SIGTERM);
 	ev_signal_init(&d->sigint_w, signal_cb, SIGINT);
-	d->sigterm_w.data = d->sigint_w.data = &d->r;
-	ev_signal_start(d->r.loop, &d->sigterm_w);
-	ev_signal_start(d->r.loop, &d->sigint_w);
+	d->sigterm_w.data = d->sigint_w.data = &d->dc.r;
+	ev_signal_start(d->dc.r.loop, &d->sigterm_w);
+	ev_signal_start(d->dc.r.loop, &d->sigint_w);
 	ev_signal_init(&d->sighup_w, sighup_cb, SIGHUP);
-	d->sighup_w.data = &d->r;
-	ev_signal_start(d->r.loop, &d->sighup_w);
+	d->sighup_w.data = &d->dc;
+	ev_signal_start(d->dc.r.loop, &d->sighup_w);
 }
 
 /* A daemon must not keep the caller's terminal, directory or session. */
@@ -502,7 +504,7 @@ static void config_done_cb(void *ctx, const struct ubr_config *cfg, bool boot)
 	if (boot)
 		ready_report_config(d, cfg);
 	ubr_sd_notify("%sSTATUS=%u device(s); %s: %u error(s) at the last %s",
-		      boot ? "READY=1\n" : "", d->r.nr_devs, cfg->path,
+		      boot ? "READY=1\n" : "", d->dc.r.nr_devs, cfg->path,
 		      cfg->nr_errors, boot ? "start" : "reload");
 }
 
@@ -511,8 +513,9 @@ static int config_start(struct daemon *d)
 	const char *path = d->args.config ? d->args.config : UBR_CONFIG_DEFAULT;
 	int ret;
 
-	ret = ubr_config_ctl_init(&d->r, path, d->args.config != NULL,
-				  config_done_cb, d, d->err, sizeof(d->err));
+	ret = ubr_config_ctl_init(&d->dc.config, &d->dc.r, path,
+				  d->args.config != NULL, config_done_cb, d,
+				  d->err, sizeof(d->err));
 	d->config_up = ret == 0;
 	return ret;
 }
@@ -531,7 +534,7 @@ static int daemon_setup(struct daemon *d)
 		ret = config_start(d);
 	if (!ret)
 		ret = listen_open(d);
-	if (!ret && ubr_admin_server_init(&d->r, d->listen_fd) < 0)
+	if (!ret && ubr_admin_server_init(&d->dc, d->listen_fd) < 0)
 		ret = fail(d, -ENOMEM, "out of memory");
 	if (ret < 0)
 		return ret;
@@ -543,12 +546,13 @@ static int daemon_setup(struct daemon *d)
 static void daemon_cleanup(struct daemon *d)
 {
 	if (d->reactor_up) {
-		ev_signal_stop(d->r.loop, &d->sigterm_w);
-		ev_signal_stop(d->r.loop, &d->sigint_w);
-		ev_signal_stop(d->r.loop, &d->sighup_w);
-		ubr_config_ctl_deinit(&d->r);
-		ubr_admin_server_deinit(&d->r);
-		ubr_reactor_deinit(&d->r);
+		ev_signal_stop(d->dc.r.loop, &d->sigterm_w);
+		ev_signal_stop(d->dc.r.loop, &d->sigint_w);
+		ev_signal_stop(d->dc.r.loop, &d->sighup_w);
+		ubr_config_ctl_deinit(d->dc.config);
+		d->dc.config = NULL;
+		ubr_admin_server_deinit(&d->dc);
+		ubr_reactor_deinit(&d->dc.r);
 	}
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -566,7 +570,9 @@ static void daemon_cleanup(struct daemon *d)
 
 static void config_boot_cb(void *ctx)
 {
-	ubr_config_boot(ctx);
+	struct ubr_daemon_ctx *dc = ctx;
+
+	ubr_config_boot(dc->config);
 }
 
 static int daemon_run(struct daemon *d)
@@ -594,15 +600,15 @@ static int daemon_run(struct daemon *d)
 		ubr_err("%s", d->err);
 	} else {
 		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
-		ubr_records_scan(&d->r, recoverable, sizeof(recoverable));
+		ubr_records_scan(&d->dc.r, recoverable, sizeof(recoverable));
 		if (recoverable[0] && d->args.config)
-			ubr_recover_all(&d->r, config_boot_cb, &d->r);
+			ubr_recover_all(&d->dc.r, config_boot_cb, &d->dc);
 		else if (recoverable[0] && d->args.ready_fd >= 0)
 			dprintf(d->args.ready_fd, "N %s\n", recoverable);
 		if (!recoverable[0] || !d->args.config)
-			ubr_config_boot(&d->r); /* says "R" once its devices serve */
-		ret = ubr_reactor_run(&d->r);
-		ret = ret < 0 ? UBR_EXIT_FAIL : d->r.exit_status;
+			ubr_config_boot(d->dc.config); /* says "R" once its devices serve */
+		ret = ubr_reactor_run(&d->dc.r);
+		ret = ret < 0 ? UBR_EXIT_FAIL : d->dc.r.exit_status;
 		ubr_info("exiting with status %d", ret);
 	}
 	daemon_cleanup(d);
@@ -702,7 +708,8 @@ static int daemon_background(const struct daemon_args *a)
 		fprintf(stderr, "ublk-reactor: ublk_drv is not loaded: modprobe ublk_drv\n");
 		return UBR_EXIT_FAIL;
 	}
-	ret = ubr_daemon_spawn_with(a->config, a->verbose, err, sizeof(err));
+	ret = ubr_daemon_spawn_with(a->config, a->verbose, true, err,
+				    sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "ublk-reactor: %s\n", err);
 		return UBR_EXIT_FAIL;

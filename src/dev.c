@@ -13,6 +13,7 @@
 #include "ubr_reactor.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"
+#include "ubr_util.h"
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o)
 {
@@ -94,7 +95,7 @@ static const char *const copy_mode_names[] = {
 
 const char *ubr_copy_mode_name(enum ubr_copy_mode m)
 {
-	if ((unsigned)m >= sizeof(copy_mode_names) / sizeof(copy_mode_names[0]))
+	if ((unsigned)m >= ARRAY_SIZE(copy_mode_names))
 		return "?";
 	return copy_mode_names[m];
 }
@@ -103,7 +104,7 @@ int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m)
 {
 	unsigned i;
 
-	for (i = 0; i < sizeof(copy_mode_names) / sizeof(copy_mode_names[0]);
+	for (i = 0; i < ARRAY_SIZE(copy_mode_names);
 	     i++) {
 		if (!strcmp(s, copy_mode_names[i])) {
 			*m = (enum ubr_copy_mode)i;
@@ -205,7 +206,7 @@ static const char *const recovery_names[] = {
 
 const char *ubr_recovery_name(enum ubr_recovery m)
 {
-	if ((unsigned)m >= sizeof(recovery_names) / sizeof(recovery_names[0]))
+	if ((unsigned)m >= ARRAY_SIZE(recovery_names))
 		return "?";
 	return recovery_names[m];
 }
@@ -216,7 +217,7 @@ int ubr_recovery_parse(const char *s, enum ubr_recovery *m)
 	unsigned i;
 
 	for (i = UBR_RECOVERY_OFF;
-	     i < sizeof(recovery_names) / sizeof(recovery_names[0]); i++) {
+	     i < ARRAY_SIZE(recovery_names); i++) {
 		if (!strcmp(s, recovery_names[i])) {
 			*m = (enum ubr_recovery)i;
 			return 0;

@@ -25,17 +25,30 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
-#define QUIESCE_TIMEOUT_MS 30000
+/* QUIESCE_DEV rounds before `stop` leaves a busy device anyway (30 s). */
+#define STOP_QUIESCE_ROUNDS 3
 #define DRAIN_QUIET_MS 200   /* no request for this long: none is coming */
 #define DRAIN_MAX_MS 10000   /* a writer that never stops: go anyway */
 #define DRAIN_TICK 0.05	     /* seconds between checks */
 #define NS_PER_MS 1000000ULL
+
+/* A device's drain, from drain_start() to drain_done(). */
+struct ubr_drain {
+	struct ubr_dev *dev;
+	ev_timer tick;
+	uint64_t start_ns;	  /* for DRAIN_MAX_MS */
+	uint64_t last_arrival_ns; /* for DRAIN_QUIET_MS */
+	unsigned nr_held;	  /* requests held for the kernel */
+};
 
 static void detached(struct ubr_dev *dev)
 {
@@ -50,7 +63,10 @@ static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 {
 	struct ubr_dev *dev = req->ctx;
 
-	(void)r;
+	if (res == -EBUSY && ++dev->stop_quiesces < STOP_QUIESCE_ROUNDS &&
+	    ubr_ctrl_submit(r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
+			    UBR_QUIESCE_WAIT_MS, quiesce_done_cb, dev))
+		return;
 	if (res < 0)
 		ubr_warn("dev %u: QUIESCE_DEV: %s: requests in flight are left to recovery",
 			 dev->id, strerror(-res));
@@ -59,64 +75,74 @@ static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 
 void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag)
 {
-	struct ubr_dev *dev = q->dev;
+	struct ubr_drain *d = q->dev->drain;
 
 	q->tags[tag].state = UBR_TAG_HELD;
-	dev->nr_held++;
-	dev->last_arrival_ns = ubr_now_ns();
+	d->nr_held++;
+	d->last_arrival_ns = ubr_now_ns();
+}
+
+void ubr_dev_drain_free(struct ubr_dev *dev)
+{
+	if (!dev->drain)
+		return;
+	ubr_timer_stop(dev->r, &dev->drain->tick);
+	free(dev->drain);
+	dev->drain = NULL;
+}
+
+unsigned ubr_dev_drain_held(const struct ubr_dev *dev)
+{
+	return dev->drain ? dev->drain->nr_held : 0;
 }
 
 static void drain_done(struct ubr_dev *dev, bool overdue)
 {
-	struct ubr_reactor *r = dev->r;
-
 	if (overdue)
 		ubr_warn("dev %u: requests still arrive after %u s: leaving anyway",
 			 dev->id, DRAIN_MAX_MS / 1000);
 	ubr_info("dev %u: drained, %u request(s) held for the kernel", dev->id,
-		 dev->nr_held);
-	dev->draining = false;
-	if (--r->nr_draining == 0)
-		ubr_timer_stop(r, &r->drain_timer);
+		 dev->drain->nr_held);
+	ubr_dev_drain_free(dev);
 	detached(dev);
 }
 
 static void drain_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct ubr_reactor *r = ev_userdata(loop);
+	struct ubr_drain *d = container_of(w, struct ubr_drain, tick);
 	uint64_t now = ubr_now_ns();
-	bool overdue = now - r->drain_start_ns >= DRAIN_MAX_MS * NS_PER_MS;
-	struct ubr_dev *dev;
-	unsigned slot;
 
-	(void)w;
+	(void)loop;
 	(void)revents;
-	for (slot = 0; slot < r->nr_slots; slot++) {
-		dev = r->devs[slot];
-		if (!dev || !dev->draining)
-			continue;
-		if (!ubr_queues_serving(dev) &&
-		    now - dev->last_arrival_ns >= DRAIN_QUIET_MS * NS_PER_MS)
-			drain_done(dev, false);
-		else if (overdue)
-			drain_done(dev, true);
-	}
+	if (!ubr_queues_serving(d->dev) &&
+	    now - d->last_arrival_ns >= DRAIN_QUIET_MS * NS_PER_MS)
+		drain_done(d->dev, false);
+	else if (now - d->start_ns >= DRAIN_MAX_MS * NS_PER_MS)
+		drain_done(d->dev, true);
 }
 
+/*
+ * Each device drains on its own timer; `stop` starts them all in one
+ * turn, so they share DRAIN_MAX_MS's start as when one timer served all.
+ */
 static void drain_start(struct ubr_dev *dev)
 {
-	struct ubr_reactor *r = dev->r;
+	struct ubr_drain *d = calloc(1, sizeof(*d));
 
+	if (!d) {
+		/* Out of memory: leave undrained, as before the drain existed. */
+		ubr_err("dev %u: out of memory for the drain: leaving at once",
+			dev->id);
+		detached(dev);
+		return;
+	}
 	ubr_info("dev %u: no QUIESCE: holding new requests until none arrives",
 		 dev->id);
-	dev->draining = true;
-	dev->last_arrival_ns = ubr_now_ns();
-	if (r->nr_draining++ == 0) {
-		r->drain_start_ns = dev->last_arrival_ns;
-		ev_timer_init(&r->drain_timer, drain_tick_cb, DRAIN_TICK,
-			      DRAIN_TICK);
-		ubr_timer_start(r, &r->drain_timer);
-	}
+	d->dev = dev;
+	d->start_ns = d->last_arrival_ns = ubr_now_ns();
+	ev_timer_init(&d->tick, drain_tick_cb, DRAIN_TICK, DRAIN_TICK);
+	dev->drain = d;
+	ubr_timer_start(dev->r, &d->tick);
 }
 
 static void dev_detach(struct ubr_dev *dev)
@@ -127,8 +153,22 @@ static void dev_detach(struct ubr_dev *dev)
 	else if (!(dev->info.flags & UBLK_F_QUIESCE))
 		drain_start(dev);
 	else if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
-				  QUIESCE_TIMEOUT_MS, quiesce_done_cb, dev))
+				  UBR_QUIESCE_WAIT_MS, quiesce_done_cb, dev))
 		detached(dev);
+}
+
+void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
+{
+	unsigned slot;
+
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	r->exit_status = exit_status;
+	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
+	for (slot = 0; slot < r->nr_slots; slot++)
+		if (r->devs[slot])
+			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }
 
 void ubr_reactor_detach(struct ubr_reactor *r)

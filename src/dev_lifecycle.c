@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_helper.h"
 #include "ubr_kdev.h"
 #include "ubr_kernel_ops.h"
@@ -34,6 +35,7 @@ void ubr_dev_free(struct ubr_dev *dev)
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
 	ubr_dev_quiesce_free(dev);
+	ubr_dev_drain_free(dev);
 	ubr_queues_free(dev);
 	if (dev->copy_mode == UBR_COPY_ZERO)
 		ubr_buf_slots_free(dev->r, dev->buf_base,
@@ -228,8 +230,11 @@ static void del_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	ubr_dev_finish(dev);
 }
 
-/* The kernel lets go of the device only once /dev/ublkcN is closed. */
-void ubr_dev_release_cdev(struct ubr_dev *dev)
+/*
+ * The kernel lets go of the device only once /dev/ublkcN is neither open
+ * nor mapped: drop the fixed file, the mappings, the descriptor.
+ */
+void ubr_dev_release_cdev(struct ubr_dev *dev, bool keep_queues)
 {
 	int none = -1;
 
@@ -238,7 +243,10 @@ void ubr_dev_release_cdev(struct ubr_dev *dev)
 					       1);
 		dev->cdev_fixed = false;
 	}
-	ubr_queues_free(dev);
+	if (keep_queues)
+		ubr_queues_unmap(dev);
+	else
+		ubr_queues_free(dev);
 	if (dev->cdev_fd >= 0)
 		close(dev->cdev_fd);
 	dev->cdev_fd = -1;
@@ -247,7 +255,7 @@ void ubr_dev_release_cdev(struct ubr_dev *dev)
 static void send_del(struct ubr_dev *dev)
 {
 	dev->state = UBR_DEV_DELETING;
-	ubr_dev_release_cdev(dev);
+	ubr_dev_release_cdev(dev, false);
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_DEL_DEV, dev->id, 0,
 			     del_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue DEL_DEV: out of memory", dev->id);
@@ -262,6 +270,35 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 	if (dev->state == UBR_DEV_STOPPING && dev->stop_done &&
 	    ubr_queues_idle(dev))
 		send_del(dev);
+}
+
+/*
+ * A command of a live device came back aborted while this daemon asked
+ * for nothing that aborts them (a stop, a quiesce, a resize): another
+ * process stopped the device (`del --force` from elsewhere). Its DEL_DEV
+ * waits until /dev/ublkcN is closed, so let the device go.
+ */
+static bool stopped_elsewhere(const struct ubr_dev *dev)
+{
+	return dev->state == UBR_DEV_LIVE && !dev->r->stopping &&
+	       !dev->ctl_busy;
+}
+
+void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
+			 enum ubr_queue_event ev)
+{
+	struct ubr_dev *dev = q->dev;
+
+	if (ev == UBR_QEV_ARRIVED) {
+		ubr_dev_hold_request(q, tag);
+		return;
+	}
+	if (ev == UBR_QEV_ABORTED && stopped_elsewhere(dev)) {
+		ubr_warn("dev %u: stopped by another process: deleting it",
+			 dev->id);
+		ubr_dev_teardown(dev);
+	}
+	ubr_dev_teardown_step(dev);
 }
 
 /* STOP_DEVs sent before a device the kernel keeps live is given up on. */
@@ -424,7 +461,7 @@ int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 			cb(ctx, -ENOENT, msg, id);
 		return -ENOENT;
 	}
-	if (dev->del_cb || dev->state >= UBR_DEV_STOPPING) {
+	if (ubr_dev_going_away(dev)) {
 		snprintf(msg, sizeof(msg), "device %u is already being deleted",
 			 id);
 		if (cb)
@@ -451,8 +488,7 @@ void ubr_dev_ctl_end(struct ubr_dev *dev)
 
 /* --- add ---------------------------------------------------------------- */
 
-/* The disk serves: the device is live, and add answers. */
-static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
+void ubr_dev_go_live(struct ubr_dev *dev)
 {
 	ubr_dev_done_cb cb = dev->add_cb;
 
@@ -461,16 +497,22 @@ static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
 	if (dev->opts.recovery != UBR_RECOVERY_OFF)
 		ubr_dev_record_save(dev);
 	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->add_ctx, 0, NULL, dev->id);
+	if (dev->del_queued || dev->r->stopping) {
+		dev->del_queued = false;
+		ubr_dev_teardown(dev);
+	}
+}
+
+/* The disk serves: the device is live, and add answers. */
+static void add_done_live(struct ubr_dev *dev)
+{
 	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy%s%s)",
 		 dev->id, dev->id, dev->ops->name, dev->opts.nr_queues,
 		 dev->opts.depth, ubr_copy_mode_name(dev->copy_mode),
 		 dev->opts.name[0] ? ", name " : "", dev->opts.name);
-	if (cb)
-		cb(dev->add_ctx, 0, NULL, dev->id);
-	if (dev->del_queued || r->stopping) {
-		dev->del_queued = false;
-		ubr_dev_teardown(dev);
-	}
+	ubr_dev_go_live(dev);
 }
 
 /* The helper's errno (its exit status, see UBR_SCHED_EXIT_OPEN). */
@@ -501,7 +543,7 @@ static void scheduler_done_cb(void *ctx, int res)
 		add_failed(dev, -sched_errno(res), "setting the I/O scheduler");
 		return;
 	}
-	add_done_live(dev->r, dev);
+	add_done_live(dev);
 }
 
 /*
@@ -560,14 +602,14 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return;
 	}
 	if (!strcmp(dev->opts.scheduler, UBR_SCHED_KERNEL)) {
-		add_done_live(r, dev);
+		add_done_live(dev);
 		return;
 	}
 	if (!strcmp(dev->opts.scheduler, UBR_DEFAULT_SCHEDULER)) {
 		if (set_scheduler(r, dev, true) < 0)
 			ubr_warn("%s", dev->err_msg);
 		dev->err_msg[0] = '\0';
-		add_done_live(r, dev);
+		add_done_live(dev);
 		return;
 	}
 	res = set_scheduler(r, dev, false);
@@ -735,6 +777,7 @@ struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
 	dev->r = r;
 	dev->cdev_fd = -1;
 	dev->buf_base = -1;
+	dev->queue_event = ubr_dev_queue_event;
 	dev->opts = *opts; /* takes the paths and descriptors */
 	dev->id = opts->id;
 	return dev;

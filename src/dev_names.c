@@ -26,9 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
 #define BY_NAME_DIR "by-name"
 #define UDEV_DIR "udev"

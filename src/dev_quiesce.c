@@ -35,12 +35,11 @@
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
 
-/* How long one QUIESCE_DEV lets the kernel wait for an idle request. */
-#define QUIESCE_TIMEOUT_MS 10000
 /* -EBUSY answers before the caller is told (the daemon keeps trying). */
 #define QUIESCE_BUSY_REPORT 6
 /* Rounds that abort fetches re-armed by commits: a few suffice. */
@@ -184,22 +183,6 @@ static void ask_state(struct ubr_quiesce *qs)
 	qs->ctrl_inflight = true;
 }
 
-/* Let go of /dev/ublkcN: the fixed file, the mappings, the descriptor. */
-static void cdev_release(struct ubr_dev *dev)
-{
-	int none = -1;
-
-	if (dev->cdev_fixed) {
-		io_uring_register_files_update(&dev->r->ring, dev->slot, &none,
-					       1);
-		dev->cdev_fixed = false;
-	}
-	ubr_queues_unmap(dev);
-	if (dev->cdev_fd >= 0)
-		close(dev->cdev_fd);
-	dev->cdev_fd = -1;
-}
-
 /*
  * Every command is back and nothing is served: close /dev/ublkcN. The
  * kernel then requeues new requests and marks the device QUIESCED (from a
@@ -207,7 +190,7 @@ static void cdev_release(struct ubr_dev *dev)
  */
 static void quiesce_close(struct ubr_quiesce *qs)
 {
-	cdev_release(qs->dev);
+	ubr_dev_release_cdev(qs->dev, true);
 	qs->polls = 0;
 	ask_state(qs);
 }
@@ -263,7 +246,7 @@ static void quiesce_round(struct ubr_quiesce *qs)
 		return;
 	}
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
-			     QUIESCE_TIMEOUT_MS, quiesce_done_cb, qs)) {
+			     UBR_QUIESCE_WAIT_MS, quiesce_done_cb, qs)) {
 		answer_err(qs, -ENOMEM, "device %u: cannot queue QUIESCE_DEV: out of memory",
 			   dev->id);
 		finish(qs, UBR_DEV_LIVE);
@@ -299,7 +282,7 @@ static void resume_failed(struct ubr_quiesce *qs, int err, const char *what)
 {
 	struct ubr_dev *dev = qs->dev;
 
-	cdev_release(dev);
+	ubr_dev_release_cdev(dev, true);
 	answer_err(qs, err, "device %u: cannot resume: %s: %s", dev->id, what,
 		   dev->err_msg[0] ? dev->err_msg : strerror(-err));
 	finish(qs, UBR_DEV_QUIESCED);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
@@ -75,7 +76,6 @@ static void end_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			int res)
 {
 	struct ubr_dev *dev = req->ctx;
-	ubr_dev_done_cb cb = dev->add_cb;
 
 	(void)r;
 	if (res < 0) {
@@ -83,20 +83,11 @@ static void end_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return;
 	}
 	recover_state_free(dev);
-	dev->state = UBR_DEV_LIVE;
-	dev->add_cb = NULL;
 	ubr_info("dev %u: recovered: serving /dev/ublkb%u again (%s, %s copy, recovery %s)",
 		 dev->id, dev->id, dev->ops->name,
 		 ubr_copy_mode_name(dev->copy_mode),
 		 ubr_recovery_name(dev->opts.recovery));
-	ubr_dev_record_save(dev);
-	ubr_dev_names_link(dev);
-	if (cb)
-		cb(dev->add_ctx, 0, NULL, dev->id);
-	if (dev->del_queued || dev->r->stopping) {
-		dev->del_queued = false;
-		ubr_dev_teardown(dev);
-	}
+	ubr_dev_go_live(dev);
 }
 
 static void start_recovery(struct ubr_dev *dev);

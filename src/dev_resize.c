@@ -16,11 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubr_cli.h"
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 struct resize_op {
 	struct ubr_dev *dev;

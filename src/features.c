@@ -10,7 +10,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "ubr_cli.h"
+#include "ubr_features.h"
+#include "ubr_util.h"
+
 
 static const char *const feature_names[] = {
 	"ZERO_COPY",		  /* 0: UBLK_F_SUPPORT_ZERO_COPY */
@@ -35,7 +37,7 @@ static const char *const feature_names[] = {
 	"SHMEM_ZC",		  /* 19 */
 };
 
-#define NR_NAMED (sizeof(feature_names) / sizeof(feature_names[0]))
+#define NR_NAMED ARRAY_SIZE(feature_names)
 
 const char *ubr_feature_name(unsigned bit)
 {

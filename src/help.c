@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ubr_help.h"
+#include "ubr_util.h"
 
 /* Column of the second field in the usage texts. */
 #define OPT_COL 32
@@ -153,7 +154,7 @@ const struct ubr_cmd_help *ubr_cmd_help_find(const char *name)
 		name = "--version";
 	else if (!strcmp(name, "-h") || !strcmp(name, "--help"))
 		name = "help";
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
@@ -204,7 +205,7 @@ void ubr_help_print_commands(FILE *f)
 	size_t i;
 
 	fprintf(f, "Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		print_command(f, &commands[i]);
 }
 

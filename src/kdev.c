@@ -9,8 +9,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "ubr_cli.h"
+#include "ubr_dev.h"
 #include "ubr_kdev.h"
+#include "ubr_util.h"
 
 int ubr_kdev_parse_name(const char *name, uint32_t *id)
 {

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "ubr_dev.h"
 #include "ubr_kernel_ops.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
@@ -266,11 +267,11 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 	struct ubr_tag *t = &q->tags[tag];
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
 
-	ubr_stats_account(&q->dev->stats, iod->op_flags & 0xff, result,
+	ubr_stats_account(&q->dev->stats, ubr_iod_op(iod), result,
 			  ubr_now_ns() - t->issued_ns);
 	if (result < 0)
 		ubr_dbg("dev %u q %u tag %u: op %u sector %llu: %s", q->dev->id,
-			q->id, tag, iod->op_flags & 0xff,
+			q->id, tag, ubr_iod_op(iod),
 			(unsigned long long)iod->start_sector,
 			strerror(-result));
 	queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result);
@@ -294,7 +295,7 @@ enum { COPY_IN = 0, COPY_OUT = 1 };
 static bool needs_staging(const struct ubr_queue *q,
 			  const struct ublksrv_io_desc *iod)
 {
-	unsigned op = iod->op_flags & 0xff;
+	unsigned op = ubr_iod_op(iod);
 
 	return q->dev->copy_mode == UBR_COPY_USER &&
 	       !(q->dev->ops->flags & UBR_TGT_NO_DATA) &&
@@ -330,24 +331,8 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 
 static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
 {
-	uint64_t *w;
-	unsigned i, n;
-
-	if (r->wait_count == r->wait_cap) {
-		n = r->wait_cap ? r->wait_cap * 2 : 64;
-		w = malloc(n * sizeof(*w));
-		if (!w) {
-			ubr_err("out of memory queueing a request for a buffer");
-			return;
-		}
-		for (i = 0; i < r->wait_count; i++)
-			w[i] = r->waiters[(r->wait_head + i) % r->wait_cap];
-		free(r->waiters);
-		r->waiters = w;
-		r->wait_cap = n;
-		r->wait_head = 0;
-	}
-	r->waiters[(r->wait_head + r->wait_count++) % r->wait_cap] = ud;
+	if (ubr_pool_wait(&r->pool, ud) < 0)
+		ubr_err("out of memory queueing a request for a buffer");
 }
 
 /* Give the request a buffer (or queue it), and its data if a write. */
@@ -364,7 +349,7 @@ static void staging_begin(struct ubr_queue *q, unsigned tag)
 						 q->id, tag, 0));
 		return;
 	}
-	if ((iod->op_flags & 0xff) == UBLK_IO_OP_WRITE)
+	if (ubr_iod_op(iod) == UBLK_IO_OP_WRITE)
 		queue_copy(q, tag, COPY_IN, len);
 	else
 		q->dev->ops->queue_io(q, tag, iod);
@@ -381,8 +366,10 @@ static void pool_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void serve_waiters(struct ubr_reactor *r)
 {
-	while (r->wait_count) {
-		struct ubr_ud d = ubr_ud_decode(r->waiters[r->wait_head]);
+	uint64_t ud;
+
+	while (ubr_pool_waiter(&r->pool, &ud)) {
+		struct ubr_ud d = ubr_ud_decode(ud);
 		struct ubr_queue *q = queue_of(r, d);
 		unsigned len;
 
@@ -392,8 +379,7 @@ static void serve_waiters(struct ubr_reactor *r)
 		if (r->pool.in_use + ubr_pool_class_size(len) > r->pool.limit)
 			return;
 drop:
-		r->wait_head = (r->wait_head + 1) % r->wait_cap;
-		r->wait_count--;
+		ubr_pool_waiter_pop(&r->pool);
 		if (q && q->tags[d.tag].state == UBR_TAG_SERVING)
 			staging_begin(q, d.tag);
 	}
@@ -407,11 +393,11 @@ drop:
  */
 static void buffer_released(struct ubr_reactor *r)
 {
-	if (r->serving_waiters)
+	if (r->pool.wait.serving)
 		return;
-	r->serving_waiters = true;
+	r->pool.wait.serving = true;
 	serve_waiters(r);
-	r->serving_waiters = false;
+	r->pool.wait.serving = false;
 	if (!r->pool.in_use && r->pool.cached && !ev_is_active(&r->pool_trim)) {
 		/* Idle: give the memory back after a second of quiet. */
 		ev_timer_init(&r->pool_trim, pool_trim_cb, 1.0, 0.);
@@ -434,7 +420,7 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 	struct ubr_tag *t = &q->tags[tag];
 
 	if (t->buf) {
-		if ((q->descs[tag].op_flags & 0xff) == UBLK_IO_OP_READ &&
+		if (ubr_iod_op(&q->descs[tag]) == UBLK_IO_OP_READ &&
 		    result > 0) {
 			t->result = result;
 			queue_copy(q, tag, COPY_OUT, (unsigned)result);
@@ -475,7 +461,7 @@ void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
 		commit(q, d.tag, t->result);
 	}
 	if (q->dev->state != UBR_DEV_LIVE)
-		ubr_dev_teardown_step(q->dev);
+		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
 
 struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
@@ -526,18 +512,6 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	return n < 0 ? -errno : (int)n;
 }
 
-/*
- * A command of a live device came back aborted while this daemon asked
- * for nothing that aborts them (a stop, a quiesce, a resize): another
- * process stopped the device (`del --force` from elsewhere). Its DEL_DEV
- * waits until /dev/ublkcN is closed, so let the device go.
- */
-static bool stopped_elsewhere(const struct ubr_dev *dev)
-{
-	return dev->state == UBR_DEV_LIVE && !dev->r->stopping &&
-	       !dev->ctl_busy;
-}
-
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 {
 	struct ubr_ud d = ubr_ud_decode(ud);
@@ -551,9 +525,9 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
-	if (q->dev->draining &&
+	if (q->dev->drain &&
 	    (res == UBLK_IO_RES_OK || res == UBLK_IO_RES_NEED_GET_DATA)) {
-		ubr_dev_hold_request(q, d.tag);
+		q->dev->queue_event(q, d.tag, UBR_QEV_ARRIVED);
 		return;
 	}
 	if (res == UBLK_IO_RES_NEED_GET_DATA) {
@@ -576,19 +550,17 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
 		/* A quiesce waits for requests served at once too. */
 		if (q->dev->state != UBR_DEV_LIVE)
-			ubr_dev_teardown_step(q->dev);
+			q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;
-	if (res != UBLK_IO_RES_ABORT)
-		ubr_err("dev %u q %u tag %u: ublk command failed: %s",
-			q->dev->id, q->id, d.tag, strerror(-res));
-	else if (stopped_elsewhere(q->dev)) {
-		ubr_warn("dev %u: stopped by another process: deleting it",
-			 q->dev->id);
-		ubr_dev_teardown(q->dev);
+	if (res == UBLK_IO_RES_ABORT) {
+		q->dev->queue_event(q, d.tag, UBR_QEV_ABORTED);
+		return;
 	}
-	ubr_dev_teardown_step(q->dev);
+	ubr_err("dev %u q %u tag %u: ublk command failed: %s", q->dev->id,
+		q->id, d.tag, strerror(-res));
+	q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
 
 /* --- target I/O --------------------------------------------------------- */
@@ -619,5 +591,5 @@ void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	q->tags[d.tag].tgt_pending--;
 	q->dev->ops->io_done(q, d.tag, d.data, cqe);
 	if (q->dev->state != UBR_DEV_LIVE)
-		ubr_dev_teardown_step(q->dev);
+		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }

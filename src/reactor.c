@@ -12,16 +12,15 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "ubr_child.h"
+#include "ubr_compat.h"
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_kernel_ops.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
-#include "ubr_uring_ext.h"
 #include "ubr_user_data.h"
 
 #define UBR_DEFAULT_SQ 512
@@ -48,31 +47,6 @@ static unsigned fixed_files_limit(void)
 					  : UBR_MAX_DEVS;
 }
 
-/*
- * Fixed files save a reference count per command, but before 6.13 the
- * ring drops a removed fixed file only once every request submitted before
- * the removal has completed: the idle FETCHes of the other devices never
- * do, so the file, and DEL_DEV with it, would wait forever. Since 6.13 each
- * fixed file is released on its own.
- */
-static bool kernel_releases_fixed_files_alone(void)
-{
-	struct utsname u;
-	unsigned long major, minor;
-	char *dot, *end;
-
-	/* strtoul, not sscanf, which brings a static musl's whole scanf. */
-	if (uname(&u))
-		return false;
-	major = strtoul(u.release, &dot, 10);
-	if (dot == u.release || *dot != '.')
-		return false;
-	minor = strtoul(dot + 1, &end, 10);
-	if (end == dot + 1)
-		return false;
-	return major > 6 || (major == 6 && minor >= 13);
-}
-
 static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 {
 	struct io_uring_params p;
@@ -94,7 +68,7 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	if (ret < 0)
 		return ret;
 	/* Device char files are fixed files, numbered by device slot. */
-	r->fixed_files = kernel_releases_fixed_files_alone();
+	r->fixed_files = ubr_kernel_releases_fixed_files_alone();
 	r->max_devs = fixed_files_limit();
 	ret = io_uring_register_files_sparse(&r->ring, r->max_devs);
 	if (ret < 0)
@@ -219,7 +193,6 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	free(r->ctrl);
 	free(r->devs);
 	free(r->timers);
-	free(r->waiters);
 	free(r->buf_slot_used);
 	ubr_pool_deinit(&r->pool);
 	ubr_children_forget(r);
@@ -397,42 +370,16 @@ static bool loop_done(const struct ubr_reactor *r)
 }
 
 /*
- * Publish the SQEs queued since the last enter; how many the kernel has
- * yet to consume. liburing maps SQ slots to SQEs one to one when it sets
- * the ring up, so moving the tail is all a submission needs.
- */
-static unsigned sq_flush(struct io_uring *ring)
-{
-	struct io_uring_sq *sq = &ring->sq;
-
-	if (sq->sqe_head != sq->sqe_tail) {
-		sq->sqe_head = sq->sqe_tail;
-		io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
-	}
-	return sq->sqe_tail - *sq->khead;
-}
-
-/*
  * The one io_uring_enter of a turn: submit everything, then wait for
  * wait_nr completions, at most min_wait_us for more than one (see
- * ubr_uring_ext.h), and never past ts. Returns >= 0 or -errno.
+ * ubr_compat.h), and never past ts. Returns >= 0 or -errno.
  */
 static int ring_enter(struct ubr_reactor *r, unsigned wait_nr,
 		      unsigned min_wait_us, const struct __kernel_timespec *ts)
 {
-	struct ubr_getevents_arg arg = {
-		.min_wait_usec = min_wait_us,
-		.ts = (uint64_t)(uintptr_t)ts,
-	};
-	unsigned n = sq_flush(&r->ring);
-	long ret;
-
 	r->counters.enters++;
 	r->counters.batched += min_wait_us != 0;
-	ret = syscall(__NR_io_uring_enter, r->ring.ring_fd, n, wait_nr,
-		      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
-		      sizeof(arg));
-	return ret < 0 ? -errno : (int)ret;
+	return ubr_ring_enter(&r->ring, wait_nr, min_wait_us, ts);
 }
 
 static void ts_set(struct __kernel_timespec *ts, double secs)
@@ -445,7 +392,7 @@ static void ts_set(struct __kernel_timespec *ts, double secs)
 
 /*
  * The wait's bound: the next libev timer, run first if it is already due.
- * A batched wait needs a bound even without a timer (see ubr_uring_ext.h),
+ * A batched wait needs a bound even without a timer (see ubr_compat.h),
  * and a min wait that would overrun the timer is dropped.
  */
 static int wait_turn(struct ubr_reactor *r)
@@ -500,20 +447,5 @@ int ubr_reactor_run(struct ubr_reactor *r)
 	}
 	/* Let the admin layer flush its last replies. */
 	ev_run_due(r);
-	r->stopped = true;
 	return 0;
-}
-
-void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
-{
-	unsigned slot;
-
-	if (r->stopping)
-		return;
-	r->stopping = true;
-	r->exit_status = exit_status;
-	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
-	for (slot = 0; slot < r->nr_slots; slot++)
-		if (r->devs[slot])
-			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
 #include "ubr_record.h"
+#include "ubr_util.h"
 
 static int record_dir(char *buf, size_t len)
 {

@@ -7,6 +7,27 @@
 #include "tap.h"
 #include "ubr_buf_pool.h"
 
+/* Waiters come out in order, across the ring's growth and wrap. */
+static void waiters(struct ubr_buf_pool *p)
+{
+	uint64_t t, next = 0, want = 0;
+	int bad = 0, i;
+
+	ok(!ubr_pool_waiter(p, &t), "no waiter at first");
+	for (i = 0; i < 50; i++)
+		bad += ubr_pool_wait(p, next++) != 0;
+	for (i = 0; i < 40; i++, ubr_pool_waiter_pop(p))
+		bad += !ubr_pool_waiter(p, &t) || t != want++;
+	for (i = 0; i < 100; i++) /* wraps, then grows from 64 to 128 */
+		bad += ubr_pool_wait(p, next++) != 0;
+	while (ubr_pool_waiter(p, &t)) {
+		bad += t != want++;
+		ubr_pool_waiter_pop(p);
+	}
+	is_int(bad, 0, "150 waiters served first come, first served");
+	is_int((long long)want, 150, "every one of them");
+}
+
 int main(void)
 {
 	struct ubr_buf_pool p;
@@ -43,6 +64,7 @@ int main(void)
 	ubr_pool_trim(&p);
 	is_int((long long)p.cached, 0, "trim gives everything back");
 	ok(p.peak <= p.limit, "peak stayed within the limit");
+	waiters(&p);
 	ubr_pool_deinit(&p);
 	return done_testing();
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "ubr_reactor.h"
+#include "ubr_compat.h"
 
 static int fired;
 

@@ -14,6 +14,7 @@
 
 #include "fake_kernel.h"
 #include "ubr_ctrl.h"
+#include "ubr_dev.h"
 #include "ubr_kernel_ops.h"
 #include "ubr_reactor.h"
 #include "ubr_user_data.h"

@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "ubr_cli.h"
+#include "ubr_util.h"
 #include "fault.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
@@ -298,7 +299,7 @@ static void test_fraction(void)
 	double p, f;
 	size_t i;
 
-	for (i = 0; i < sizeof(ppms) / sizeof(ppms[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ppms); i++) {
 		o = opts(ppms[i], 42);
 		p = ppms[i] / 1e6;
 		f = fraction_random(&o);

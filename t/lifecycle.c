@@ -19,6 +19,7 @@
 #include "fake_kernel.h"
 #include "tap.h"
 #include "ubr_config.h"
+#include "ubr_ctrl.h"
 #include "ubr_record.h"
 #include "ubr_reactor.h"
 
@@ -443,7 +444,8 @@ static void test_quiesce_then_resume(void)
 	dev = dev0();
 	is_int(ubr_dev_quiesce(&R, 0, answer_cb, &q), 0, "quiesce: accepted");
 	log_is("QUIESCE_DEV 0", "quiesce: QUIESCE_DEV");
-	is_int(fk_data0("QUIESCE_DEV", 0), 10000, "quiesce: with its timeout");
+	is_int(fk_data0("QUIESCE_DEV", 0), UBR_QUIESCE_WAIT_MS,
+	       "quiesce: with its timeout");
 	is_int(dev->state, UBR_DEV_QUIESCING, "quiesce: quiescing");
 	is_int(fk_abort_io(&R, 0), 4, "quiesce: the kernel aborts the fetches");
 	log_is("", "quiesce: nothing while QUIESCE_DEV is out");
@@ -596,11 +598,11 @@ static void test_stop_drains_without_quiesce(void)
 	ok(dev->recorded, "drain: device 0 is recoverable");
 	ubr_reactor_detach(&R);
 	log_is("[stop-dev 1]", "drain: only the device without recovery stops");
-	ok(dev->draining, "drain: device 0 drains");
+	ok(dev->drain != NULL, "drain: device 0 drains");
 	is_int(fk_request(&R, 0, 1, 0, UBLK_IO_OP_WRITE, 8), 0,
 	       "drain: a request arrives");
 	log_is("", "drain: it is held, not committed");
-	is_int(dev->nr_held, 1, "drain: one held");
+	is_int(ubr_dev_drain_held(dev), 1, "drain: one held");
 	ok(!dev->detached, "drain: not left while requests just came");
 	ok(fk_wait(&R, 10, is_detached, dev), "drain: left within 10 s");
 	is_int(R.nr_detached, 1, "drain: counted as left");
@@ -662,8 +664,12 @@ static void test_stop_quiesces(void)
 	dev = dev0();
 	ubr_reactor_detach(&R);
 	log_is("QUIESCE_DEV 0", "stop: QUIESCE_DEV");
-	is_int(fk_data0("QUIESCE_DEV", 0), 30000, "stop: with its timeout");
+	is_int(fk_data0("QUIESCE_DEV", 0), UBR_QUIESCE_WAIT_MS,
+	       "stop: with one round's timeout");
 	ok(!dev->detached, "stop: not left before it answers");
+	fk_complete(&R, "QUIESCE_DEV", 0, -EBUSY);
+	log_is("QUIESCE_DEV 0", "stop: -EBUSY: another round");
+	ok(!dev->detached, "stop: not left after a busy round");
 	fk_complete(&R, "QUIESCE_DEV", 0, 0);
 	ok(dev->detached, "stop: left once it answers");
 	log_is("", "stop: nothing else sent");
@@ -801,6 +807,7 @@ static long long params_size(uint32_t dev)
 static void test_reload_replaces_changed_device(void)
 {
 	struct config_runs c = { 0 };
+	struct ubr_config_ctl *ctl = NULL;
 	char path[256], err[256];
 	struct ubr_dev *dev;
 
@@ -809,9 +816,9 @@ static void test_reload_replaces_changed_device(void)
 		 getenv("UBLK_REACTOR_RUNDIR"));
 	write_file(path, "scratch null --queues 1 --depth 2 --size 1G --scheduler kernel\n");
 	begin(F_BASE);
-	is_int(ubr_config_ctl_init(&R, path, true, config_done_cb, &c, err,
+	is_int(ubr_config_ctl_init(&ctl, &R, path, true, config_done_cb, &c, err,
 				   sizeof(err)), 0, "reload: the file is read");
-	ubr_config_boot(&R);
+	ubr_config_boot(ctl);
 	log_is("ADD_DEV any", "reload: the boot run adds the line's device");
 	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, 0);
 	log_is("SET_PARAMS 0", "reload: SET_PARAMS 0");
@@ -822,7 +829,7 @@ static void test_reload_replaces_changed_device(void)
 	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
 
 	write_file(path, "scratch null --queues 1 --depth 2 --size 2G --scheduler kernel\n");
-	ubr_config_reload(&R, NULL);
+	ubr_config_reload(ctl, NULL);
 	stop_and_delete(0, "reload: the changed line's device stops");
 	is_int(c.calls, 1, "reload: not done while it is deleted");
 	fk_complete(&R, "DEL_DEV", 0, 0);
@@ -839,7 +846,7 @@ static void test_reload_replaces_changed_device(void)
 	ok(dev && dev->id == 1 && dev->state == UBR_DEV_LIVE,
 	   "reload: the name is served by the new device");
 	is_int(R.nr_devs, 1, "reload: only that device");
-	ubr_config_ctl_deinit(&R);
+	ubr_config_ctl_deinit(ctl);
 	end();
 }
 

@@ -23,12 +23,15 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
+#include "ubr_compat.h"
+#include "ubr_dev.h"
+#include "ubr_util.h"
 #include "files.h"
 #include "ubr_libc_compat.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 #define FILE_PBS 4096U
 
@@ -330,17 +333,9 @@ void ubr_files_set_inline(const struct ubr_dev *dev, struct ubr_files *fs)
 	struct ubr_backing *b;
 	unsigned i;
 
-	/*
-	 * Only on kernels with QUIESCE (Linux 6.16+). On 6.12.107, `stop`
-	 * under fio, after a recover, oopsed the kernel in 1 of 2-5 runs when
-	 * tmpfs was served inline (a task refcount underflow in io_uring's
-	 * cancel at the daemon's exit), and in 0 of 13 with the I/O on the
-	 * ring: the inline turnaround keeps every fetch command armed as
-	 * blk-mq dispatches to it, which looks like that ublk_drv's
-	 * cancel-versus-dispatch race.
-	 */
+	/* Not where the kernel might race (src/compat.c). */
 	if (dev->copy_mode == UBR_COPY_ZERO ||
-	    !(dev->r->features & UBLK_F_QUIESCE))
+	    !ubr_inline_io_safe(dev->r->features))
 		return;
 	for (i = 0; i < fs->geom.nr; i++) {
 		b = &fs->f[i];

@@ -32,12 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubr_cli.h"
+#include "ubr_util.h"
 #include "fault.h"
 #include "files.h"
 #include "targets.h"
 #include "ubr_log.h"
 #include "ubr_user_data.h"
+#include "ubr_util.h"
 
 /*
  * Target data of an SQE (28 bits in user_data). The delay timer is the
@@ -88,7 +89,7 @@ static const struct {
 	{ "write-zeroes", UBLK_IO_OP_WRITE_ZEROES, UBR_FAULT_WRITE_ZEROES },
 };
 
-#define NR_FAULT_OPS (sizeof(fault_ops) / sizeof(fault_ops[0]))
+#define NR_FAULT_OPS ARRAY_SIZE(fault_ops)
 
 unsigned ubr_fault_op_bit(unsigned op)
 {
@@ -196,7 +197,7 @@ static void format_delay(uint64_t ns, char *buf, size_t len)
 	} units[] = { { "s", 1000000000 }, { "ms", 1000000 }, { "us", 1000 } };
 	size_t i;
 
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(units); i++)
 		if (ns && ns % units[i].ns == 0) {
 			snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].ns,
 				 units[i].unit);
@@ -401,7 +402,7 @@ static void fault_inject(struct ubr_queue *q, unsigned tag,
 	f->injected++;
 	snprintf(f->count_at, COUNT_ROOM, "%" PRIu64, f->injected);
 	ubr_dbg("dev %u q %u tag %u: injected EIO: op %u, %u bytes at %llu (%" PRIu64 " so far)",
-		q->dev->id, q->id, tag, iod->op_flags & 0xff,
+		q->dev->id, q->id, tag, ubr_iod_op(iod),
 		iod->nr_sectors << 9,
 		(unsigned long long)iod->start_sector << 9, f->injected);
 	ubr_io_complete(q, tag, -EIO);
@@ -422,7 +423,7 @@ static void fault_queue_io(struct ubr_queue *q, unsigned tag,
 			   const struct ublksrv_io_desc *iod)
 {
 	struct fault *f = fault_of(q);
-	bool fail = ubr_fault_should_fail(&f->o, iod->op_flags & 0xff,
+	bool fail = ubr_fault_should_fail(&f->o, ubr_iod_op(iod),
 					  iod->start_sector << 9,
 					  (uint64_t)iod->nr_sectors << 9);
 	struct io_uring_sqe *sqe;

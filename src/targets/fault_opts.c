@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ubr_util.h"
 #include "fault.h"
-#include "ubr_cli.h"
 
 static struct ubr_fault_args *args_of(struct ubr_tgt_args *a)
 {
@@ -37,22 +37,18 @@ static int parse_duration(const char *s, uint64_t max_ns, uint64_t *ns)
 		uint64_t ns;
 	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
 		      { "s", 1000000000 } };
-	size_t n = strspn(s, "0123456789"), i;
-	char digits[24];
+	const char *end;
 	uint64_t v;
+	size_t i;
 
-	if (!n || n >= sizeof(digits))
+	if (ubr_parse_digits(s, &end, &v) < 0)
 		return -EINVAL;
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (ubr_parse_u64(digits, 0, UINT64_MAX, &v) < 0)
-		return -EINVAL;
-	if (!s[n] && v == 0) {
+	if (!*end && v == 0) {
 		*ns = 0;
 		return 0;
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + n, units[i].unit))
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].unit))
 			continue;
 		if (v > max_ns / units[i].ns)
 			return -ERANGE;

@@ -101,11 +101,6 @@ static uint32_t req_len(const struct ublksrv_io_desc *iod)
 	return iod->nr_sectors << 9;
 }
 
-static unsigned req_op(const struct ublksrv_io_desc *iod)
-{
-	return iod->op_flags & 0xff;
-}
-
 /* The first error a piece meets is the request's. */
 static void note_err(struct ubr_queue *q, unsigned tag, int err)
 {
@@ -141,7 +136,7 @@ static void backing_err(struct ubr_queue *q, unsigned tag, unsigned member,
  */
 static int app_errno(const struct ublksrv_io_desc *iod, int err)
 {
-	unsigned op = req_op(iod);
+	unsigned op = ubr_iod_op(iod);
 
 	if (err == -EOPNOTSUPP && op != UBLK_IO_OP_READ &&
 	    op != UBLK_IO_OP_WRITE && op != UBLK_IO_OP_FLUSH)
@@ -158,7 +153,7 @@ static void maybe_finish(struct ubr_queue *q, unsigned tag)
 {
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
 	struct ubr_tag *t = &q->tags[tag];
-	unsigned op = req_op(iod);
+	unsigned op = ubr_iod_op(iod);
 	int done = op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE ?
 			   (int)req_len(iod) :
 			   0;
@@ -181,7 +176,7 @@ static uint32_t rw_submit(struct ubr_queue *q, unsigned tag,
 			  const struct ublksrv_io_desc *iod, uint32_t data_off)
 {
 	struct ubr_files *fs = files_of(q);
-	bool write = req_op(iod) == UBLK_IO_OP_WRITE;
+	bool write = ubr_iod_op(iod) == UBLK_IO_OP_WRITE;
 	bool fua = write && (iod->op_flags & UBLK_IO_F_FUA);
 	struct ubr_stripe_piece p;
 	struct io_uring_sqe *sqe;
@@ -228,7 +223,7 @@ static void rw_done(struct ubr_queue *q, unsigned tag, uint32_t data_off,
 		    int res)
 {
 	const struct ublksrv_io_desc *iod = &q->descs[tag];
-	const char *what = req_op(iod) == UBLK_IO_OP_READ ? "read" : "write";
+	const char *what = ubr_iod_op(iod) == UBLK_IO_OP_READ ? "read" : "write";
 	struct ubr_stripe_piece p;
 
 	if (failed(q, tag))
@@ -316,7 +311,7 @@ static void falloc_submit(struct ubr_queue *q, unsigned tag,
 static enum fio_kind falloc_kind(const struct ubr_backing *b,
 				 const struct ublksrv_io_desc *iod)
 {
-	if (req_op(iod) == UBLK_IO_OP_WRITE_ZEROES &&
+	if (ubr_iod_op(iod) == UBLK_IO_OP_WRITE_ZEROES &&
 	    (iod->op_flags & UBLK_IO_F_NOUNMAP) && !b->zero_by_punch)
 		return FIO_ZERO;
 	return FIO_PUNCH;
@@ -351,7 +346,7 @@ static void falloc_done(struct ubr_queue *q, unsigned tag, uint32_t data,
 			backing_err(q, tag, member, "fallocate", res);
 		return;
 	}
-	if (req_op(iod) == UBLK_IO_OP_DISCARD)
+	if (ubr_iod_op(iod) == UBLK_IO_OP_DISCARD)
 		return;
 	if (data & FIO_RETRY) {
 		note_err(q, tag, res);
@@ -370,7 +365,7 @@ void ubr_files_queue_io(struct ubr_queue *q, unsigned tag,
 {
 	q->tags[tag].tgt_flags = 0;
 	q->tags[tag].result = 0;
-	switch (req_op(iod)) {
+	switch (ubr_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
 		rw_start(q, tag, iod);

@@ -9,6 +9,7 @@
 
 #include "nbd_be.h"
 #include "nbd_handshake.h"
+#include "ubr_util.h"
 
 /* NBDMAGIC, the style's magic, the 16-bit handshake flags. */
 #define HELLO_LEN 18U
@@ -214,7 +215,7 @@ static int refused(struct ubr_nbd_hs *hs)
 	char text[256];
 	size_t i;
 
-	for (i = 0; i < sizeof(rep_errors) / sizeof(rep_errors[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(rep_errors); i++)
 		if (rep_errors[i].type == hs->rep_type)
 			e = &rep_errors[i];
 	server_text(hs, text, sizeof(text));

@@ -57,7 +57,7 @@ static void null_deinit(struct ubr_dev *dev)
 
 int ubr_null_result(const struct ublksrv_io_desc *iod)
 {
-	switch (iod->op_flags & 0xff) {
+	switch (ubr_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
 		return (int)(iod->nr_sectors << 9);

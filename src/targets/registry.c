@@ -9,6 +9,7 @@
 
 #include "targets.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_null,
@@ -17,7 +18,7 @@ static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_fault,
 };
 
-#define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
+#define NR_TARGETS ARRAY_SIZE(targets)
 
 unsigned ubr_target_count(void)
 {

@@ -11,7 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "ubr_cli.h"
+#include "ubr_target.h"
+#include "ubr_util.h"
 #include "files.h"
 #include "stripe.h"
 #include "targets.h"

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers every layer may use: numbers and sizes as users write
+ * them, the run directory, and the array/struct macros. Nothing here knows
+ * a device, a command or the reactor, so the core, the device layer, the
+ * targets and the CLI can all include it without an arrow going the wrong
+ * way (src/util.c).
+ */
+#ifndef UBR_UTIL_H
+#define UBR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Elements in a true array (not a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The struct that embeds *ptr as its member `member`. */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * Leading decimal digits of s (at least one) into *out, *end just past
+ * them: for numbers with a unit after. -EINVAL, or -ERANGE on overflow.
+ */
+int ubr_parse_digits(const char *s, const char **end, uint64_t *out);
+/* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
+int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Bytes with an optional K/M/G/T suffix (powers of 1024, optional "iB"). */
+int ubr_parse_size(const char *s, uint64_t *out);
+/* "250G", "1.5M", "512": the largest unit that leaves >= 1, one decimal. */
+void ubr_format_size(uint64_t bytes, char *buf, size_t len);
+
+#define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
+
+/* $UBLK_REACTOR_RUNDIR, or /run/ublk-reactor. */
+const char *ubr_rundir(void);
+/* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
+int ubr_run_path(const char *name, char *buf, size_t len);
+
+#endif /* UBR_UTIL_H */

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by every layer (see include/ubr_util.h): they lived in
+ * the CLI's files until the core and the targets needed them too.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "ubr_util.h"
+
+/* --- numbers and sizes --------------------------------------------------- */
+
+/* strtoull accepts spaces, signs and "0x": users mean none of them. */
+int ubr_parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int ret;
+
+	ret = ubr_parse_digits(s, &end, &v);
+	if (ret < 0)
+		return ret;
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int size_shift(char c)
+{
+	switch (toupper((unsigned char)c)) {
+	case 'K': return 10;
+	case 'M': return 20;
+	case 'G': return 30;
+	case 'T': return 40;
+	}
+	return -1;
+}
+
+int ubr_parse_size(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int shift = 0, ret;
+
+	ret = ubr_parse_digits(s, &end, &v);
+	if (ret < 0)
+		return ret;
+	if (*end) {
+		shift = size_shift(*end++);
+		if (shift < 0)
+			return -EINVAL;
+		if (*end && strcmp(end, "iB"))
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+void ubr_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	unsigned u = 0;
+	uint64_t scale = 1024;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64, bytes);
+		return;
+	}
+	while (u + 1 < sizeof(units) - 1 && bytes / scale >= 1024) {
+		scale <<= 10;
+		u++;
+	}
+	if (bytes % scale == 0 || bytes / scale >= 100)
+		snprintf(buf, len, "%" PRIu64 "%c", bytes / scale, units[u]);
+	else
+		snprintf(buf, len, "%.1f%c", (double)bytes / (double)scale,
+			 units[u]);
+}
+
+/* --- run directory ------------------------------------------------------- */
+
+const char *ubr_rundir(void)
+{
+	const char *d = getenv("UBLK_REACTOR_RUNDIR");
+
+	return d && d[0] ? d : UBR_RUNDIR_DEFAULT;
+}
+
+int ubr_run_path(const char *name, char *buf, size_t len)
+{
+	struct sockaddr_un sun;
+	int n = snprintf(buf, len, "%s/%s", ubr_rundir(), name);
+
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
