@@ -20,15 +20,15 @@ struct ubr_reply;
 
 /*
  * The daemon: the reactor it drives, and what the admin layer keeps beside
- * it (src/daemon.c owns one). The reactor knows neither the admin server
+ * it (src/admin/daemon.c owns one). The reactor knows neither the admin server
  * nor the config file; the commands reach them from the reactor they are
  * given with ubr_daemon_of(), which is why only ubr_daemon_dispatch() may
  * call them.
  */
 struct ubr_daemon_ctx {
 	struct ubr_reactor r;
-	struct ubr_admin_server *server; /* src/admin_server.c */
-	struct ubr_config_ctl *config;	 /* src/config_apply.c, or NULL */
+	struct ubr_admin_server *server; /* src/admin/admin_server.c */
+	struct ubr_config_ctl *config;	 /* src/config/config_apply.c, or NULL */
 };
 
 static inline struct ubr_daemon_ctx *ubr_daemon_of(struct ubr_reactor *r)
@@ -59,13 +59,13 @@ void ubr_daemon_dispatch(struct ubr_daemon_ctx *dc, int argc, char **argv,
 int ubr_reply_stream(struct ubr_reply *rep, void (*fn)(FILE *f, void *arg),
 		     void *arg);
 
-/* list (src/cmd_list.c) and del (src/cmd_del.c), same contract as the above. */
+/* list (src/admin/cmd_list.c) and del (src/admin/cmd_del.c), same contract as the above. */
 void ubr_cmd_list(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		  unsigned nfds, struct ubr_reply *rep);
 void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		 unsigned nfds, struct ubr_reply *rep);
 
-/* recover and stop (src/cmd_recover.c), same contract as the above. */
+/* recover and stop (src/admin/cmd_recover.c), same contract as the above. */
 void ubr_cmd_recover(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		     unsigned nfds, struct ubr_reply *rep);
 void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Opening the backing files an `add` names (src/backing_open.c): by the
+ * Opening the backing files an `add` names (src/device/backing_open.c): by the
  * client with the caller's rights, by the daemon for files the config
  * file or a recovery record names.
  */

@@ -2,7 +2,7 @@
 /*
  * Short-lived helper processes of this binary, for the few jobs the daemon
  * must not run in its own process: a job that may wait, uninterruptibly,
- * on the daemon's own devices being served (see src/child.c for why).
+ * on the daemon's own devices being served (see src/core/child.c for why).
  *
  * The child is /proc/self/exe with the given arguments, holding none of
  * the daemon's descriptors or mappings; its exit is collected through a

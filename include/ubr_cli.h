@@ -24,7 +24,7 @@
 
 struct ubr_reactor;
 
-/* --- parsing (src/cli_parse.c) ------------------------------------------ */
+/* --- parsing (src/admin/cli_parse.c) ------------------------------------------ */
 
 /*
  * Bounds of `add` options. The queue bound comes from the kernel: it
@@ -103,7 +103,7 @@ int ubr_parse_stats(int argc, char **argv, struct ubr_stats_args *a,
 		    char *err, size_t errlen);
 void ubr_stats_args_release(struct ubr_stats_args *a);
 
-/* --- admin protocol (src/admin_proto.c) --------------------------------- */
+/* --- admin protocol (src/admin/admin_proto.c) --------------------------------- */
 
 /*
  * One request is one SOCK_SEQPACKET message: a header, then `count`
@@ -174,7 +174,7 @@ struct ubr_admin_frame {
 int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
 			 size_t errlen);
 
-/* --- socket and lock file names (src/admin_proto.c) -------------------- */
+/* --- socket and lock file names (src/admin/admin_proto.c) -------------------- */
 
 #define UBR_SOCK_NAME "ublk-reactor.sock"
 #define UBR_LOCK_NAME "ublk-reactor.lock"
@@ -182,21 +182,21 @@ int ubr_admin_recv_frame(int sock, struct ubr_admin_frame *f, char *err,
 /* The pid the running daemon wrote into its lock file, or 0. */
 int ubr_lock_read_pid(int lock_fd);
 
-/* --- admin server, in the daemon (src/admin_server.c) ------------------- */
+/* --- admin server, in the daemon (src/admin/admin_server.c) ------------------- */
 
 struct ubr_daemon_ctx;
 /* Serve listen_fd; dc->server is set. */
 int ubr_admin_server_init(struct ubr_daemon_ctx *dc, int listen_fd);
 void ubr_admin_server_deinit(struct ubr_daemon_ctx *dc);
 
-/* --- edges: the processes (src/client.c, src/daemon.c) ------------------ */
+/* --- edges: the processes (src/admin/client.c, src/admin/daemon.c) ------------------ */
 
 /* add, del, list, features: argv[0] is the command word. Exit status. */
 int ubr_client_main(int argc, char **argv);
 /* The one line a failed command prints ("ublk-reactor: ..."); status. */
 int ubr_client_error(int status, const char *fmt, ...) UBR_PRINTF(2, 3);
 /*
- * list and del when no daemon runs (src/client_local.c): the kernel's
+ * list and del when no daemon runs (src/admin/client_local.c): the kernel's
  * devices, found and deleted by the client itself. Exit status, or
  * -ENOENT: nothing for them to do without a daemon (the caller says that
  * the daemon is not running, as when the kernel has no device).
@@ -224,7 +224,7 @@ int ubr_daemon_spawn_with(const char *config, bool verbose, bool notes,
 /*
  * Tell the service manager (systemd's $NOTIFY_SOCKET) "READY=1",
  * "STATUS=...", and the like: 0 (also when there is none to tell), or
- * -errno (src/sd_notify.c).
+ * -errno (src/admin/sd_notify.c).
  */
 int ubr_sd_notify(const char *fmt, ...) UBR_PRINTF(1, 2);
 /* Why ubr_reactor_init() failed, for a user: "ublk_drv is not loaded..." */

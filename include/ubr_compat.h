@@ -96,7 +96,7 @@ static inline int ubr_ring_enter(struct io_uring *ring, unsigned wait_nr,
 	return ret < 0 ? -errno : (int)ret;
 }
 
-/* --- libev (src/compat.c) ------------------------------------------------ */
+/* --- libev (src/core/compat.c) ------------------------------------------------ */
 
 /*
  * libev's epoll descriptor, or -errno. libev has no accessor for it; we
@@ -106,7 +106,7 @@ static inline int ubr_ring_enter(struct io_uring *ring, unsigned wait_nr,
  */
 int ubr_ev_backend_fd(struct ev_loop *loop);
 
-/* --- kernel quirks (src/compat.c) ---------------------------------------- */
+/* --- kernel quirks (src/core/compat.c) ---------------------------------------- */
 
 /*
  * Whether the ring releases a removed fixed file on its own (Linux 6.13):
@@ -118,7 +118,7 @@ bool ubr_kernel_releases_fixed_files_alone(void);
 /*
  * Whether requests on an in-memory backing file may be served inline on
  * this kernel, judged by ublk's QUIESCE feature as a proxy for "new enough"
- * (see src/compat.c). Can go when the oldest kernel we support has QUIESCE
+ * (see src/core/compat.c). Can go when the oldest kernel we support has QUIESCE
  * (6.16), or when a run of t/kernel/recovery-stop.sh on 6.15 shows that
  * the oops was the cancel race fixed there.
  */

@@ -74,7 +74,7 @@ void ubr_config_sort_errors(struct ubr_config *c);
 int ubr_config_split(const char *line, char **words, unsigned max,
 		     unsigned *n, char *err, size_t errlen);
 
-/* --- in the daemon (src/config_apply.c) ---------------------------------- */
+/* --- in the daemon (src/config/config_apply.c) ---------------------------------- */
 
 struct ubr_reactor;
 struct ubr_reply;
@@ -103,7 +103,7 @@ void ubr_config_boot(struct ubr_config_ctl *ctl);
  */
 void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep);
 
-/* `config check [FILE]` (src/config_check.c): exit status. */
+/* `config check [FILE]` (src/config/config_check.c): exit status. */
 int ubr_config_main(int argc, char **argv);
 
 #endif /* UBR_CONFIG_H */

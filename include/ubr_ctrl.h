@@ -59,7 +59,7 @@ const char *ubr_ctrl_op_name(uint32_t op);
 int ubr_ctrl_sync(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		  uint32_t op, uint32_t dev_id);
 /*
- * Outside the daemon (a helper process, src/helper_cmds.c): one command
+ * Outside the daemon (a helper process, src/admin/helper_cmds.c): one command
  * on a control descriptor and a ring of its own, waited for. Its result.
  */
 int ubr_ctrl_oneshot(uint32_t op, uint32_t dev_id);

@@ -136,8 +136,8 @@ struct ubr_queue {
 };
 
 /*
- * The queue layer's one way into a device's life (src/queue.c ->
- * src/dev_lifecycle.c): what it reports about a device that is not live,
+ * The queue layer's one way into a device's life (src/device/queue.c ->
+ * src/device/dev_lifecycle.c): what it reports about a device that is not live,
  * or drains. The live path never calls it: it pays the state compare it
  * always paid, and the queue layer knows nothing of deleting, quiescing
  * or draining.
@@ -168,10 +168,10 @@ struct ubr_dev {
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
 	unsigned stop_quiesces; /* `stop`'s QUIESCE_DEV rounds (dev_detach.c) */
-	/* `stop` without QUIESCE: new requests are held (src/dev_detach.c) */
+	/* `stop` without QUIESCE: new requests are held (src/device/dev_detach.c) */
 	struct ubr_drain *drain;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
-	void *recover;	   /* src/dev_recover.c's state while recovering */
+	void *recover;	   /* src/device/dev_recover.c's state while recovering */
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
@@ -192,7 +192,7 @@ struct ubr_dev {
 	char err_msg[160];
 	/* update-size, quiesce or resume in flight: a delete waits for it */
 	bool ctl_busy;
-	struct ubr_quiesce *quiesce; /* src/dev_quiesce.c's, or NULL */
+	struct ubr_quiesce *quiesce; /* src/device/dev_quiesce.c's, or NULL */
 	ubr_queue_event_fn queue_event; /* set by ubr_dev_new() */
 	bool from_config; /* declared by the config file: reload may delete it */
 };
@@ -209,7 +209,7 @@ static inline bool ubr_dev_going_away(const struct ubr_dev *dev)
 }
 
 /*
- * The daemon ends (src/dev_detach.c): stop deletes every device; detach
+ * The daemon ends (src/device/dev_detach.c): stop deletes every device; detach
  * leaves the recoverable ones to the kernel for `recover` and deletes the
  * rest. The loop ends once none is left.
  */
@@ -218,14 +218,14 @@ void ubr_reactor_detach(struct ubr_reactor *r);
 /* After the ring is gone: free what detached devices still hold. */
 void ubr_reactor_forget_detached(struct ubr_reactor *r);
 
-/* Device table operations (src/dev.c, src/dev_lifecycle.c). */
+/* Device table operations (src/device/dev.c, src/device/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx);
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx);
 /*
  * Reattach device opts->id, left by a daemon that died or stopped, with
- * the target, copy mode and recovery mode of its record (src/dev_recover.c).
+ * the target, copy mode and recovery mode of its record (src/device/dev_recover.c).
  * opts is parsed from the record's words, its files opened and checked.
  */
 int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
@@ -233,7 +233,7 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		    void *ctx);
 /*
  * Delete device id that no daemon serves: one with a recovery record (not
- * recovered) or a dead one (src/cmd_del.c). STOP_DEV, DEL_DEV, then drop
+ * recovered) or a dead one (src/admin/cmd_del.c). STOP_DEV, DEL_DEV, then drop
  * the record if it has one.
  */
 int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,
@@ -249,7 +249,7 @@ const char *ubr_recovery_name(enum ubr_recovery m);
 int ubr_recovery_parse(const char *s, enum ubr_recovery *m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
-/* The bits the daemon uses when the kernel has them (src/dev.c). */
+/* The bits the daemon uses when the kernel has them (src/device/dev.c). */
 uint64_t ubr_features_used(const struct ubr_reactor *r);
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o);
@@ -262,7 +262,7 @@ void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
 
-/* Core-internal: the table (src/dev.c) and queues (src/queue.c). */
+/* Core-internal: the table (src/device/dev.c) and queues (src/device/queue.c). */
 int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev);
 void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev);
 int ubr_queues_setup(struct ubr_dev *dev);
@@ -298,7 +298,7 @@ void ubr_dev_go_live(struct ubr_dev *dev);
 void ubr_dev_finish(struct ubr_dev *dev);
 /* STOP_DEV, wait for every command, DEL_DEV; then the callbacks run. */
 void ubr_dev_teardown(struct ubr_dev *dev);
-/* Recovery records of devices (src/dev_record.c). */
+/* Recovery records of devices (src/device/dev_record.c). */
 int ubr_dev_note_files(struct ubr_dev *dev);
 void ubr_dev_record_save(struct ubr_dev *dev);
 void ubr_dev_record_remove(struct ubr_dev *dev);
@@ -311,9 +311,9 @@ void ubr_dev_teardown_step(struct ubr_dev *dev);
 /* The lifecycle's ubr_queue_event_fn, which ubr_dev_new() installs. */
 void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
 			 enum ubr_queue_event ev);
-/* A request reached a draining device: hold it (src/dev_detach.c). */
+/* A request reached a draining device: hold it (src/device/dev_detach.c). */
 void ubr_dev_hold_request(struct ubr_queue *q, unsigned tag);
-/* Forget a drain the device was in (src/dev_detach.c): its timer too. */
+/* Forget a drain the device was in (src/device/dev_detach.c): its timer too. */
 void ubr_dev_drain_free(struct ubr_dev *dev);
 /* How many requests a draining device holds for the kernel; 0 if none. */
 unsigned ubr_dev_drain_held(const struct ubr_dev *dev);
@@ -321,11 +321,11 @@ unsigned ubr_dev_drain_held(const struct ubr_dev *dev);
 int ubr_dev_open_cdev(struct ubr_dev *dev);
 /* An update-size, quiesce or resume ended: a delete asked meanwhile starts. */
 void ubr_dev_ctl_end(struct ubr_dev *dev);
-/* Queues' request descriptors alone (src/queue.c), for quiesce and resume. */
+/* Queues' request descriptors alone (src/device/queue.c), for quiesce and resume. */
 int ubr_queues_map(struct ubr_dev *dev);
 void ubr_queues_unmap(struct ubr_dev *dev);
 
-/* Control of live devices (src/dev_resize.c, src/dev_quiesce.c). */
+/* Control of live devices (src/device/dev_resize.c, src/device/dev_quiesce.c). */
 int ubr_dev_update_size(struct ubr_reactor *r, uint32_t id, uint64_t size,
 			ubr_dev_done_cb cb, void *ctx);
 int ubr_dev_quiesce(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
@@ -335,7 +335,7 @@ int ubr_dev_resume(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 /* Flags ADD_DEV asks for so that the device can be quiesced later. */
 void ubr_dev_quiesce_step(struct ubr_dev *dev);
 void ubr_dev_quiesce_free(struct ubr_dev *dev);
-/* The name's files in the run directory (src/dev_names.c). */
+/* The name's files in the run directory (src/device/dev_names.c). */
 void ubr_dev_names_publish(const struct ubr_dev *dev);	 /* id known */
 void ubr_dev_names_link(const struct ubr_dev *dev);	 /* live */
 void ubr_dev_names_unpublish(const struct ubr_dev *dev); /* going away */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The kernel's ublk feature bits by name, and the `features` listing
- * (src/features.c). Which bits the daemon uses: ubr_features_used() in
+ * (src/device/features.c). Which bits the daemon uses: ubr_features_used() in
  * ubr_dev.h.
  */
 #ifndef UBR_FEATURES_H

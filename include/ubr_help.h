@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command table behind every help text (src/help.c): `ublk-reactor
+ * The command table behind every help text (src/admin/help.c): `ublk-reactor
  * --help` lists it and `ublk-reactor CMD --help` prints one entry, so the
  * two cannot drift. t/man-lint.t checks man/ublk-reactor.8's SYNOPSIS and
  * options against what these print.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's helper commands (src/helper_cmds.c): the kernel calls that
+ * The daemon's helper commands (src/admin/helper_cmds.c): the kernel calls that
  * may wait, uninterruptibly, for the requests in flight on one of the
  * daemon's own disks. The daemon runs them in a process of its own
- * (src/child.c says why) as `ublk-reactor COMMAND ARGS`; not for users.
+ * (src/core/child.c says why) as `ublk-reactor COMMAND ARGS`; not for users.
  * Each says how it went in its exit status alone: 0, or an errno value.
  */
 #ifndef UBR_HELPER_H

@@ -5,7 +5,7 @@
  * serves it any more (a daemon killed with --recovery off leaves its
  * /dev/ublkcN behind, DEAD, until someone sends DEL_DEV).
  *
- * src/kdev.c is pure (names, judgement, rows: unit-tested); src/kdev_scan.c
+ * src/device/kdev.c is pure (names, judgement, rows: unit-tested); src/device/kdev_scan.c
  * reads sysfs and /proc and asks the kernel (GET_DEV_INFO), synchronously
  * in a client that found no daemon, on the shared ring in the daemon.
  */
@@ -71,7 +71,7 @@ void ubr_kdev_json_row(FILE *f, const struct ubr_kdev *k);
 /* A JSON string: quotes, backslashes and control characters escaped. */
 void ubr_json_str(FILE *f, const char *s);
 
-/* --- src/kdev_scan.c ------------------------------------------------------ */
+/* --- src/device/kdev_scan.c ------------------------------------------------------ */
 
 /* The IDs of /sys/class/ublk-char/ublkc*, sorted; *ids malloc'ed. */
 int ubr_kdev_ids(uint32_t **ids, unsigned *n);

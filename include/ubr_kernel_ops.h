@@ -6,21 +6,21 @@
  * (t/fake_kernel.c) on a host without ublk_drv.
  *
  * 1. Control and I/O commands are SQEs on the shared ring: ADD_DEV ...
- *    DEL_DEV on /dev/ublk-control (src/ctrl.c), FETCH_REQ and
- *    COMMIT_AND_FETCH_REQ on /dev/ublkcN (src/queue.c). The SQ is the
+ *    DEL_DEV on /dev/ublk-control (src/device/ctrl.c), FETCH_REQ and
+ *    COMMIT_AND_FETCH_REQ on /dev/ublkcN (src/device/queue.c). The SQ is the
  *    seam: a double reads the SQEs queued since the last submit, before
  *    any reach the kernel, and answers each by calling the completion
  *    handler of its kind (ubr_ctrl_done(), ubr_queue_cmd_done()) with the
  *    result it chooses. So the request path costs nothing extra: no
  *    indirect call, no test branch.
  * 2. What a native run cannot do goes through the functions below
- *    (src/kernel_ops.c). A test double replaces them at link time: it
+ *    (src/device/kernel_ops.c). A test double replaces them at link time: it
  *    defines every function declared here, so the linker never takes
  *    kernel_ops.o from libubr.a (a missing one pulls it in and the link
  *    fails on the duplicates, loudly). None of them runs per request.
  *
  * Outside a device's life the kernel is still reached directly: by
- * ubr_ctrl_oneshot() in helper processes, and by src/kdev_scan.c (the
+ * ubr_ctrl_oneshot() in helper processes, and by src/device/kdev_scan.c (the
  * device IDs in sysfs, for `list` and for `del` of devices no daemon
  * serves). No device state machine runs there.
  */
@@ -48,7 +48,7 @@ int ubr_kernel_open_cdev(uint32_t id);
 void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len);
 /*
  * A helper process for a kernel call that may wait on our own devices
- * (STOP_DEV, queue/scheduler: src/child.c says why): ubr_child_spawn().
+ * (STOP_DEV, queue/scheduler: src/core/child.c says why): ubr_child_spawn().
  */
 int ubr_kernel_helper(struct ubr_reactor *r, char *const argv[],
 		      ubr_child_cb cb, void *ctx);

@@ -55,7 +55,7 @@ struct ubr_reactor {
 	struct ubr_ctrl_req **ctrl;
 	unsigned nr_ctrl;	/* size of the table */
 	unsigned ctrl_inflight;
-	/* helper processes running (src/child.c) */
+	/* helper processes running (src/core/child.c) */
 	struct ubr_child *children;
 	/* libev wake-up through the ring */
 	int ev_fd;	     /* libev's epoll descriptor */
@@ -104,7 +104,7 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
 void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 
-/* Completion handlers by kind (src/queue.c, src/ctrl.c). */
+/* Completion handlers by kind (src/device/queue.c, src/device/ctrl.c). */
 void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);

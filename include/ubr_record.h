@@ -48,7 +48,7 @@ int ubr_record_parse(const char *text, struct ubr_record *rec, char *err,
 		     size_t errlen);
 void ubr_record_release(struct ubr_record *rec);
 
-/* The files under RUNDIR/devices/ (src/record_store.c). */
+/* The files under RUNDIR/devices/ (src/device/record_store.c). */
 int ubr_record_save(const struct ubr_record *rec);
 /* -ENOENT: no record; -EINVAL: corrupt (err says why). */
 int ubr_record_load(uint32_t id, struct ubr_record *rec, char *err,

@@ -26,7 +26,7 @@ void ubr_stats_account(struct ubr_stats *s, unsigned op, int result,
 		       uint64_t lat_ns);
 uint64_t ubr_stats_percentile_ns(const struct ubr_stats *s, unsigned pct);
 
-/* --- the `stats` command's output (src/stats_report.c) ------------------ */
+/* --- the `stats` command's output (src/admin/stats_report.c) ------------------ */
 
 struct ubr_reactor_counters;
 

@@ -118,7 +118,7 @@ const struct ubr_tgt_opt *ubr_target_opt(const struct ubr_target_ops *t,
 					 const char *name, size_t len, char c);
 
 /*
- * Help built from the ops tables (src/target_help.c). One target:
+ * Help built from the ops tables (src/admin/target_help.c). One target:
  * its usage line, description and options, for `add NAME --help`.
  */
 void ubr_target_print_help(FILE *f, const struct ubr_target_ops *t);
@@ -130,7 +130,7 @@ void ubr_target_print_list(FILE *f);
 void ubr_help_opt_line(FILE *f, char short_name, const char *name,
 		       const char *arg, const char *prefix, const char *help);
 
-/* --- services for a target's option setters (src/cli_parse.c) ---------- */
+/* --- services for a target's option setters (src/admin/cli_parse.c) ---------- */
 
 /* Say what is wrong with the command line in one line: -EINVAL. */
 int ubr_tgt_say(struct ubr_tgt_args *a, const char *fmt, ...)
@@ -148,7 +148,7 @@ int ubr_tgt_size(struct ubr_tgt_args *a, const char *val, uint64_t min,
 int ubr_tgt_number(struct ubr_tgt_args *a, const char *what, const char *val,
 		   uint64_t min, uint64_t max, uint64_t *out);
 
-/* Services for targets (src/queue.c). */
+/* Services for targets (src/device/queue.c). */
 struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
 				 uint32_t tgt_data);
 /*

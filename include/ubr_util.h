@@ -4,7 +4,7 @@
  * them, the run directory, and the array/struct macros. Nothing here knows
  * a device, a command or the reactor, so the core, the device layer, the
  * targets and the CLI can all include it without an arrow going the wrong
- * way (src/util.c).
+ * way (src/core/util.c).
  */
 #ifndef UBR_UTIL_H
 #define UBR_UTIL_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A scripted ublk driver for native tests of the device state machines
- * (t/lifecycle.c). It stands in for src/kernel_ops.c at link time and
+ * (t/lifecycle.c). It stands in for src/device/kernel_ops.c at link time and
  * reads the control and I/O commands off the ring's SQ before anything is
  * submitted (include/ubr_kernel_ops.h describes the seam). Nothing is
  * answered on its own: the test completes each command with the result it

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device state machines (src/dev_lifecycle.c, dev_quiesce.c,
+ * The device state machines (src/device/dev_lifecycle.c, dev_quiesce.c,
  * dev_detach.c, dev_recover.c, queue.c, ctrl.c), run natively against a
  * scripted ublk driver (t/fake_kernel.h): each test drives one transition
  * by answering the daemon's commands one by one, and checks the commands

@@ -65,7 +65,7 @@ in_section() { # in_section SECTION WORD
 }
 
 # Commands: the first word of each line of the "Commands:" section (the
-# command table of src/help.c), and -h, -V.
+# command table of src/admin/help.c), and -h, -V.
 commands=$(printf '%s\n' "$help" |
 	sed -n '/^Commands:/,/^[^ ]/p' | sed -n 's/^  \([A-Za-z-][A-Za-z-]*\).*/\1/p' |
 	sort -u)

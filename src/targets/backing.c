@@ -217,7 +217,7 @@ int ubr_files_size(struct ubr_dev *dev, const char *what, uint64_t capacity,
 
 /*
  * The size of b now: the file may have grown since the device was made.
- * The ioctl waits on no I/O (src/helper_cmds.c lists what does).
+ * The ioctl waits on no I/O (src/admin/helper_cmds.c lists what does).
  */
 static int backing_size_now(struct ubr_dev *dev, struct ubr_backing *b)
 {
@@ -333,7 +333,7 @@ void ubr_files_set_inline(const struct ubr_dev *dev, struct ubr_files *fs)
 	struct ubr_backing *b;
 	unsigned i;
 
-	/* Not where the kernel might race (src/compat.c). */
+	/* Not where the kernel might race (src/core/compat.c). */
 	if (dev->copy_mode == UBR_COPY_ZERO ||
 	    !ubr_inline_io_safe(dev->r->features))
 		return;

@@ -59,7 +59,7 @@ if has_feature QUIESCE; then
 	recover_all "$loop_id" "$null_id" "$qid"
 	fio_bg_check
 else
-	# Without QUIESCE, stop drains (src/dev_detach.c): the requests fio
+	# Without QUIESCE, stop drains (src/device/dev_detach.c): the requests fio
 	# sends meanwhile are held, and the kernel reissues them after recover.
 	# A daemon in the foreground, to read what it says.
 	echo "no QUIESCE on $(uname -r): stop under fio drains, then reissue"

@@ -7,7 +7,7 @@
  * request arrived, the target has it) -> FETCHING (its result committed
  * with the next fetch piggybacked) ... until the device stops and the
  * kernel returns the command as aborted (IDLE). While a `stop` drains a
- * device (src/dev_detach.c), a request that arrives is HELD: never served,
+ * device (src/device/dev_detach.c), a request that arrives is HELD: never served,
  * never committed, left for the kernel to take back.
  */
 #include "config.h"

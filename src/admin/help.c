@@ -4,7 +4,7 @@
  * options, written once. `ublk-reactor --help` lists every entry and
  * `ublk-reactor CMD --help` prints one, so the list and the per-command
  * help cannot disagree; t/man-lint.t holds man/ublk-reactor.8 to both.
- * What a target adds to `add` is printed by src/main.c, not here.
+ * What a target adds to `add` is printed by src/admin/main.c, not here.
  */
 #include "config.h"
 

@@ -303,7 +303,7 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 
 struct unserved_del {
 	uint32_t id;
-	bool recorded; /* waiting for recovery, else dead (src/cmd_del.c) */
+	bool recorded; /* waiting for recovery, else dead (src/admin/cmd_del.c) */
 	ubr_dev_done_cb cb;
 	void *ctx;
 };
@@ -345,7 +345,7 @@ static void unserved_stop_done_cb(struct ubr_reactor *r,
 }
 
 /*
- * On our ring, unlike a served device's STOP_DEV (src/dev_lifecycle.c):
+ * On our ring, unlike a served device's STOP_DEV (src/device/dev_lifecycle.c):
  * no request of this device waits for us, the kernel fails those it holds.
  */
 int ubr_dev_del_unserved(struct ubr_reactor *r, uint32_t id,

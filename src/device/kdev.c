@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Kernel ublk devices this daemon does not serve: their names, who owns
- * them, and their `list` rows. No I/O here (see src/kdev_scan.c).
+ * them, and their `list` rows. No I/O here (see src/device/kdev_scan.c).
  */
 #include "config.h"
 

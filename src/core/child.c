@@ -5,7 +5,7 @@
  * Why a process: some kernel calls wait uninterruptibly until the
  * requests in flight on a disk are served: writing a disk's
  * queue/scheduler freezes its queue and waits for them, STOP_DEV deletes
- * the disk and waits for them (src/helper_cmds.c). If the daemon
+ * the disk and waits for them (src/admin/helper_cmds.c). If the daemon
  * made such a call itself (in its thread, or on one of its io_uring
  * workers) and were killed meanwhile, its exit would wait for that call,
  * the call for the requests, and the requests for the daemon: it would

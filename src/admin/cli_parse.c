@@ -329,7 +329,7 @@ static int set_name(struct add_state *s, const char *val)
 
 /*
  * The options every target takes; each target's own are in its ops table.
- * Keep in step with the usage text in src/main.c and the man page.
+ * Keep in step with the usage text in src/admin/main.c and the man page.
  */
 static const struct add_opt add_opts[] = {
 	{ "id", 'n', true, set_id },

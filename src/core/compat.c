@@ -97,7 +97,7 @@ bool ubr_kernel_releases_fixed_files_alone(void)
  * daemon's exit), and in 0 of 13 with the I/O on the ring: the inline
  * turnaround keeps every fetch command armed as blk-mq dispatches to it,
  * which looks like that ublk_drv's cancel-versus-dispatch race (see
- * src/dev_detach.c). QUIESCE stands for "new enough": no feature bit or
+ * src/device/dev_detach.c). QUIESCE stands for "new enough": no feature bit or
  * version names the fix.
  */
 bool ubr_inline_io_safe(uint64_t ublk_features)

@@ -14,7 +14,7 @@
  * Both are removed when the device is deleted. They are conveniences: a
  * failure to write them is logged and the device serves all the same.
  * Made in the reactor thread: the run directory must not sit on one of the
- * daemon's own disks (src/helper_cmds.c); a symlink never opens its target.
+ * daemon's own disks (src/admin/helper_cmds.c); a symlink never opens its target.
  */
 #include "config.h"
 

@@ -63,7 +63,7 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /*
  * fsync in the reactor thread: the run directory must not sit on one of
- * the daemon's own disks (src/helper_cmds.c).
+ * the daemon's own disks (src/admin/helper_cmds.c).
  */
 static int sync_dir(void)
 {

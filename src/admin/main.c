@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ublk-reactor: one binary for the CLI and the daemon. main() only picks
- * the command; the client (src/client.c) and the daemon (src/daemon.c) do
+ * the command; the client (src/admin/client.c) and the daemon (src/admin/daemon.c) do
  * the work and return the exit status: 0 success, 1 failure, 2 usage.
  */
 #include "config.h"
@@ -33,7 +33,7 @@ static void print_target_help(FILE *f, const char *target)
 }
 
 /*
- * The command table (src/help.c) gives the commands and add's options;
+ * The command table (src/admin/help.c) gives the commands and add's options;
  * t/man-lint.t checks that every command, option and target shown here
  * is documented in man/ublk-reactor.8.
  */
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		return ubr_daemon_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))
 		return ubr_config_main(argc - 1, argv + 1);
-	/* The daemon's helpers (src/helper_cmds.c), not user commands. */
+	/* The daemon's helpers (src/admin/helper_cmds.c), not user commands. */
 	if (ubr_is_helper_command(cmd))
 		return ubr_helper_main(argc - 1, argv + 1);
 	if (is_client_command(cmd))

@@ -412,7 +412,7 @@ static void stop_helper_done_cb(void *ctx, int res)
 /*
  * STOP_DEV deletes the disk, and the kernel waits there, uninterruptibly,
  * until the requests in flight are served: from a helper process, as the
- * scheduler switch (src/child.c says why). STOP_DEV also returns FETCHes
+ * scheduler switch (src/core/child.c says why). STOP_DEV also returns FETCHes
  * of a device that never started.
  */
 static void stop_send(struct ubr_dev *dev)
@@ -564,7 +564,7 @@ static void default_scheduler_done_cb(void *ctx, int res)
 
 /*
  * Write --scheduler to the disk's queue/scheduler, from a helper process
- * (src/child.c says why not here, nor on an io_uring worker of ours): the
+ * (src/core/child.c says why not here, nor on an io_uring worker of ours): the
  * switch freezes the queue until the requests in flight (the partition
  * scan's, udev's) are served, by this very thread. The switch took
  * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md); add waits for a

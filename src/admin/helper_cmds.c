@@ -3,7 +3,7 @@
  * The daemon's helper commands (include/ubr_helper.h): each makes one
  * kernel call that may wait until the requests in flight on one of the
  * daemon's disks are served, so the daemon runs it in a process of its
- * own (src/child.c says why), with stdio on /dev/null. Such a helper
+ * own (src/core/child.c says why), with stdio on /dev/null. Such a helper
  * outlives a killed daemon by as long as the kernel takes to abort the
  * requests, or a recovered daemon to serve them.
  *
@@ -20,14 +20,14 @@
  *   reading a page waits killably, and the kill cancels our FETCHes.
  * - DEL_DEV waits, interruptibly, for the last reference to /dev/ublkcN
  *   (DEL_DEV_ASYNC not at all). QUIESCE_DEV waits for idle requests, up to
- *   the timeout it is given (src/dev_quiesce.c); killed then, the daemon
+ *   the timeout it is given (src/device/dev_quiesce.c); killed then, the daemon
  *   died (sid). ADD_DEV, SET_PARAMS, GET_PARAMS, GET_DEV_INFO,
  *   GET_FEATURES, START_USER_RECOVERY and UPDATE_SIZE wait on no I/O.
- * - STOP_DEV and DEL_DEV of devices no daemon serves (src/dev_recover.c):
+ * - STOP_DEV and DEL_DEV of devices no daemon serves (src/device/dev_recover.c):
  *   the kernel fails the requests it holds for them, none waits for us.
  * - user copy (reads and writes of /dev/ublkcN) copies a request's pages;
  *   it does no block I/O.
- * - records and names (src/record_store.c, src/dev_names.c: write, fsync,
+ * - records and names (src/device/record_store.c, src/device/dev_names.c: write, fsync,
  *   rename, symlink, unlink under the run directory, a tmpfs by default)
  *   wait on that directory's file system: it must not sit on one of the
  *   daemon's own disks, nor may the binary (whose pages the daemon
