@@ -194,7 +194,7 @@ const struct ubr_tgt_opt ubr_fault_opt_table[] = {
 	  "only requests touching these bytes fail", set_fail_offset },
 	{ "seed", 0, "N", "which requests fail, fixed per seed (0)",
 	  set_seed },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* Its one FILE comes from --backing, never from a bare word. */

@@ -77,7 +77,7 @@ static void loop_deinit(struct ubr_dev *dev)
 
 static const struct ubr_tgt_opt loop_opts[] = {
 	UBR_FILES_OPT_BUFFERED,
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ubr_target_ops ubr_target_loop = {

@@ -44,7 +44,7 @@ static const struct ubr_tgt_opt stripe_opts[] = {
 	UBR_FILES_OPT_BUFFERED,
 	{ "chunk-size", 0, "SIZE",
 	  "chunk size, a power of 2, 4K..1M (64K)", set_chunk },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static int stripe_check_opts(struct ubr_dev *dev, uint32_t chunk)
