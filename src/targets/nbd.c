@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -289,6 +290,7 @@ static void nbd_free(struct ubr_nbd *nb)
 static int nbd_init(struct ubr_dev *dev)
 {
 	struct ubr_nbd *nb;
+	struct stat st;
 	char why[256];
 	int ret;
 
@@ -304,6 +306,13 @@ static int nbd_init(struct ubr_dev *dev)
 	nb->dev = dev;
 	nb->fd = dev->opts.fds[0];
 	dev->opts.fds[0] = -1;
+	/* What a client passed is a stream socket, or nothing we can use. */
+	if (fstat(nb->fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		ubr_dev_set_err(dev, "%s: the descriptor passed is not a socket",
+				dev->opts.paths[0]);
+		ret = -ENOTSOCK;
+		goto fail;
+	}
 	ret = ubr_nbd_uri_parse(dev->opts.paths[0], &nb->uri, why, sizeof(why));
 	if (ret < 0) {
 		ubr_dev_set_err(dev, "%s", why);
