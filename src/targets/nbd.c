@@ -213,9 +213,11 @@ static int nbd_params(struct ubr_dev *dev, struct ubr_nbd *nb)
 		ubr_dev_set_err(dev, "the export is smaller than one block");
 		return -EINVAL;
 	}
+	/* The preferred size as the physical block, within what ublk takes
+	 * (a page). */
 	pbs = in->pref_block > lbs ? pow2_floor(in->pref_block) : lbs;
-	if (pbs > 65536)
-		pbs = 65536;
+	if (pbs > 4096)
+		pbs = 4096;
 	max_io = dev->opts.max_io_bytes;
 	if (in->max_block < max_io)
 		max_io = in->max_block - in->max_block % lbs;
