@@ -40,7 +40,6 @@ enum ubr_nbd_rx_state {
 	UBR_NBD_RX_HDR,	   /* a reply or chunk header */
 	UBR_NBD_RX_PREFIX, /* a chunk's payload before its data */
 	UBR_NBD_RX_DATA,   /* read data for a request's buffer */
-	UBR_NBD_RX_SKIP,   /* payload we do not keep */
 };
 
 /* The size of the receive buffer: many small replies per recv. */
@@ -71,7 +70,7 @@ struct ubr_nbd {
 	uint8_t *rx;
 	uint32_t rx_off, rx_len;
 	enum ubr_nbd_rx_state rx_state;
-	uint32_t need; /* HDR, PREFIX, SKIP: bytes wanted */
+	uint32_t need; /* HDR, PREFIX: bytes wanted */
 	struct ubr_nbd_reply reply;
 	uint32_t cur;	 /* the slot the reply belongs to */
 	uint8_t *dst;	 /* DATA: where the next byte goes */
