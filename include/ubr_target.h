@@ -27,12 +27,15 @@
 
 /*
  * What serves a target's device, which tells the client what to prepare:
- * files it opens and passes to the daemon with the request, or nothing.
- * A network address (opened by the daemon) is the next kind to come.
+ * files it opens and passes to the daemon with the request, sockets it
+ * connects (the FILE word is an address, the target's connect hook makes
+ * the connection), or nothing. Either way the daemon gets descriptors made
+ * with the caller's rights, never a path to open with root's.
  */
 enum ubr_backing_kind {
 	UBR_BACKING_NONE = 0,
 	UBR_BACKING_FILES,
+	UBR_BACKING_SOCKET,
 };
 
 /* One `add` command line being parsed, as a target's option setter sees it. */
@@ -62,6 +65,13 @@ struct ubr_target_ops {
 	enum ubr_backing_kind backing;
 	/* How many FILEs it takes, bare words and FILE options together. */
 	unsigned min_files, max_files;
+	/*
+	 * UBR_BACKING_SOCKET: connect to the address `word` (a FILE word) and
+	 * return the connected socket in *fd; 0, or -errno with one line in
+	 * err. Run by whoever opens the backing: the client as the caller,
+	 * or the daemon for the config file and recovery.
+	 */
+	int (*connect)(const char *word, int *fd, char *err, size_t len);
 	/* Its own options beyond the common ones, ended by a NULL name. */
 	const struct ubr_tgt_opt *opts;
 	/*

@@ -62,7 +62,7 @@ expect() {
 expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" ""
 expect "update-size" "$bin" up
 expect "--help --version" "$bin" --
-expect "fault loop null stripe" "$bin" add ""
+expect "fault loop nbd null stripe" "$bin" add ""
 expect "--copy-mode" "$bin" add null --co
 expect "auto buffer get-data user zero" "$bin" add null --copy-mode ""
 expect "get-data" "$bin" add null --copy-mode = ge
@@ -80,7 +80,7 @@ expect "--help" "$bin" features -
 expect "--help" "$bin" add null --he
 expect "--help" "$bin" config check -
 expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" help ""
-expect "fault loop null stripe" "$bin" help add ""
+expect "fault loop nbd null stripe" "$bin" help add ""
 expect "" "$bin" help del ""
 
 # Files for loop and stripe, after the options and their values.

@@ -179,13 +179,13 @@ static void test_errors(void)
 		     "g loop\n"
 		     "h null\n"),
 	       0, "a file with bad lines parses");
-	ok(has_error("/etc/u.conf:2: unknown target 'lop' (targets: null, loop, stripe, fault)"),
+	ok(has_error("/etc/u.conf:2: unknown target 'lop' (targets: null, loop, stripe, fault, nbd)"),
 	   "unknown target, with file and line");
 	ok(has_error("/etc/u.conf:3: invalid queue depth '0': must be 1..4096"),
 	   "a bad option value");
 	ok(has_error("/etc/u.conf:4: invalid name 'd/x': only letters, digits, '_', '.' and '-' are allowed"),
 	   "a bad name");
-	ok(has_error("/etc/u.conf:5: device 'lonely' needs a target (targets: null, loop, stripe, fault)"),
+	ok(has_error("/etc/u.conf:5: device 'lonely' needs a target (targets: null, loop, stripe, fault, nbd)"),
 	   "a name without a target");
 	ok(has_error("/etc/u.conf:6: unterminated quote"), "unterminated quote");
 	ok(has_error("/etc/u.conf:7: the name is the line's first word: no --name here"),

@@ -49,8 +49,10 @@ static void check_table(const struct ubr_target_ops *t)
 	ok(t->min_files <= t->max_files && t->max_files <= UBR_MAX_FILES,
 	   "%s: FILE count %u..%u is sane", t->name, t->min_files,
 	   t->max_files);
-	ok(t->max_files == 0 || t->backing == UBR_BACKING_FILES,
-	   "%s: a target that takes FILEs says they are files", t->name);
+	ok(t->max_files == 0 || t->backing == UBR_BACKING_FILES ||
+		   (t->backing == UBR_BACKING_SOCKET && t->connect),
+	   "%s: a target that takes FILEs says they are files or addresses",
+	   t->name);
 	ok(!t->opts || t->opts_size, "%s: options have a struct to go to",
 	   t->name);
 	for (o = t->opts; o && o->name; o++)

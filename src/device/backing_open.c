@@ -109,7 +109,15 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 	char *abs;
 	int ret;
 
-	/* What the target's FILEs are: files the client opens, or nothing. */
+	/* What the target's FILEs are: files, addresses, or nothing. */
+	if (t && t->backing == UBR_BACKING_SOCKET && t->connect) {
+		for (i = 0; i < o->nr_files; i++) {
+			ret = t->connect(o->paths[i], &o->fds[i], err, len);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
 	if (t && t->backing != UBR_BACKING_FILES)
 		return 0;
 

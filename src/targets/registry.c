@@ -16,6 +16,7 @@ static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_loop,
 	&ubr_target_stripe,
 	&ubr_target_fault,
+	&ubr_target_nbd,
 };
 
 #define NR_TARGETS ARRAY_SIZE(targets)

@@ -13,6 +13,7 @@ extern const struct ubr_target_ops ubr_target_null;
 extern const struct ubr_target_ops ubr_target_loop;
 extern const struct ubr_target_ops ubr_target_stripe;
 extern const struct ubr_target_ops ubr_target_fault;
+extern const struct ubr_target_ops ubr_target_nbd;
 
 /* What null does, for targets that act like it (null.c). */
 /* Check the size against the block size and fill dev->params. */

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nbd: a device served by an NBD server, given by its URI.
+ *
+ * Who connects: the client, with the caller's rights (nbd_connect.c), like
+ * the files loop opens; the daemon gets the connected socket and never
+ * opens a path the caller named. The daemon runs the handshake on that
+ * socket in init, blocking with a timeout: the handshake is a few small
+ * messages on a socket that is already connected, so a live server
+ * answers in microseconds, and the timeout bounds what a stalled one can
+ * cost the reactor. (Driving it from ring completions instead is the
+ * state machine's purpose, and a later step: reconnect needs it.)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nbd.h"
+#include "targets.h"
+#include "ubr_log.h"
+
+/* How long a server may take over the whole handshake. */
+#define HANDSHAKE_TIMEOUT_MS 10000
+
+/* --- options -------------------------------------------------------------- */
+
+static struct ubr_nbd_opts *nbd_opts_of(struct ubr_tgt_args *a)
+{
+	return a->priv;
+}
+
+static int set_connections(struct ubr_tgt_args *a, const char *val)
+{
+	uint64_t n;
+	int ret;
+
+	ret = ubr_tgt_number(a, "--connections", val, 1,
+			     UBR_NBD_MAX_CONNECTIONS, &n);
+	if (ret < 0)
+		return ret;
+	if (n != 1)
+		return ubr_tgt_say(a, "--connections %s: only one connection per device is supported yet",
+				   val);
+	nbd_opts_of(a)->connections = (unsigned)n;
+	return 0;
+}
+
+/* A bad URI is bad input: say so while parsing, not after connecting. */
+static int nbd_opts_finish(struct ubr_tgt_args *a)
+{
+	struct ubr_nbd_uri u;
+	char why[256];
+
+	if (a->o->nr_files != 1 || !a->o->paths[0])
+		return 0; /* the FILE count check says it */
+	if (ubr_nbd_uri_parse(a->o->paths[0], &u, why, sizeof(why)) < 0)
+		return ubr_tgt_say(a, "%s", why);
+	return 0;
+}
+
+static const struct ubr_tgt_opt nbd_opt_table[] = {
+	{ "connections", 0, "N", "connections to the server (1)",
+	  set_connections },
+	{ NULL },
+};
+
+/* --- handshake ------------------------------------------------------------ */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd can do `events`, within the deadline; 0 or -ETIMEDOUT. */
+static int wait_fd(int fd, short events, const int64_t *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t left;
+	int ret;
+
+	do {
+		left = *deadline - now_ms();
+		ret = left > 0 ? poll(&p, 1, (int)left) : 0;
+	} while (ret < 0 && errno == EINTR);
+	if (ret <= 0)
+		return ret < 0 ? -errno : -ETIMEDOUT;
+	return 0;
+}
+
+static int hs_step(struct ubr_nbd_hs *hs, int fd, const int64_t *deadline)
+{
+	uint8_t buf[4096];
+	const uint8_t *out;
+	size_t len;
+	ssize_t n;
+	int ret;
+
+	if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_SEND) {
+		out = ubr_nbd_hs_out(hs, &len);
+		ret = wait_fd(fd, POLLOUT, deadline);
+		if (ret < 0)
+			return ret;
+		n = send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		return ubr_nbd_hs_sent(hs, (size_t)n);
+	}
+	len = ubr_nbd_hs_need(hs);
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	ret = wait_fd(fd, POLLIN, deadline);
+	if (ret < 0)
+		return ret;
+	n = recv(fd, buf, len, MSG_DONTWAIT);
+	if (n == 0)
+		return ubr_nbd_hs_closed(hs);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	n = ubr_nbd_hs_feed(hs, buf, (size_t)n);
+	return n < 0 ? (int)n : 0;
+}
+
+static int handshake(struct ubr_dev *dev, struct ubr_nbd *nb)
+{
+	struct ubr_nbd_hs *hs = malloc(sizeof(*hs));
+	int64_t deadline = now_ms() + HANDSHAKE_TIMEOUT_MS;
+	int ret;
+
+	if (!hs) {
+		ubr_dev_set_err(dev, "out of memory");
+		return -ENOMEM;
+	}
+	ret = ubr_nbd_hs_init(hs, nb->uri.export_name);
+	while (!ret && ubr_nbd_hs_status(hs) != UBR_NBD_HS_DONE &&
+	       ubr_nbd_hs_status(hs) != UBR_NBD_HS_FAILED)
+		ret = hs_step(hs, nb->fd, &deadline);
+	if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_DONE) {
+		nb->info = *ubr_nbd_hs_result(hs);
+		ret = 0;
+	} else if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_FAILED) {
+		ubr_dev_set_err(dev, "nbd handshake: %s", ubr_nbd_hs_error(hs));
+		ret = ret < 0 ? ret : -EPROTO;
+	} else {
+		if (!ret)
+			ret = -ETIMEDOUT;
+		ubr_dev_set_err(dev, "nbd handshake: %s",
+				ret == -ETIMEDOUT ?
+					"the server did not answer in time" :
+					strerror(-ret));
+	}
+	free(hs);
+	return ret;
+}
+
+/* --- the device ----------------------------------------------------------- */
+
+static uint32_t pow2_floor(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p <= v / 2)
+		p *= 2;
+	return p;
+}
+
+static unsigned shift_of(uint32_t v)
+{
+	unsigned s = 0;
+
+	while ((1U << s) < v)
+		s++;
+	return s;
+}
+
+/* The export's size and flags and the server's block sizes as params. */
+static int nbd_params(struct ubr_dev *dev, struct ubr_nbd *nb)
+{
+	const struct ubr_nbd_export_info *in = &nb->info;
+	struct ublk_param_basic *b = &dev->params.basic;
+	struct ublk_param_discard *d = &dev->params.discard;
+	uint32_t lbs = dev->opts.logical_bs, pbs, max_io;
+	uint64_t size = in->size;
+
+	if (in->min_block > lbs)
+		lbs = in->min_block;
+	if (lbs > 4096) {
+		ubr_dev_set_err(dev, "the server's minimum block size %u is over 4096",
+				in->min_block);
+		return -EINVAL;
+	}
+	if (dev->opts.size) {
+		if (dev->opts.size > size) {
+			ubr_dev_set_err(dev, "--size %llu is larger than the export (%llu bytes)",
+					(unsigned long long)dev->opts.size,
+					(unsigned long long)size);
+			return -EINVAL;
+		}
+		size = dev->opts.size;
+	}
+	size -= size % lbs;
+	if (!size) {
+		ubr_dev_set_err(dev, "the export is smaller than one block");
+		return -EINVAL;
+	}
+	/* The preferred size as the physical block, within what ublk takes
+	 * (a page). */
+	pbs = in->pref_block > lbs ? pow2_floor(in->pref_block) : lbs;
+	if (pbs > 4096)
+		pbs = 4096;
+	max_io = dev->opts.max_io_bytes;
+	if (in->max_block < max_io)
+		max_io = in->max_block - in->max_block % lbs;
+	if (max_io < lbs) {
+		ubr_dev_set_err(dev, "the server's maximum block size %u is below the block size",
+				in->max_block);
+		return -EINVAL;
+	}
+	dev->params.types = UBLK_PARAM_TYPE_BASIC;
+	b->attrs = 0;
+	if (dev->opts.read_only || (in->flags & UBR_NBD_FLAG_READ_ONLY))
+		b->attrs |= UBLK_ATTR_READ_ONLY;
+	if (in->flags & UBR_NBD_FLAG_SEND_FLUSH)
+		b->attrs |= UBLK_ATTR_VOLATILE_CACHE;
+	if (in->flags & UBR_NBD_FLAG_SEND_FUA)
+		b->attrs |= UBLK_ATTR_FUA;
+	if (in->flags & UBR_NBD_FLAG_ROTATIONAL)
+		b->attrs |= UBLK_ATTR_ROTATIONAL;
+	b->logical_bs_shift = (uint8_t)shift_of(lbs);
+	b->physical_bs_shift = (uint8_t)shift_of(pbs);
+	b->io_min_shift = (uint8_t)shift_of(pbs);
+	b->io_opt_shift = (uint8_t)shift_of(pbs);
+	b->max_sectors = max_io >> 9;
+	b->dev_sectors = size >> 9;
+	if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
+	    (in->flags & (UBR_NBD_FLAG_SEND_TRIM |
+			  UBR_NBD_FLAG_SEND_WRITE_ZEROES))) {
+		/* An NBD length is 32 bits: whole blocks below 4 GiB. */
+		uint32_t max = (UINT32_MAX >> 9) & ~(lbs / 512 - 1);
+
+		dev->params.types |= UBLK_PARAM_TYPE_DISCARD;
+		d->discard_granularity = pbs;
+		d->max_discard_segments = 1;
+		if (in->flags & UBR_NBD_FLAG_SEND_TRIM)
+			d->max_discard_sectors = max;
+		if (in->flags & UBR_NBD_FLAG_SEND_WRITE_ZEROES)
+			d->max_write_zeroes_sectors = max;
+	}
+	return 0;
+}
+
+static int nbd_desc(struct ubr_dev *dev, struct ubr_nbd *nb)
+{
+	char uri[UBR_NBD_URI_TEXT_MAX];
+	size_t len = sizeof(uri) + 128;
+	char *s = malloc(len);
+
+	if (!s || ubr_nbd_uri_format(&nb->uri, uri, sizeof(uri)) < 0) {
+		free(s);
+		ubr_dev_set_err(dev, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies)", uri,
+		 (unsigned long long)nb->info.size, nb->info.flags,
+		 nb->info.structured ? "structured" : "simple");
+	free(dev->tgt_desc);
+	dev->tgt_desc = s;
+	return 0;
+}
+
+static void nbd_free(struct ubr_nbd *nb)
+{
+	if (!nb)
+		return;
+	if (nb->fd >= 0)
+		close(nb->fd);
+	free(nb->slots);
+	free(nb->rx);
+	free(nb);
+}
+
+static int nbd_init(struct ubr_dev *dev)
+{
+	struct ubr_nbd *nb;
+	struct stat st;
+	char why[256];
+	int ret;
+
+	if (dev->opts.nr_files != 1 || dev->opts.fds[0] < 0) {
+		ubr_dev_set_err(dev, "target nbd needs exactly one URI");
+		return -EINVAL;
+	}
+	nb = calloc(1, sizeof(*nb));
+	if (!nb) {
+		ubr_dev_set_err(dev, "out of memory");
+		return -ENOMEM;
+	}
+	nb->dev = dev;
+	nb->fd = dev->opts.fds[0];
+	dev->opts.fds[0] = -1;
+	/* What a client passed is a stream socket, or nothing we can use. */
+	if (fstat(nb->fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		ubr_dev_set_err(dev, "%s: the descriptor passed is not a socket",
+				dev->opts.paths[0]);
+		ret = -ENOTSOCK;
+		goto fail;
+	}
+	ret = ubr_nbd_uri_parse(dev->opts.paths[0], &nb->uri, why, sizeof(why));
+	if (ret < 0) {
+		ubr_dev_set_err(dev, "%s", why);
+		goto fail;
+	}
+	nb->depth = dev->opts.depth;
+	nb->slots = calloc((size_t)dev->opts.nr_queues * nb->depth,
+			   sizeof(*nb->slots));
+	nb->rx = malloc(UBR_NBD_RX_BUF);
+	if (!nb->slots || !nb->rx) {
+		ubr_dev_set_err(dev, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
+	ret = handshake(dev, nb);
+	if (ret < 0)
+		goto fail;
+	ret = nbd_params(dev, nb);
+	if (ret < 0)
+		goto fail;
+	ret = nbd_desc(dev, nb);
+	if (ret < 0)
+		goto fail;
+	dev->mem_bytes += UBR_NBD_RX_BUF;
+	dev->tgt = nb;
+	return 0;
+fail:
+	nbd_free(nb);
+	return ret;
+}
+
+/* Say goodbye as the protocol asks, then close. */
+static void nbd_deinit(struct ubr_dev *dev)
+{
+	struct ubr_nbd *nb = dev->tgt;
+	struct ubr_nbd_req disc = { .type = UBR_NBD_CMD_DISC };
+	uint8_t hdr[UBR_NBD_REQUEST_LEN];
+
+	if (!nb)
+		return;
+	if (!nb->dead && !nb->send_busy &&
+	    ubr_nbd_req_encode(&disc, hdr) == 0)
+		(void)!send(nb->fd, hdr, sizeof(hdr),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	nbd_free(nb);
+	dev->tgt = NULL;
+}
+
+const struct ubr_target_ops ubr_target_nbd = {
+	.name = "nbd",
+	.flags = 0,
+	.usage = "URI",
+	.description = "an NBD server by its URI (nbd://, nbd+unix://)",
+	.backing = UBR_BACKING_SOCKET,
+	.connect = ubr_nbd_connect,
+	.min_files = 1,
+	.max_files = 1,
+	.opts = nbd_opt_table,
+	.opts_size = sizeof(struct ubr_nbd_opts),
+	.opts_finish = nbd_opts_finish,
+	.init = nbd_init,
+	.deinit = nbd_deinit,
+	.queue_io = ubr_nbd_queue_io,
+	.io_done = ubr_nbd_io_done,
+};
