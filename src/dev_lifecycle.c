@@ -269,6 +269,22 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 
 static void stop_send(struct ubr_dev *dev);
 
+/* Back to serving, as before the delete, which fails with msg. */
+static void del_undo(struct ubr_dev *dev, int err, const char *msg)
+{
+	ubr_dev_done_cb cb = dev->del_cb;
+
+	dev->state = UBR_DEV_LIVE;
+	dev->stop_done = false;
+	dev->stop_tries = 0;
+	dev->safe_stop = false;
+	dev->del_cb = NULL;
+	ubr_dev_names_publish(dev);
+	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->del_ctx, err, msg, dev->id);
+}
+
 /*
  * The kernel kept the device live: it serves on, as before the delete,
  * and the delete fails with a message rather than wait for commands that
@@ -277,7 +293,6 @@ static void stop_send(struct ubr_dev *dev);
  */
 static void stop_refused(struct ubr_dev *dev)
 {
-	ubr_dev_done_cb cb = dev->del_cb;
 	char msg[128];
 
 	ubr_err("dev %u: still live after %u STOP_DEVs", dev->id,
@@ -287,14 +302,30 @@ static void stop_refused(struct ubr_dev *dev)
 	snprintf(msg, sizeof(msg),
 		 "device %u: the kernel did not stop it (still live after %u tries)",
 		 dev->id, dev->stop_tries);
-	dev->state = UBR_DEV_LIVE;
-	dev->stop_done = false;
-	dev->stop_tries = 0;
-	dev->del_cb = NULL;
-	ubr_dev_names_publish(dev);
-	ubr_dev_names_link(dev);
-	if (cb)
-		cb(dev->del_ctx, -EIO, msg, dev->id);
+	del_undo(dev, -EIO, msg);
+}
+
+/*
+ * TRY_STOP_DEV found the disk open (src/dev_safe_del.c): the device
+ * serves on, and the message names the holder if the scan finds one. A
+ * failed add is torn down whatever holds it: it never served.
+ */
+static void stop_busy(struct ubr_dev *dev)
+{
+	char msg[320];
+
+	dev->safe_stop = false;
+	if (dev->add_cb) {
+		stop_send(dev);
+		return;
+	}
+	ubr_info("dev %u: TRY_STOP_DEV: the disk is open: not deleted",
+		 dev->id);
+	if (!ubr_dev_in_use(dev->id, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg),
+			 "device %u is in use: the kernel counts an opener",
+			 dev->id);
+	del_undo(dev, -EBUSY, msg);
 }
 
 /*
@@ -330,6 +361,10 @@ static void stop_check_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
  */
 static void stop_done(struct ubr_dev *dev, int res)
 {
+	if (res == -EBUSY && dev->safe_stop) {
+		stop_busy(dev);
+		return;
+	}
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
@@ -354,10 +389,12 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
  */
 static void send_stop_here(struct ubr_dev *dev, int why)
 {
+	uint32_t op = dev->safe_stop ? UBLK_U_CMD_TRY_STOP_DEV :
+				       UBLK_U_CMD_STOP_DEV;
+
 	ubr_warn("dev %u: the STOP_DEV helper failed: %s: STOP_DEV from the daemon",
 		 dev->id, strerror(-why));
-	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
-			     stop_done_cb, dev)) {
+	if (!ubr_ctrl_submit(dev->r, op, dev->id, 0, stop_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
 		dev->stop_done = true;
 		ubr_dev_teardown_step(dev);
@@ -366,7 +403,11 @@ static void send_stop_here(struct ubr_dev *dev, int why)
 
 static void stop_helper_done_cb(void *ctx, int res)
 {
-	if (res < 0)
+	struct ubr_dev *dev = ctx;
+
+	if (res == -EBUSY && dev->safe_stop)
+		stop_busy(dev);
+	else if (res < 0)
 		send_stop_here(ctx, res);
 	else
 		stop_done(ctx, res);
@@ -381,9 +422,11 @@ static void stop_helper_done_cb(void *ctx, int res)
 static void stop_send(struct ubr_dev *dev)
 {
 	char id[16];
-	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL };
+	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL, NULL };
 	int ret;
 
+	if (dev->safe_stop)
+		argv[3] = UBR_HELPER_STOP_TRY;
 	dev->stop_tries++;
 	snprintf(id, sizeof(id), "%u", dev->id);
 	ret = ubr_kernel_helper(dev->r, argv, stop_helper_done_cb, dev);
