@@ -392,8 +392,8 @@ static void send_stop_here(struct ubr_dev *dev, int why)
 	uint32_t op = dev->safe_stop ? UBLK_U_CMD_TRY_STOP_DEV :
 				       UBLK_U_CMD_STOP_DEV;
 
-	ubr_warn("dev %u: the STOP_DEV helper failed: %s: STOP_DEV from the daemon",
-		 dev->id, strerror(-why));
+	ubr_warn("dev %u: the STOP_DEV helper failed: %s: %s from the daemon",
+		 dev->id, strerror(-why), ubr_ctrl_op_name(op));
 	if (!ubr_ctrl_submit(dev->r, op, dev->id, 0, stop_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
 		dev->stop_done = true;
