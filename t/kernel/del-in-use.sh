@@ -98,7 +98,7 @@ if has_feature SAFE_STOP_DEV; then
 	expect_in_list "$DEV_ID" live
 	dd if="$DEV" of=/dev/null bs=4k count=16 iflag=direct status=none || fail "$DEV no longer serves"
 	kill "$nsh"
-	wait "$nsh" 2>/dev/null
+	wait "$nsh" 2>/dev/null || true
 	# The namespace's mount goes with its last process, soon after.
 	wait_for 30 "$UBR" del "$DEV_ID" || fail "del after the namespace ended failed"
 	[[ ! -e $DEV ]] || fail "$DEV still exists after del"
@@ -119,7 +119,7 @@ grep -qxF "ublk-reactor: device $DEV_ID is in use: opened by pid $holder (sleep)
 expect_in_list "$DEV_ID" live
 dd if="$DEV" of=/dev/null bs=4k count=16 iflag=direct status=none || fail "$DEV no longer serves"
 kill "$holder"
-wait "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null || true
 check_exit 0 "$UBR" del "$DEV_ID"
 [[ ! -e $DEV ]] || fail "$DEV still exists after del"
 
@@ -134,7 +134,7 @@ del_pid=$!
 # The disk goes at once; the device itself once its last opener closes.
 wait_for 60 test ! -e "/sys/block/ublkb$DEV_ID" || fail "del --force left the disk"
 kill "$holder"
-wait "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null || true
 wait_for 60 pid_gone "$del_pid" || fail "del --force did not return within 60 s of the close"
 wait "$del_pid" || { cat "$UBR_SCRATCH/force.out"; fail "del --force failed"; }
 [[ ! -e $DEV ]] || fail "$DEV still exists after del --force"
