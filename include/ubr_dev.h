@@ -147,6 +147,7 @@ struct ubr_dev {
 	bool stop_done;	   /* STOP_DEV answered */
 	unsigned stop_tries; /* STOP_DEVs sent by this delete */
 	bool safe_stop;	   /* ... TRY_STOP_DEV: refused while the disk is open */
+	enum ubr_dev_state state_before_stop; /* ... to go back to if refused */
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */

@@ -269,12 +269,16 @@ void ubr_dev_teardown_step(struct ubr_dev *dev)
 
 static void stop_send(struct ubr_dev *dev);
 
-/* Back to serving, as before the delete, which fails with msg. */
+/*
+ * Back to serving (or quiesced), as before the delete, which fails with
+ * msg: the kernel did not stop the device.
+ */
 static void del_undo(struct ubr_dev *dev, int err, const char *msg)
 {
 	ubr_dev_done_cb cb = dev->del_cb;
 
-	dev->state = UBR_DEV_LIVE;
+	dev->state = dev->state_before_stop == UBR_DEV_QUIESCED ?
+			     UBR_DEV_QUIESCED : UBR_DEV_LIVE;
 	dev->stop_done = false;
 	dev->stop_tries = 0;
 	dev->safe_stop = false;
@@ -443,6 +447,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 		ubr_dev_finish(dev);
 		return;
 	}
+	dev->state_before_stop = dev->state;
 	dev->state = UBR_DEV_STOPPING;
 	ubr_dev_names_unpublish(dev);
 	stop_send(dev);

@@ -457,6 +457,32 @@ static void test_del_safe_ring_fallback_and_force(void)
 	end();
 }
 
+/* A quiesced device whose safe delete is refused stays quiesced. */
+static void test_del_safe_refused_while_quiesced(void)
+{
+	struct answer a = { 0 }, q = { 0 }, d = { 0 };
+
+	diag("safe del of a quiesced device: refused -> still quiesced");
+	begin(F_QUIESCE | UBLK_F_SAFE_STOP_DEV);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_quiesce(&R, 0, answer_cb, &q);
+	fk_abort_io(&R, 0);
+	fk_complete(&R, "QUIESCE_DEV", 0, 0);
+	fk_complete_state(&R, 0, UBLK_S_DEV_QUIESCED);
+	answered_once(&q, 0, "quiesced first");
+	fk_take(&R);
+	ubr_dev_del_safe(&R, 0, answer_cb, &d);
+	log_is("[stop-dev 0 try]", "quiesced: TRY_STOP_DEV by the helper");
+	fk_complete(&R, "stop-dev", 0, -EBUSY);
+	answered_once(&d, -EBUSY, "quiesced: safe del refused");
+	is_int(dev0()->state, UBR_DEV_QUIESCED, "quiesced: still quiesced");
+	ubr_dev_del(&R, 0, NULL, NULL);
+	stop_and_delete(0, "quiesced: a plain del then goes through");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	is_int(R.nr_devs, 0, "quiesced: deleted");
+	end();
+}
+
 static void test_del_while_starting(void)
 {
 	struct answer a = { 0 }, d = { 0 };
@@ -935,6 +961,7 @@ int main(void)
 	test_del_stop_helper_fails();
 	test_del_safe_refused_while_open();
 	test_del_safe_ring_fallback_and_force();
+	test_del_safe_refused_while_quiesced();
 	test_del_while_starting();
 	test_del_before_add_dev_answers();
 	test_quiesce_then_resume();
