@@ -161,6 +161,8 @@ static_assert(offsetof(struct ublk_params, devt) +
 #define UBLK_CMD_DEL_DEV_ASYNC 0x14
 #define UBLK_CMD_UPDATE_SIZE 0x15
 #define UBLK_CMD_QUIESCE_DEV 0x16
+/* STOP_DEV only if no one has the disk open, else -EBUSY (7.0). */
+#define UBLK_CMD_TRY_STOP_DEV 0x17
 
 #define UBLK_U_CMD_GET_DEV_INFO \
 	_IOR('u', UBLK_CMD_GET_DEV_INFO, struct ublksrv_ctrl_cmd)
@@ -185,6 +187,8 @@ static_assert(offsetof(struct ublk_params, devt) +
 	_IOWR('u', UBLK_CMD_UPDATE_SIZE, struct ublksrv_ctrl_cmd)
 #define UBLK_U_CMD_QUIESCE_DEV \
 	_IOWR('u', UBLK_CMD_QUIESCE_DEV, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_TRY_STOP_DEV \
+	_IOWR('u', UBLK_CMD_TRY_STOP_DEV, struct ublksrv_ctrl_cmd)
 
 /* I/O opcodes. */
 #define UBLK_U_IO_FETCH_REQ _IOWR('u', 0x20, struct ublksrv_io_cmd)
@@ -225,7 +229,12 @@ static_assert(offsetof(struct ublk_params, devt) +
 #define UBLK_F_QUIESCE (1ULL << 12)
 #define UBLK_F_PER_IO_DAEMON (1ULL << 13)
 #define UBLK_F_BUF_REG_OFF_DAEMON (1ULL << 14)
-/* No partition scan when the disk is added (7.0); bits 15-17 unused here. */
+/*
+ * UBLK_U_CMD_TRY_STOP_DEV is known (7.0): the kernel stops the device only
+ * while the disk has no opener, and refuses new opens from then on.
+ */
+#define UBLK_F_SAFE_STOP_DEV (1ULL << 17)
+/* No partition scan when the disk is added (7.0); bits 15-16 unused here. */
 #define UBLK_F_NO_AUTO_PART_SCAN (1ULL << 18)
 
 /* Device states (dev_info.state). */

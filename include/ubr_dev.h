@@ -164,6 +164,8 @@ struct ubr_dev {
 	bool id_known;	   /* ADD_DEV answered: the kernel has it */
 	bool stop_done;	   /* STOP_DEV answered */
 	unsigned stop_tries; /* STOP_DEVs sent by this delete */
+	bool safe_stop;	   /* ... TRY_STOP_DEV: refused while the disk is open */
+	enum ubr_dev_state state_before_stop; /* ... to go back to if refused */
 	bool del_queued;   /* delete once the add has finished */
 	bool recorded;	   /* its recovery record is ours to remove */
 	bool detached;	   /* left to the kernel for a later recovery */
@@ -223,6 +225,17 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx);
 int ubr_dev_del(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		void *ctx);
+/*
+ * Delete device id unless its disk is open (src/device/dev_safe_del.c): refused
+ * with -EBUSY and a message naming the holder, through cb as well.
+ */
+int ubr_dev_del_safe(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		     void *ctx);
+/*
+ * Is /dev/ublkbID held open? 1 with "device ID is in use: WHO" in msg,
+ * else 0 (a failed scan is logged and counts as 0).
+ */
+int ubr_dev_in_use(uint32_t id, char *msg, size_t len);
 /*
  * Reattach device opts->id, left by a daemon that died or stopped, with
  * the target, copy mode and recovery mode of its record (src/device/dev_recover.c).

@@ -17,6 +17,8 @@
 #define UBR_SCHED_EXIT_OPEN 0x80
 /* helper-stop-dev ID: STOP_DEV, which waits for the disk to drain */
 #define UBR_HELPER_STOP_DEV "helper-stop-dev"
+/* helper-stop-dev ID try: TRY_STOP_DEV instead, EBUSY if the disk is open */
+#define UBR_HELPER_STOP_TRY "try"
 
 bool ubr_is_helper_command(const char *cmd);
 /* argv[0] is the command word. Returns the exit status. */

@@ -387,6 +387,103 @@ static void test_del_stop_helper_fails(void)
 	end();
 }
 
+/*
+ * Safe delete with SAFE_STOP_DEV: the stop is TRY_STOP_DEV (the helper's
+ * "try"); its -EBUSY sends the device back to serving, the delete fails
+ * -EBUSY saying the disk is in use, and a later del goes through. A
+ * delete without the feature, or del --force, is plain STOP_DEV.
+ */
+static void test_del_safe_refused_while_open(void)
+{
+	struct answer a = { 0 }, d = { 0 }, d2 = { 0 };
+
+	diag("del without --force: TRY_STOP_DEV -EBUSY -> serves on");
+	begin(F_BASE | UBLK_F_SAFE_STOP_DEV);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	is_int(ubr_dev_del_safe(&R, 0, answer_cb, &d), 0, "safe del: accepted");
+	log_is("[stop-dev 0 try]", "safe del: TRY_STOP_DEV by the helper");
+	fk_complete(&R, "stop-dev", 0, -EBUSY);
+	log_is("", "safe del: nothing more once the kernel says busy");
+	answered_once(&d, -EBUSY, "safe del refused");
+	ok(strstr(d.msg, "device 0 is in use: ") != NULL,
+	   "safe del: the message says the device is in use");
+	is_int(dev0()->state, UBR_DEV_LIVE, "safe del: serves on");
+	is_int(fk_io_pending(0), 4, "safe del: its fetches are with the kernel");
+	ok(fk_cdev_open(0), "safe del: /dev/ublkc0 still open");
+	is_int(fk_request(&R, 0, 0, 1, UBLK_IO_OP_READ, 8), 0,
+	       "safe del: a request still arrives");
+	log_is("COMMIT 0:0:1=4096", "safe del: and is served");
+	is_int(ubr_dev_del_safe(&R, 0, answer_cb, &d2), 0,
+	       "safe del: a later del is accepted");
+	log_is("[stop-dev 0 try]", "safe del: TRY_STOP_DEV again");
+	fk_complete(&R, "stop-dev", 0, 0);
+	log_is("GET_DEV_INFO 0", "safe del: accepted, then GET_DEV_INFO");
+	fk_complete_state(&R, 0, UBLK_S_DEV_DEAD);
+	fk_abort_io(&R, 0);
+	log_is("DEL_DEV 0", "safe del: DEL_DEV once the commands are back");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	answered_once(&d2, 0, "safe del after the close");
+	is_int(R.nr_devs, 0, "safe del: device forgotten");
+	end();
+}
+
+static void test_del_safe_ring_fallback_and_force(void)
+{
+	struct answer a = { 0 }, d = { 0 };
+
+	diag("safe del: helper failed -> TRY_STOP_DEV on the ring; --force");
+	begin(F_BASE | UBLK_F_SAFE_STOP_DEV);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_del_safe(&R, 0, answer_cb, &d);
+	log_is("[stop-dev 0 try]", "ring fallback: the helper first");
+	fk_complete(&R, "stop-dev", 0, -EIO);
+	log_is("TRY_STOP_DEV 0", "ring fallback: TRY_STOP_DEV, not STOP_DEV");
+	fk_complete(&R, "TRY_STOP_DEV", 0, -EBUSY);
+	answered_once(&d, -EBUSY, "ring fallback refused");
+	is_int(dev0()->state, UBR_DEV_LIVE, "ring fallback: serves on");
+	/* --force is the plain delete: STOP_DEV, whoever holds the disk. */
+	ubr_dev_del(&R, 0, NULL, NULL);
+	stop_and_delete(0, "--force: plain STOP_DEV by the helper");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	is_int(R.nr_devs, 0, "--force: deleted");
+	end();
+
+	diag("safe del without SAFE_STOP_DEV: plain STOP_DEV");
+	begin(F_BASE);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_del_safe(&R, 0, NULL, NULL);
+	stop_and_delete(0, "no SAFE_STOP_DEV: STOP_DEV by the helper");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	is_int(R.nr_devs, 0, "no SAFE_STOP_DEV: deleted");
+	end();
+}
+
+/* A quiesced device whose safe delete is refused stays quiesced. */
+static void test_del_safe_refused_while_quiesced(void)
+{
+	struct answer a = { 0 }, q = { 0 }, d = { 0 };
+
+	diag("safe del of a quiesced device: refused -> still quiesced");
+	begin(F_QUIESCE | UBLK_F_SAFE_STOP_DEV);
+	add_live(&a, UBR_RECOVERY_DEFAULT);
+	ubr_dev_quiesce(&R, 0, answer_cb, &q);
+	fk_abort_io(&R, 0);
+	fk_complete(&R, "QUIESCE_DEV", 0, 0);
+	fk_complete_state(&R, 0, UBLK_S_DEV_QUIESCED);
+	answered_once(&q, 0, "quiesced first");
+	fk_take(&R);
+	ubr_dev_del_safe(&R, 0, answer_cb, &d);
+	log_is("[stop-dev 0 try]", "quiesced: TRY_STOP_DEV by the helper");
+	fk_complete(&R, "stop-dev", 0, -EBUSY);
+	answered_once(&d, -EBUSY, "quiesced: safe del refused");
+	is_int(dev0()->state, UBR_DEV_QUIESCED, "quiesced: still quiesced");
+	ubr_dev_del(&R, 0, NULL, NULL);
+	stop_and_delete(0, "quiesced: a plain del then goes through");
+	fk_complete(&R, "DEL_DEV", 0, 0);
+	is_int(R.nr_devs, 0, "quiesced: deleted");
+	end();
+}
+
 static void test_del_while_starting(void)
 {
 	struct answer a = { 0 }, d = { 0 };
@@ -869,6 +966,9 @@ int main(void)
 	test_del_live();
 	test_del_refused_while_kernel_keeps_it_live();
 	test_del_stop_helper_fails();
+	test_del_safe_refused_while_open();
+	test_del_safe_ring_fallback_and_force();
+	test_del_safe_refused_while_quiesced();
 	test_del_while_starting();
 	test_del_before_add_dev_answers();
 	test_quiesce_then_resume();

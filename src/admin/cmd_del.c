@@ -8,6 +8,10 @@
  * one whose server is gone (a daemon killed with --recovery off leaves it
  * DEAD) is deleted like a recorded one; one a live process serves only
  * with --force. --all takes the daemon's devices and the dead ones.
+ *
+ * Without --force a device whose disk is open (mounted, held by dm or
+ * md, opened by a process) is not deleted (src/device/dev_safe_del.c): the
+ * whole del is refused, naming the holder, exit 1.
  */
 #include "config.h"
 
@@ -38,6 +42,12 @@ static void del_batch_put(struct del_batch *b)
 	free(b);
 }
 
+/* Refused because the disk is open (src/device/dev_safe_del.c), not for a race. */
+static bool in_use_msg(int err, const char *msg)
+{
+	return err == -EBUSY && msg && strstr(msg, " is in use: ");
+}
+
 static void del_done_cb(void *ctx, int err, const char *msg, uint32_t id)
 {
 	struct del_batch *b = ctx;
@@ -45,8 +55,9 @@ static void del_done_cb(void *ctx, int err, const char *msg, uint32_t id)
 	(void)id;
 	if (err < 0) {
 		b->failed = true;
-		ubr_reply_printf(b->rep, 2, "ublk-reactor: %s\n",
-				 msg && msg[0] ? msg : strerror(-err));
+		ubr_reply_printf(b->rep, 2, "ublk-reactor: %s%s\n",
+				 msg && msg[0] ? msg : strerror(-err),
+				 in_use_msg(err, msg) ? " (use --force)" : "");
 	}
 	del_batch_put(b);
 }
@@ -128,6 +139,12 @@ static int del_check_ids(struct ubr_reactor *r, const struct del_req *q,
 	int ret;
 
 	for (i = 0; i < d->nr_ids; i++) {
+		if (!d->force && ubr_dev_in_use(d->ids[i], msg, len)) {
+			snprintf(msg + strlen(msg), len - strlen(msg),
+				 " (use --force%s)",
+				 d->nr_ids > 1 ? "; nothing deleted" : "");
+			return -EBUSY;
+		}
 		dev = ubr_dev_find(r, d->ids[i]);
 		/* Left unrecovered: it has a record, and we can delete it. */
 		if (!dev && ubr_record_exists(d->ids[i]))
@@ -225,7 +242,9 @@ static void del_start(struct ubr_reactor *r, struct del_req *q)
 	b->pending = 1; /* held until every delete is started */
 	for (i = 0; i < q->d.nr_ids; i++) {
 		b->pending++;
-		if (ubr_dev_find(r, q->d.ids[i]))
+		if (ubr_dev_find(r, q->d.ids[i]) && !q->d.force)
+			ubr_dev_del_safe(r, q->d.ids[i], del_done_cb, b);
+		else if (ubr_dev_find(r, q->d.ids[i]))
 			ubr_dev_del(r, q->d.ids[i], del_done_cb, b);
 		else
 			ubr_dev_del_unserved(r, q->d.ids[i], del_done_cb, b);

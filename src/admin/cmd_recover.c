@@ -201,6 +201,32 @@ void ubr_cmd_recover(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	batch_put(b);
 }
 
+/*
+ * stop --delete is refused as a whole while one of the devices is in use
+ * (src/device/dev_safe_del.c): the daemon serves on, nothing is deleted, and the
+ * admin unmounts, or deletes that device with del --force, or stops
+ * without --delete (which leaves it recoverable). 1 if refused.
+ */
+static int stop_refuse_in_use(struct ubr_reactor *r, struct ubr_reply *rep)
+{
+	unsigned slot, slots = ubr_dev_slots(r);
+	char msg[320];
+
+	for (slot = 0; slot < slots; slot++) {
+		const struct ubr_dev *dev = ubr_dev_at(r, slot);
+
+		if (!dev || !dev->id_known ||
+		    !ubr_dev_in_use(dev->id, msg, sizeof(msg)))
+			continue;
+		ubr_reply_printf(rep, 2,
+				 "ublk-reactor: %s: not stopped (unmount it, or del --force %u first)\n",
+				 msg, dev->id);
+		ubr_reply_finish(rep, UBR_EXIT_FAIL);
+		return 1;
+	}
+	return 0;
+}
+
 void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		  unsigned nfds, struct ubr_reply *rep)
 {
@@ -214,6 +240,8 @@ void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		ubr_reply_finish(rep, UBR_EXIT_USAGE);
 		return;
 	}
+	if (delete_devs && stop_refuse_in_use(r, rep))
+		return;
 	ubr_reply_finish(rep, UBR_EXIT_OK);
 	if (delete_devs)
 		ubr_reactor_stop(r, 0);

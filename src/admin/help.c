@@ -36,7 +36,9 @@ static const struct ubr_opt_help add_opts[] = {
 };
 
 static const struct ubr_opt_help del_opts[] = {
-	{ "-f, --force", "also devices another live process serves" },
+	{ "-f, --force",
+	  "also devices another live process serves, and\n"
+	  "devices in use (mounted, held, open)" },
 	{ "-a, --all",
 	  "every device of the daemon, and every dead device\nof the kernel" },
 	{ NULL, NULL },
@@ -74,7 +76,9 @@ static const struct ubr_cmd_help commands[] = {
 	  "waits 120 s at most",
 	  "Delete the devices with these IDs or names, and dead devices of the\n"
 	  "kernel that no process serves, with or without a daemon. Waits 120 s\n"
-	  "at most for the block devices to go.",
+	  "at most for the block devices to go. A device in use (mounted, held\n"
+	  "by dm or md, open in a process) is refused, naming the holder, exit 1,\n"
+	  "unless --force.",
 	  del_opts },
 	{ "list", "list [--json]",
 	  "show the devices, and every other ublk\n"
@@ -101,7 +105,8 @@ static const struct ubr_cmd_help commands[] = {
 	  "waits 120 s at most for it to exit",
 	  "End the daemon, leaving every device with recovery on to the kernel\n"
 	  "for a later recover; the others are deleted. Waits 120 s at most for\n"
-	  "the daemon to exit.",
+	  "the daemon to exit. --delete is refused as a whole, exit 1, while a\n"
+	  "device is in use (see del).",
 	  stop_opts },
 	{ "stats", "stats [--json] [ID...]",
 	  "I/O counters and latency of the devices,\n"

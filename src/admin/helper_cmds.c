@@ -102,6 +102,28 @@ static int stop_dev(unsigned id)
 	return ret < 0 ? errno_status(-ret) : 0;
 }
 
+/* TRY_STOP_DEV's -EBUSY retries over this long, in 100 ms steps. */
+#define TRY_STOP_STEPS 20
+
+/*
+ * TRY_STOP_DEV: STOP_DEV only if the disk has no opener. The daemon's
+ * scan found none before it sent this (src/device/dev_safe_del.c), so an opener
+ * now is most likely a short one (udev's blkid after an add): asked
+ * again for 2 s before the answer is EBUSY.
+ */
+static int try_stop_dev(unsigned id)
+{
+	int ret, step;
+
+	for (step = 0;; step++) {
+		ret = ubr_ctrl_oneshot(UBLK_U_CMD_TRY_STOP_DEV, id);
+		if (ret != -EBUSY || step == TRY_STOP_STEPS)
+			break;
+		usleep(100 * 1000);
+	}
+	return ret < 0 ? errno_status(-ret) : 0;
+}
+
 bool ubr_is_helper_command(const char *cmd)
 {
 	return !strcmp(cmd, UBR_HELPER_SET_SCHEDULER) ||
@@ -118,5 +140,8 @@ int ubr_helper_main(int argc, char **argv)
 		return set_scheduler(id, argv[2]);
 	if (!strcmp(argv[0], UBR_HELPER_STOP_DEV) && argc == 2)
 		return stop_dev(id);
+	if (!strcmp(argv[0], UBR_HELPER_STOP_DEV) && argc == 3 &&
+	    !strcmp(argv[2], UBR_HELPER_STOP_TRY))
+		return try_stop_dev(id);
 	return EINVAL;
 }

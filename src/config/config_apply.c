@@ -279,8 +279,9 @@ static void del_start(struct run *run, struct ubr_dev *dev, unsigned entry)
 {
 	struct job *job = job_new(run, entry, dev->opts.name);
 
+	/* A device whose disk is open is left serving (src/device/dev_safe_del.c). */
 	if (job)
-		ubr_dev_del(run->ctl->r, dev->id, del_done_cb, job);
+		ubr_dev_del_safe(run->ctl->r, dev->id, del_done_cb, job);
 }
 
 /* --- the plan ------------------------------------------------------------ */

@@ -29,6 +29,7 @@ const char *ubr_ctrl_op_name(uint32_t op)
 	case UBLK_U_CMD_DEL_DEV_ASYNC: return "DEL_DEV_ASYNC";
 	case UBLK_U_CMD_UPDATE_SIZE: return "UPDATE_SIZE";
 	case UBLK_U_CMD_QUIESCE_DEV: return "QUIESCE_DEV";
+	case UBLK_U_CMD_TRY_STOP_DEV: return "TRY_STOP_DEV";
 	}
 	return "?";
 }

@@ -184,7 +184,7 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 /*
  * The feature bits the daemon makes use of when the kernel offers them,
  * always or when asked (--copy-mode get-data, --no-partition-scan,
- * update-size, quiesce and resume).
+ * update-size, quiesce and resume, del without --force).
  */
 uint64_t ubr_features_used(const struct ubr_reactor *r)
 {
@@ -193,7 +193,7 @@ uint64_t ubr_features_used(const struct ubr_reactor *r)
 			      UBLK_F_USER_RECOVERY_FAIL_IO | UBLK_F_QUIESCE |
 			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0) |
 			      UBLK_F_NEED_GET_DATA | UBLK_F_NO_AUTO_PART_SCAN |
-			      UBLK_F_UPDATE_SIZE);
+			      UBLK_F_UPDATE_SIZE | UBLK_F_SAFE_STOP_DEV);
 }
 
 static const char *const recovery_names[] = {

@@ -307,6 +307,26 @@ void ubr_dev_queue_event(struct ubr_queue *q, unsigned tag,
 static void stop_send(struct ubr_dev *dev);
 
 /*
+ * Back to serving (or quiesced), as before the delete, which fails with
+ * msg: the kernel did not stop the device.
+ */
+static void del_undo(struct ubr_dev *dev, int err, const char *msg)
+{
+	ubr_dev_done_cb cb = dev->del_cb;
+
+	dev->state = dev->state_before_stop == UBR_DEV_QUIESCED ?
+			     UBR_DEV_QUIESCED : UBR_DEV_LIVE;
+	dev->stop_done = false;
+	dev->stop_tries = 0;
+	dev->safe_stop = false;
+	dev->del_cb = NULL;
+	ubr_dev_names_publish(dev);
+	ubr_dev_names_link(dev);
+	if (cb)
+		cb(dev->del_ctx, err, msg, dev->id);
+}
+
+/*
  * The kernel kept the device live: it serves on, as before the delete,
  * and the delete fails with a message rather than wait for commands that
  * will not come back. (A failed add, which has no live state to go back
@@ -314,7 +334,6 @@ static void stop_send(struct ubr_dev *dev);
  */
 static void stop_refused(struct ubr_dev *dev)
 {
-	ubr_dev_done_cb cb = dev->del_cb;
 	char msg[128];
 
 	ubr_err("dev %u: still live after %u STOP_DEVs", dev->id,
@@ -324,14 +343,30 @@ static void stop_refused(struct ubr_dev *dev)
 	snprintf(msg, sizeof(msg),
 		 "device %u: the kernel did not stop it (still live after %u tries)",
 		 dev->id, dev->stop_tries);
-	dev->state = UBR_DEV_LIVE;
-	dev->stop_done = false;
-	dev->stop_tries = 0;
-	dev->del_cb = NULL;
-	ubr_dev_names_publish(dev);
-	ubr_dev_names_link(dev);
-	if (cb)
-		cb(dev->del_ctx, -EIO, msg, dev->id);
+	del_undo(dev, -EIO, msg);
+}
+
+/*
+ * TRY_STOP_DEV found the disk open (src/device/dev_safe_del.c): the device
+ * serves on, and the message names the holder if the scan finds one. A
+ * failed add is torn down whatever holds it: it never served.
+ */
+static void stop_busy(struct ubr_dev *dev)
+{
+	char msg[320];
+
+	dev->safe_stop = false;
+	if (dev->add_cb) {
+		stop_send(dev);
+		return;
+	}
+	ubr_info("dev %u: TRY_STOP_DEV: the disk is open: not deleted",
+		 dev->id);
+	if (!ubr_dev_in_use(dev->id, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg),
+			 "device %u is in use: the kernel counts an opener",
+			 dev->id);
+	del_undo(dev, -EBUSY, msg);
 }
 
 /*
@@ -367,6 +402,10 @@ static void stop_check_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
  */
 static void stop_done(struct ubr_dev *dev, int res)
 {
+	if (res == -EBUSY && dev->safe_stop) {
+		stop_busy(dev);
+		return;
+	}
 	if (res < 0)
 		ubr_warn("dev %u: STOP_DEV: %s", dev->id, strerror(-res));
 	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
@@ -391,10 +430,12 @@ static void stop_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
  */
 static void send_stop_here(struct ubr_dev *dev, int why)
 {
-	ubr_warn("dev %u: the STOP_DEV helper failed: %s: STOP_DEV from the daemon",
-		 dev->id, strerror(-why));
-	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_STOP_DEV, dev->id, 0,
-			     stop_done_cb, dev)) {
+	uint32_t op = dev->safe_stop ? UBLK_U_CMD_TRY_STOP_DEV :
+				       UBLK_U_CMD_STOP_DEV;
+
+	ubr_warn("dev %u: the STOP_DEV helper failed: %s: %s from the daemon",
+		 dev->id, strerror(-why), ubr_ctrl_op_name(op));
+	if (!ubr_ctrl_submit(dev->r, op, dev->id, 0, stop_done_cb, dev)) {
 		ubr_err("dev %u: cannot queue STOP_DEV: out of memory", dev->id);
 		dev->stop_done = true;
 		ubr_dev_teardown_step(dev);
@@ -403,7 +444,11 @@ static void send_stop_here(struct ubr_dev *dev, int why)
 
 static void stop_helper_done_cb(void *ctx, int res)
 {
-	if (res < 0)
+	struct ubr_dev *dev = ctx;
+
+	if (res == -EBUSY && dev->safe_stop)
+		stop_busy(dev);
+	else if (res < 0)
 		send_stop_here(ctx, res);
 	else
 		stop_done(ctx, res);
@@ -418,9 +463,11 @@ static void stop_helper_done_cb(void *ctx, int res)
 static void stop_send(struct ubr_dev *dev)
 {
 	char id[16];
-	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL };
+	char *argv[] = { "ublk-reactor", UBR_HELPER_STOP_DEV, id, NULL, NULL };
 	int ret;
 
+	if (dev->safe_stop)
+		argv[3] = UBR_HELPER_STOP_TRY;
 	dev->stop_tries++;
 	snprintf(id, sizeof(id), "%u", dev->id);
 	ret = ubr_kernel_helper(dev->r, argv, stop_helper_done_cb, dev);
@@ -437,6 +484,7 @@ void ubr_dev_teardown(struct ubr_dev *dev)
 		ubr_dev_finish(dev);
 		return;
 	}
+	dev->state_before_stop = dev->state;
 	dev->state = UBR_DEV_STOPPING;
 	ubr_dev_names_unpublish(dev);
 	stop_send(dev);

@@ -111,9 +111,10 @@ round() {
 	else
 		dels=("${ids[@]}")
 	fi
+	# fio has them open: only --force deletes a device in use.
 	for i in "${dels[@]}"; do
 		# shellcheck disable=SC2086 # the IDs of one del, split
-		timeout "$DEL_BOUND" "$UBR" del $i >"$UBR_SCRATCH/del.${i// /-}" 2>&1 &
+		timeout "$DEL_BOUND" "$UBR" del --force $i >"$UBR_SCRATCH/del.${i// /-}" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do

@@ -20,7 +20,8 @@ id=$DEV_ID
 readers_start "$DEV"
 wait_for 9 in_flight "$id" || fail "no read reached /dev/ublkb$id in 9 s"
 del_out=$UBR_SCRATCH/del.out
-"$UBR" del "$id" >"$del_out" 2>&1 &
+# The readers have the disk open: only --force deletes a device in use.
+"$UBR" del --force "$id" >"$del_out" 2>&1 &
 del_pid=$!
 # 6.12 removes the disk without waiting for the read: the daemon is killed
 # with the read in flight all the same (it lasts 10 s).

@@ -90,7 +90,9 @@ check_exit 0 "$UBR" quiesce "$DEV_ID"
 dd if="$DEV" of=/dev/null bs=4k count=1 iflag=direct status=none &
 dd_pid=$!
 sleep 0.5
-del_dev "$DEV_ID"
+# dd has the disk open: only --force deletes a device in use.
+check_exit 0 "$UBR" del --force "$DEV_ID"
+[[ ! -e /dev/ublkb$DEV_ID ]] || fail "/dev/ublkb$DEV_ID still exists after del --force"
 if wait "$dd_pid"; then
 	fail "a read held by a deleted device succeeded"
 fi

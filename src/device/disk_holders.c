@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who holds a ublk disk open, for a `del` that must not pull a disk from
+ * under a file system, a device-mapper table or a process.
+ *
+ * The disk's device numbers and its partitions' come from sysfs; then, in
+ * the order an admin would look: mounts (/proc/self/mountinfo: the
+ * daemon's mount namespace), holders (/sys/block/NAME/holders: dm, md),
+ * processes (/proc/PID/fd links to a block device with one of those
+ * numbers). Only procfs and sysfs are read, and a /dev node stat()ed: no
+ * block I/O, so the reactor thread may scan. Kernels before 7.0 have no
+ * other way to ask; newer ones answer TRY_STOP_DEV, and this only names.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ubr_disk_holders.h"
+
+/* The disk and this many partitions at most are looked at. */
+#define MAX_PARTS 31
+
+struct disk {
+	char name[32];		       /* ublkbN */
+	dev_t devs[MAX_PARTS + 1];     /* the disk's first */
+	char parts[MAX_PARTS + 1][48]; /* sysfs names, "" for the disk */
+	unsigned nr;
+};
+
+/* "MAJ:MIN" as sysfs and mountinfo write it. */
+static int parse_devt(const char *s, dev_t *dev)
+{
+	unsigned ma, mi;
+	char end;
+
+	if (sscanf(s, "%u:%u%c", &ma, &mi, &end) < 2)
+		return -EINVAL;
+	*dev = makedev(ma, mi);
+	return 0;
+}
+
+static int read_devt(const char *path, dev_t *dev)
+{
+	char buf[32];
+	FILE *f = fopen(path, "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	if (fgets(buf, sizeof(buf), f))
+		ret = parse_devt(buf, dev);
+	fclose(f);
+	return ret;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (*s && n + 1 < len) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    isdigit((unsigned char)s[2]) &&
+		    isdigit((unsigned char)s[3])) {
+			out[n++] = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+					  (s[3] - '0'));
+			s += 4;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
+}
+
+static bool dev_in(dev_t d, const dev_t *devs, unsigned nr)
+{
+	unsigned i;
+
+	for (i = 0; i < nr; i++)
+		if (devs[i] == d)
+			return true;
+	return false;
+}
+
+/* One line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". */
+static bool mountinfo_line(const char *line, const dev_t *devs, unsigned nr,
+			   char *mnt, size_t len)
+{
+	char devt[32], point[4096];
+	dev_t d;
+
+	if (sscanf(line, "%*s %*s %31s %*s %4095s", devt, point) != 2)
+		return false;
+	if (parse_devt(devt, &d) < 0 || !dev_in(d, devs, nr))
+		return false;
+	unescape(point, mnt, len);
+	return true;
+}
+
+int ubr_mountinfo_find(FILE *f, const dev_t *devs, unsigned nr, char *mnt,
+		       size_t len)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	while (!found && getline(&line, &cap, f) > 0)
+		found = mountinfo_line(line, devs, nr, mnt, len);
+	free(line);
+	return found;
+}
+
+/* The disk's numbers and its partitions' (subdirectories named ublkbNp*). */
+static int disk_load(struct disk *k, uint32_t id)
+{
+	char path[128];
+	struct dirent *e;
+	DIR *d;
+	int ret;
+
+	snprintf(k->name, sizeof(k->name), "ublkb%u", id);
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", k->name);
+	ret = read_devt(path, &k->devs[0]);
+	if (ret < 0)
+		return ret;
+	k->parts[0][0] = '\0';
+	k->nr = 1;
+	snprintf(path, sizeof(path), "/sys/block/%s", k->name);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && k->nr <= MAX_PARTS) {
+		if (strncmp(e->d_name, k->name, strlen(k->name)) ||
+		    strlen(e->d_name) >= sizeof(k->parts[0]))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", k->name,
+			 e->d_name);
+		if (read_devt(path, &k->devs[k->nr]) == 0)
+			snprintf(k->parts[k->nr++], sizeof(k->parts[0]), "%s",
+				 e->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static bool find_mount(const struct disk *k, char *who, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char mnt[4096];
+	int found;
+
+	if (!f)
+		return false;
+	found = ubr_mountinfo_find(f, k->devs, k->nr, mnt, sizeof(mnt));
+	fclose(f);
+	if (found)
+		snprintf(who, len, "mounted on %s", mnt);
+	return found;
+}
+
+/* The first entry of a sysfs holders directory, if any. */
+static bool find_holder_in(const char *path, char *who, size_t len)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(who, len, "held by %s", e->d_name);
+			found = true;
+		}
+	closedir(d);
+	return found;
+}
+
+static bool find_holder(const struct disk *k, char *who, size_t len)
+{
+	char path[160];
+	unsigned i;
+
+	for (i = 0; i < k->nr; i++) {
+		snprintf(path, sizeof(path), "/sys/block/%s/%s%sholders",
+			 k->name, k->parts[i], i ? "/" : "");
+		if (find_holder_in(path, who, len))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does this fd link name one of the disk's nodes? Only links into /dev
+ * are stat()ed: a stat of another file could wait on its file system.
+ */
+static bool fd_is_disk(const char *fdpath, const struct disk *k)
+{
+	char target[256];
+	struct stat st;
+	ssize_t n = readlink(fdpath, target, sizeof(target) - 1);
+
+	if (n <= 5 || strncmp(target, "/dev/", 5))
+		return false;
+	target[n] = '\0';
+	return stat(target, &st) == 0 && S_ISBLK(st.st_mode) &&
+	       dev_in(st.st_rdev, k->devs, k->nr);
+}
+
+/* A /proc name that is a process ID, or -1. */
+static long proc_number(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end || v < 0 || v > 0x7fffffff ? -1 : v;
+}
+
+static bool pid_has_disk(long pid, const struct disk *k)
+{
+	char path[64];
+	struct dirent *e;
+	bool found = false;
+	long fd;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return false; /* gone, or not ours to look at */
+	while (!found && (e = readdir(d))) {
+		fd = proc_number(e->d_name);
+		if (fd < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%ld", pid, fd);
+		found = fd_is_disk(path, k);
+	}
+	closedir(d);
+	return found;
+}
+
+static void pid_comm(long pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(comm, len, "?");
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static bool find_process(const struct disk *k, char *who, size_t len)
+{
+	DIR *d = opendir("/proc");
+	long pid, self = (long)getpid();
+	struct dirent *e;
+	bool found = false;
+	char comm[32];
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		pid = proc_number(e->d_name);
+		if (pid < 0 || pid == self || !pid_has_disk(pid, k))
+			continue;
+		pid_comm(pid, comm, sizeof(comm));
+		snprintf(who, len, "opened by pid %ld (%s)", pid, comm);
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+int ubr_disk_holder(uint32_t id, char *who, size_t len)
+{
+	struct disk k;
+	int ret;
+
+	ret = disk_load(&k, id);
+	if (ret == -ENOENT)
+		return 0; /* no disk (a dead device): nothing holds it */
+	if (ret < 0)
+		return ret;
+	return find_mount(&k, who, len) || find_holder(&k, who, len) ||
+	       find_process(&k, who, len);
+}
