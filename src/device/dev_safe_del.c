@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ubr_dev.h"
 #include "ubr_disk_holders.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
