@@ -157,7 +157,9 @@ struct ubr_dev {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
+	/* What the device became: opts say what the user asked for. */
 	enum ubr_copy_mode copy_mode;
+	enum ubr_recovery recovery; /* never DEFAULT once prepared */
 	const struct ubr_target_ops *ops;
 	void *tgt;	   /* the target's private state */
 	char *tgt_desc;	   /* one line for `list`, owned by the target */
@@ -220,6 +222,13 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o);
 void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
+/*
+ * Do a and b say the same, option by option (the target's through its
+ * field table), FILEs by path? The ID is left to the caller: a device's
+ * opts hold the ID it got, a config line the one it asks for, if any.
+ */
+bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b);
 
 /* Core-internal: the table (src/dev.c) and queues (src/queue.c). */
 int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev);

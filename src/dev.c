@@ -68,6 +68,37 @@ const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
 	return o->words[i];
 }
 
+static bool same_files(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b)
+{
+	unsigned i;
+
+	if (a->nr_files != b->nr_files)
+		return false;
+	for (i = 0; i < a->nr_files; i++)
+		if (!a->paths[i] || !b->paths[i] ||
+		    strcmp(a->paths[i], b->paths[i]))
+			return false;
+	return true;
+}
+
+bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b)
+{
+	const struct ubr_target_ops *t = ubr_target_find(a->target);
+
+	return t && !strcmp(a->target, b->target) &&
+	       a->nr_queues == b->nr_queues && a->depth == b->depth &&
+	       a->max_io_bytes == b->max_io_bytes && a->size == b->size &&
+	       a->logical_bs == b->logical_bs &&
+	       a->read_only == b->read_only && a->copy_mode == b->copy_mode &&
+	       a->recovery == b->recovery &&
+	       a->no_part_scan == b->no_part_scan &&
+	       !strcmp(a->name, b->name) &&
+	       !strcmp(a->scheduler, b->scheduler) && same_files(a, b) &&
+	       ubr_tgt_fields_same(t->fields, a->tgt_opts, b->tgt_opts);
+}
+
 const char *ubr_dev_state_name(enum ubr_dev_state s)
 {
 	switch (s) {

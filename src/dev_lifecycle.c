@@ -179,7 +179,7 @@ static int choose_recovery(struct ubr_dev *dev)
 		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_REISSUE");
 	else if (m == UBR_RECOVERY_FAIL_IO && !(f & UBLK_F_USER_RECOVERY_FAIL_IO))
 		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_FAIL_IO");
-	dev->opts.recovery = m;
+	dev->recovery = m;
 	return 0;
 }
 
@@ -187,7 +187,7 @@ static uint64_t recovery_flags(const struct ubr_dev *dev)
 {
 	uint64_t f = UBLK_F_USER_RECOVERY;
 
-	switch (dev->opts.recovery) {
+	switch (dev->recovery) {
 	case UBR_RECOVERY_QUEUE: break;
 	case UBR_RECOVERY_REISSUE: f |= UBLK_F_USER_RECOVERY_REISSUE; break;
 	case UBR_RECOVERY_FAIL_IO: f |= UBLK_F_USER_RECOVERY_FAIL_IO; break;
@@ -458,7 +458,7 @@ static void add_done_live(struct ubr_reactor *r, struct ubr_dev *dev)
 
 	dev->state = UBR_DEV_LIVE;
 	dev->add_cb = NULL;
-	if (dev->opts.recovery != UBR_RECOVERY_OFF)
+	if (dev->recovery != UBR_RECOVERY_OFF)
 		ubr_dev_record_save(dev);
 	ubr_dev_names_link(dev);
 	ubr_info("dev %u: serving /dev/ublkb%u (%s, %u queue(s), depth %u, %s copy%s%s)",

@@ -691,6 +691,23 @@ static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
 #define RECOVERABLE (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE | \
 		     UBLK_F_USER_COPY)
 
+/* The record of device id: version 2, the device's size apart from the asked. */
+static void record_says(uint32_t id, uint64_t dev_size, uint64_t asked,
+			const char *what)
+{
+	struct ubr_record rec;
+	char err[160];
+	int ret = ubr_record_load(id, &rec, err, sizeof(err));
+
+	if (ret < 0)
+		diag("%s: record: %s", what, err);
+	ok(!ret && rec.version == 2 && rec.dev_size == dev_size &&
+		   rec.opts.size == asked,
+	   "%s: the record keeps the device's size and the one asked", what);
+	if (!ret)
+		ubr_record_release(&rec);
+}
+
 static void test_recover(void)
 {
 	struct answer a = { 0 };
@@ -704,8 +721,13 @@ static void test_recover(void)
 	fk_complete_buf(&R, "GET_PARAMS", 0, 0, &params, sizeof(params));
 	log_is("START_USER_RECOVERY 0", "recover: START_USER_RECOVERY");
 	dev = dev0();
-	is_int((long long)dev->opts.size, 1LL << 30,
+	is_int((long long)dev->params.basic.dev_sectors << 9, 1LL << 30,
 	       "recover: the kernel's size wins");
+	is_int((long long)dev->opts.size, NULL_SIZE,
+	       "recover: the options keep the size asked for");
+	ok(dev->copy_mode == UBR_COPY_USER &&
+		   dev->opts.copy_mode == UBR_COPY_AUTO,
+	   "recover: the device's copy mode, the options' as asked");
 	fk_complete(&R, "START_USER_RECOVERY", 0, -EBUSY);
 	log_is("", "recover: -EBUSY: waits");
 	ok(fk_wait(&R, 10, is_waiting_recovery, NULL),
@@ -721,6 +743,7 @@ static void test_recover(void)
 	is_int(a.id, 0, "recover: told the id");
 	is_int(dev->state, UBR_DEV_LIVE, "recover: live");
 	ok(ubr_record_exists(0), "recover: record written again");
+	record_says(0, 1ULL << 30, NULL_SIZE, "recover");
 	fk_request(&R, 0, 1, 0, UBLK_IO_OP_READ, 8);
 	log_is("COMMIT 0:1:0=4096", "recover: serves");
 	ubr_record_remove(0);
