@@ -50,7 +50,11 @@ enum ubr_recovery {
 #define UBR_SCHED_KERNEL "kernel"
 #define UBR_SCHED_NAME_MAX 31
 
-/* Everything `add` can say; the daemon's copy is what recovery records. */
+/*
+ * Everything `add` can say; the daemon's copy is what recovery records.
+ * It stays what the user said: what the device became (its copy mode,
+ * recovery mode, size after update-size) is in struct ubr_dev.
+ */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
 	uint32_t id; /* UBR_DEV_ID_ANY: the kernel picks */
@@ -67,7 +71,7 @@ struct ubr_dev_opts {
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
 	/*
 	 * The `add` words as parsed (words[0] is "add"), the wire form to the
-	 * daemon and what recovery and reload parse again. FILE i is word
+	 * daemon (recovery and reload use the typed fields). FILE i is word
 	 * file_word[i], a word of its own, kept only as paths[i] (words[] has
 	 * NULL there): read words with ubr_dev_opts_word().
 	 */
