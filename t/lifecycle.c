@@ -866,6 +866,63 @@ static void test_reload_replaces_changed_device(void)
 	end();
 }
 
+/*
+ * A service restarted after a crash: the device its file declares is
+ * recovered (update-size had made it 4G; the line says 3G) before the
+ * boot run, which must find the line unchanged: what the user said is
+ * compared, not what the device became.
+ */
+static void test_reload_keeps_resized_recovered_device(void)
+{
+	struct config_runs c = { 0 };
+	struct answer a = { 0 };
+	struct ublksrv_ctrl_dev_info info = {
+		.nr_hw_queues = 2, .queue_depth = 2,
+		.state = UBLK_S_DEV_QUIESCED, .dev_id = 0, .flags = RECOVERABLE,
+	};
+	struct ublk_params params = { .basic.dev_sectors = (4ULL << 30) >> 9 };
+	struct ubr_dev_opts o;
+	char path[256], err[256];
+	struct ubr_dev *dev;
+
+	diag("reload: a recovered device resized by update-size -> kept");
+	snprintf(path, sizeof(path), "%s/test.conf",
+		 getenv("UBLK_REACTOR_RUNDIR"));
+	write_file(path, "scratch null --queues 2 --depth 2 --size 3G --scheduler kernel\n");
+	begin(F_BASE);
+	null_opts(&o, UBR_SCHED_KERNEL);
+	snprintf(o.name, sizeof(o.name), "scratch");
+	o.id = 0;
+	ubr_dev_recover(&R, &o, UBR_COPY_USER, answer_cb, &a);
+	fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
+	fk_complete_buf(&R, "GET_PARAMS", 0, 0, &params, sizeof(params));
+	fk_complete(&R, "START_USER_RECOVERY", 0, 0);
+	fk_complete(&R, "END_USER_RECOVERY", 0, 0);
+	log_is("GET_DEV_INFO 0 GET_PARAMS 0 START_USER_RECOVERY 0 " FETCHES_0
+	       " END_USER_RECOVERY 0", "reload: the device is recovered first");
+	answered_once(&a, 0, "reload: recover");
+	dev = dev0();
+	ok(dev->state == UBR_DEV_LIVE &&
+		   dev->params.basic.dev_sectors << 9 == 4ULL << 30,
+	   "reload: it serves its new size, 4G");
+	record_says(0, 4ULL << 30, NULL_SIZE, "reload");
+
+	is_int(ubr_config_ctl_init(&R, path, true, config_done_cb, &c, err,
+				   sizeof(err)), 0, "reload: the file is read");
+	ubr_config_boot(&R);
+	log_is("", "reload: the boot run sends nothing: the line is unchanged");
+	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
+	ubr_config_reload(&R, NULL);
+	log_is("", "reload: nor does a reload");
+	ok(c.calls == 2 && !c.errors, "reload: the reload is done");
+	ok(dev0() == dev && dev->state == UBR_DEV_LIVE && dev->from_config &&
+		   dev->params.basic.dev_sectors << 9 == 4ULL << 30,
+	   "reload: the same device, still 4G, now the file's");
+	ubr_config_ctl_deinit(&R);
+	ubr_record_remove(0);
+	end();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ubr-lifecycle.XXXXXX";
@@ -899,6 +956,7 @@ int main(void)
 	test_recover_refused();
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();
+	test_reload_keeps_resized_recovered_device();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
