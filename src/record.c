@@ -66,19 +66,32 @@ static int put(char *buf, size_t len, size_t *n, const char *fmt, ...)
 	return 0;
 }
 
-/* Fields of a table as "PREFIXKEY VALUE" lines; empty strings are left out. */
+/*
+ * Fields of a table as "PREFIXKEY VALUE" lines; empty strings are left
+ * out. The value is formatted in place, at the end of the text: a string
+ * field may be as long as the target likes.
+ */
 static int put_fields(const struct ubr_tgt_field *f, const void *opts,
 		      const char *prefix, char *buf, size_t len, size_t *n)
 {
-	char v[UBR_NAME_MAX + 64];
-	int ret;
+	size_t start;
+	int ret, w;
 
 	for (; f && f->key; f++) {
-		ret = ubr_tgt_field_format(f, opts, v, sizeof(v));
-		if (ret >= 0 && !value_ok(v))
-			ret = -EINVAL;
-		if (ret >= 0 && v[0])
-			ret = put(buf, len, n, "%s%s %s\n", prefix, f->key, v);
+		start = *n;
+		ret = put(buf, len, n, "%s%s ", prefix, f->key);
+		w = ret ? ret : ubr_tgt_field_format(f, opts, buf + *n, len - *n);
+		if (w < 0)
+			return w;
+		if (!value_ok(buf + *n))
+			return -EINVAL;
+		if (!w) { /* an empty string: no line */
+			*n = start;
+			buf[start] = '\0';
+			continue;
+		}
+		*n += (size_t)w;
+		ret = put(buf, len, n, "\n");
 		if (ret < 0)
 			return ret;
 	}

@@ -187,6 +187,59 @@ static void option_moves_a_field(const struct ubr_target_ops *t,
 	ubr_dev_opts_release(&with);
 }
 
+/* The field kinds a target may use, string included (no target has one yet). */
+struct demo_opts {
+	uint8_t u8;
+	uint16_t u16;
+	bool flag;
+	char uri[12];
+	uint64_t u64;
+};
+
+static const struct ubr_tgt_field demo_fields[] = {
+	UBR_TGT_FIELD(UINT, struct demo_opts, u8, "u8"),
+	UBR_TGT_FIELD(UINT, struct demo_opts, u16, "u16"),
+	UBR_TGT_FIELD(BOOL, struct demo_opts, flag, "flag"),
+	UBR_TGT_FIELD(STR, struct demo_opts, uri, "uri"),
+	UBR_TGT_FIELD(UINT, struct demo_opts, u64, "u64"),
+	{ NULL },
+};
+
+static void test_fields(void)
+{
+	struct demo_opts a = { 0 }, b = { 0 };
+	const struct ubr_tgt_field *u8 = &demo_fields[0], *u16 = &demo_fields[1],
+				   *flag = &demo_fields[2], *uri = &demo_fields[3],
+				   *u64 = &demo_fields[4];
+	char v[32];
+
+	is_int(ubr_tgt_field_parse(u8, &a, "255"), 0, "fields: 255 fits a byte");
+	is_int(ubr_tgt_field_parse(u8, &a, "256"), -ERANGE, "fields: 256 does not");
+	is_int(ubr_tgt_field_parse(u16, &a, "65535"), 0, "fields: 65535 fits 2 bytes");
+	is_int(ubr_tgt_field_parse(u16, &a, "+1"), -EINVAL, "fields: a sign refused");
+	is_int(ubr_tgt_field_parse(u64, &a, "18446744073709551615"), 0, "fields: 2^64-1 fits 8 bytes");
+	is_int(ubr_tgt_field_parse(u64, &a, "18446744073709551616"), -ERANGE, "fields: 2^64 does not");
+	is_int(ubr_tgt_field_parse(flag, &a, "1"), 0, "fields: a bool of 1");
+	is_int(ubr_tgt_field_parse(flag, &a, "2"), -ERANGE, "fields: a bool of 2 refused");
+	is_int(ubr_tgt_field_parse(uri, &a, "nbd://h:1/e"), 0, "fields: 11 chars fit 12 bytes");
+	is_int(ubr_tgt_field_parse(uri, &b, "nbd://h:1/ex"), -ERANGE, "fields: 12 do not");
+	ok(ubr_tgt_field_format(uri, &a, v, sizeof(v)) == 11 && !strcmp(v, "nbd://h:1/e"),
+	   "fields: a string formats as itself");
+	ok(ubr_tgt_field_format(u64, &a, v, sizeof(v)) > 0 && !strcmp(v, "18446744073709551615"),
+	   "fields: 8 bytes format in full");
+	is_int(ubr_tgt_field_format(u64, &a, v, 8), -ENOSPC, "fields: too small a buffer: -ENOSPC");
+	ok(!ubr_tgt_fields_same(demo_fields, &a, &b), "fields: differing structs differ");
+	ok(ubr_tgt_fields_same(demo_fields, NULL, &b), "fields: NULL is all zero");
+	ubr_tgt_field_parse(uri, &a, "ab");
+	b = a;
+	b.uri[5] = 'x'; /* past the NUL: not part of the value */
+	ok(ubr_tgt_fields_same(demo_fields, &a, &b), "fields: copies are the same");
+	b.u16 = 1;
+	ok(!ubr_tgt_fields_same(demo_fields, &a, &b), "fields: one field changed differs");
+	ok(ubr_tgt_field_find(demo_fields, "uri") == uri && !ubr_tgt_field_find(demo_fields, "ur"),
+	   "fields: found by the whole key");
+}
+
 #define V2_HEAD "ublk-reactor record 2\nid 1\ndev-copy-mode user\ndev-size 4096\ndev-recovery reissue\n"
 
 static void test_v2_corrupt(void)
@@ -263,6 +316,7 @@ static void test_v2(void)
 			option_moves_a_field(t, opt);
 	}
 	test_v2_corrupt();
+	test_fields();
 }
 
 int main(void)
