@@ -44,7 +44,6 @@
 
 #define UBR_RECORD_DIR "devices"
 #define UBR_RECORD_MAX (64U << 10) /* bytes: larger is corrupt */
-#define UBR_ADD_MAX_WORDS 64	   /* as many as one admin request holds */
 
 #define UBR_RECORD_VERSION 2 /* the one written */
 
