@@ -38,7 +38,7 @@ static const struct ubr_tgt_field common_fields[] = {
 	COMMON(BOOL, no_part_scan, "no-partition-scan"),
 	COMMON(STR, name, "name"),
 	COMMON(STR, scheduler, "scheduler"),
-	{ NULL },
+	{ .key = NULL },
 };
 #undef COMMON
 

@@ -202,7 +202,7 @@ static const struct ubr_tgt_field demo_fields[] = {
 	UBR_TGT_FIELD(BOOL, struct demo_opts, flag, "flag"),
 	UBR_TGT_FIELD(STR, struct demo_opts, uri, "uri"),
 	UBR_TGT_FIELD(UINT, struct demo_opts, u64, "u64"),
-	{ NULL },
+	{ .key = NULL },
 };
 
 static void test_fields(void)

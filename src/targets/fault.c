@@ -485,7 +485,7 @@ static const struct ubr_tgt_field fault_fields[] = {
 	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_start, "fail-start"),
 	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_end, "fail-end"),
 	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.seed, "seed"),
-	{ NULL },
+	{ .key = NULL },
 };
 
 const struct ubr_target_ops ubr_target_fault = {

@@ -82,7 +82,7 @@ static const struct ubr_tgt_opt loop_opts[] = {
 
 static const struct ubr_tgt_field loop_fields[] = {
 	UBR_TGT_FIELD(BOOL, struct ubr_files_opts, buffered, "buffered"),
-	{ NULL },
+	{ .key = NULL },
 };
 
 const struct ubr_target_ops ubr_target_loop = {

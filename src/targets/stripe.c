@@ -157,7 +157,7 @@ static void stripe_deinit(struct ubr_dev *dev)
 static const struct ubr_tgt_field stripe_fields[] = {
 	UBR_FILES_FIELD_BUFFERED(struct ubr_stripe_opts, files),
 	UBR_TGT_FIELD(UINT, struct ubr_stripe_opts, chunk_size, "chunk-size"),
-	{ NULL },
+	{ .key = NULL },
 };
 
 const struct ubr_target_ops ubr_target_stripe = {
