@@ -54,13 +54,6 @@ int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
 		     int *file_argi, char *err, size_t errlen);
 
 /*
- * A device name (add --name, the config file): 1..UBR_NAME_MAX of
- * [A-Za-z0-9_.-], not beginning with '-' or '.', not all digits. 0, or
- * -EINVAL with err saying why.
- */
-int ubr_name_check(const char *name, char *err, size_t errlen);
-
-/*
  * `del [--force] ID|NAME...` or `del --all` (argv[0] is "del"); also
  * `recover [ID...]`, where no ID means all (d->all).
  */

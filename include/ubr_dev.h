@@ -53,7 +53,11 @@ enum ubr_recovery {
 #define UBR_SCHED_KERNEL "kernel"
 #define UBR_SCHED_NAME_MAX 31
 
-/* Everything `add` can say; the daemon's copy is what recovery records. */
+/*
+ * Everything `add` can say; the daemon's copy is what recovery records.
+ * It stays what the user said: what the device became (its copy mode,
+ * recovery mode, size after update-size) is in struct ubr_dev.
+ */
 struct ubr_dev_opts {
 	char target[UBR_TARGET_NAME_MAX];
 	uint32_t id; /* UBR_DEV_ID_ANY: the kernel picks */
@@ -70,7 +74,7 @@ struct ubr_dev_opts {
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
 	/*
 	 * The `add` words as parsed (words[0] is "add"), the wire form to the
-	 * daemon and what recovery and reload parse again. FILE i is word
+	 * daemon (recovery and reload use the typed fields). FILE i is word
 	 * file_word[i], a word of its own, kept only as paths[i] (words[] has
 	 * NULL there): read words with ubr_dev_opts_word().
 	 */
@@ -177,7 +181,9 @@ struct ubr_dev {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
+	/* What the device became: opts say what the user asked for. */
 	enum ubr_copy_mode copy_mode;
+	enum ubr_recovery recovery; /* never DEFAULT once prepared */
 	const struct ubr_target_ops *ops;
 	void *tgt;	   /* the target's private state */
 	char *tgt_desc;	   /* one line for `list`, owned by the target */
@@ -274,6 +280,13 @@ void ubr_dev_opts_release(struct ubr_dev_opts *o);
 void ubr_dev_opts_set_path(struct ubr_dev_opts *o, unsigned i, char *path);
 /* Word i of the add command line (FILE words as absolute paths once open). */
 const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i);
+/*
+ * Do a and b say the same, option by option (the target's through its
+ * field table), FILEs by path? The ID is left to the caller: a device's
+ * opts hold the ID it got, a config line the one it asks for, if any.
+ */
+bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b);
 
 /* Core-internal: the table (src/device/dev.c) and queues (src/device/queue.c). */
 int ubr_dev_slot_alloc(struct ubr_reactor *r, struct ubr_dev *dev);
@@ -348,9 +361,16 @@ int ubr_dev_resume(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 /* Flags ADD_DEV asks for so that the device can be quiesced later. */
 void ubr_dev_quiesce_step(struct ubr_dev *dev);
 void ubr_dev_quiesce_free(struct ubr_dev *dev);
-/* The name's files in the run directory (src/device/dev_names.c). */
+/* The name's files in the run directory (src/device/dev.c). */
 void ubr_dev_names_publish(const struct ubr_dev *dev);	 /* id known */
 void ubr_dev_names_link(const struct ubr_dev *dev);	 /* live */
 void ubr_dev_names_unpublish(const struct ubr_dev *dev); /* going away */
+
+/*
+ * A device name (add --name, the config file; src/device/dev.c): 1..UBR_NAME_MAX of
+ * [A-Za-z0-9_.-], not beginning with '-' or '.', not all digits. 0, or
+ * -EINVAL with err saying why.
+ */
+int ubr_name_check(const char *name, char *err, size_t errlen);
 
 #endif /* UBR_DEV_H */

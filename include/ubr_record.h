@@ -3,20 +3,35 @@
  * Recovery records: what a new daemon needs to reattach a device the kernel
  * kept alive after the old daemon died. One small text file per device,
  * RUNDIR/devices/ID, written atomically (temp file, fsync, rename), so a
- * crash at any moment leaves either the old record or the new one:
+ * crash at any moment leaves either the old record or the new one.
  *
- *	ublk-reactor record 1
- *	id 3
- *	recovery reissue
- *	copy-mode zero
- *	file 0 2049 131075		(FILE index, st_dev, st_ino)
- *	word add			(the add command line, one word a line,
- *	word TARGET			 FILE words as absolute paths)
- *	word /srv/disk.img
+ * Version 2 (written today) holds the device's options as typed fields,
+ * what the user said kept apart from what the device became:
+ *
+ *	ublk-reactor record 2
+ *	id 3				(the kernel's device ID)
+ *	dev-copy-mode zero		(what the device became: its copy mode,
+ *	dev-recovery reissue		 recovery mode and size in bytes, as
+ *	dev-size 2147483648		 update-size left it)
+ *	target loop			(what the user said: add's options;
+ *	queues 1			 size 0 is the target's default)
+ *	depth 128
+ *	max-io-size 524288
+ *	size 1073741824
+ *	logical-block-size 512
+ *	read-only 0
+ *	copy-mode auto
+ *	recovery default
+ *	no-partition-scan 0
+ *	name db				(absent: no name)
+ *	scheduler none
+ *	file 0 2049 131075 /srv/a.img	(FILE index, st_dev, st_ino, path)
+ *	tgt.buffered 0			(the target's fields, from its table)
  *	end				(absent: the record is truncated)
  *
- * The device is recreated by parsing the words again with the same parser
- * as `add`, so every option and target is recorded without a field here.
+ * Version 1 (round 1) kept the add command line instead, parsed again on
+ * recovery: "id", "recovery", "copy-mode" (the device's), "file INDEX DEV
+ * INO" and one "word W" line per word. It is still read.
  */
 #ifndef UBR_RECORD_H
 #define UBR_RECORD_H
@@ -29,21 +44,37 @@
 
 #define UBR_RECORD_DIR "devices"
 #define UBR_RECORD_MAX (64U << 10) /* bytes: larger is corrupt */
-#define UBR_ADD_MAX_WORDS 64	   /* as many as one admin request holds */
+
+#define UBR_RECORD_VERSION 2 /* the one written */
 
 struct ubr_record {
+	unsigned version; /* 1 or 2 */
 	uint32_t id;
+	/* The device's modes, not the ones asked for (those are in opts). */
 	enum ubr_recovery recovery;
 	enum ubr_copy_mode copy_mode;
 	unsigned nr_files;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
+	/* Version 1: the add words (FILE words as absolute paths). */
 	unsigned nr_words;
 	char **words;
+	/*
+	 * Version 2: what the user said (opts.paths hold the files, no
+	 * descriptors), and the device's size in bytes when written.
+	 */
+	struct ubr_dev_opts opts;
+	uint64_t dev_size;
 };
 
-/* Text of rec into buf: its length, or -ENOSPC, or -EINVAL (a newline). */
+/*
+ * Text of rec (in its version) into buf: its length, or -ENOSPC, or
+ * -EINVAL (a newline in a value, an unknown target or version).
+ */
 int ubr_record_format(const struct ubr_record *rec, char *buf, size_t len);
-/* Parse text (NUL-terminated); -EINVAL with "line N: why" in err. */
+/*
+ * Parse text (NUL-terminated), either version; -EINVAL with "line N: why"
+ * in err. rec is released on failure.
+ */
 int ubr_record_parse(const char *text, struct ubr_record *rec, char *err,
 		     size_t errlen);
 void ubr_record_release(struct ubr_record *rec);

@@ -16,6 +16,7 @@
 #define UBR_TARGET_H
 
 #include <liburing.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "ubr_dev.h"
@@ -56,6 +57,30 @@ struct ubr_tgt_opt {
 	int (*set)(struct ubr_tgt_args *a, const char *val);
 };
 
+/*
+ * One field of a target's options struct, by its place in the struct: the
+ * recovery record writes it as "tgt.KEY VALUE" and reads it back, and
+ * reload compares it, with no code in the target. The struct holds plain
+ * values, so a table of its fields is all the core needs: unsigned
+ * integers (1, 2, 4 or 8 bytes), bools, and NUL-terminated char arrays.
+ * A field only the parser uses (a flag for opts_finish) is left out.
+ */
+enum ubr_tgt_field_kind {
+	UBR_FIELD_UINT,
+	UBR_FIELD_BOOL,
+	UBR_FIELD_STR,
+};
+
+struct ubr_tgt_field {
+	const char *key; /* [a-z0-9-]: the record's "tgt.KEY" */
+	enum ubr_tgt_field_kind kind;
+	size_t offset, size;
+};
+
+#define UBR_TGT_FIELD(kind, type, member, key)                          \
+	{ key, UBR_FIELD_##kind, offsetof(type, member),                \
+	  sizeof(((type *)0)->member) }
+
 struct ubr_target_ops {
 	const char *name;
 	unsigned flags; /* UBR_TGT_* */
@@ -80,6 +105,13 @@ struct ubr_target_ops {
 	 * plain values only, so that a copy of its bytes is a copy of it.
 	 */
 	size_t opts_size;
+	/*
+	 * Every field of that struct that an option sets, ended by a NULL key
+	 * (NULL: none): the record and reload read them through this table,
+	 * so an option whose field is missing here would be lost on recovery
+	 * (t/record.c checks each option moves a field).
+	 */
+	const struct ubr_tgt_field *fields;
 	/*
 	 * Optional: the checks that need the whole command line (an option
 	 * that needs another), after every word is parsed and before the FILE
@@ -140,7 +172,23 @@ void ubr_target_print_list(FILE *f);
 void ubr_help_opt_line(FILE *f, char short_name, const char *name,
 		       const char *arg, const char *prefix, const char *help);
 
-/* --- services for a target's option setters (src/admin/cli_parse.c) ---------- */
+/*
+ * The fields of options structs (src/device/tgt_fields.c). Format field f of
+ * opts (NULL: all zero) as its record value: length, or -ENOSPC.
+ */
+int ubr_tgt_field_format(const struct ubr_tgt_field *f, const void *opts,
+			 char *buf, size_t len);
+/* Parse val into field f of opts: 0, or -EINVAL / -ERANGE. */
+int ubr_tgt_field_parse(const struct ubr_tgt_field *f, void *opts,
+			const char *val);
+/* The field of `key` in table fields (NULL-terminated, or NULL). */
+const struct ubr_tgt_field *ubr_tgt_field_find(const struct ubr_tgt_field *fields,
+					       const char *key);
+/* Do a and b (either NULL: all zero) hold the same value in every field? */
+bool ubr_tgt_fields_same(const struct ubr_tgt_field *fields, const void *a,
+			 const void *b);
+
+/* --- services for a target's option setters (src/admin/cli_parse.c) ---- */
 
 /* Say what is wrong with the command line in one line: -EINVAL. */
 int ubr_tgt_say(struct ubr_tgt_args *a, const char *fmt, ...)

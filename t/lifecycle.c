@@ -794,6 +794,23 @@ static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
 #define RECOVERABLE (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE | \
 		     UBLK_F_USER_COPY)
 
+/* The record of device id: version 2, the device's size apart from the asked. */
+static void record_says(uint32_t id, uint64_t dev_size, uint64_t asked,
+			const char *what)
+{
+	struct ubr_record rec;
+	char err[160];
+	int ret = ubr_record_load(id, &rec, err, sizeof(err));
+
+	if (ret < 0)
+		diag("%s: record: %s", what, err);
+	ok(!ret && rec.version == 2 && rec.dev_size == dev_size &&
+		   rec.opts.size == asked,
+	   "%s: the record keeps the device's size and the one asked", what);
+	if (!ret)
+		ubr_record_release(&rec);
+}
+
 static void test_recover(void)
 {
 	struct answer a = { 0 };
@@ -807,8 +824,13 @@ static void test_recover(void)
 	fk_complete_buf(&R, "GET_PARAMS", 0, 0, &params, sizeof(params));
 	log_is("START_USER_RECOVERY 0", "recover: START_USER_RECOVERY");
 	dev = dev0();
-	is_int((long long)dev->opts.size, 1LL << 30,
+	is_int((long long)dev->params.basic.dev_sectors << 9, 1LL << 30,
 	       "recover: the kernel's size wins");
+	is_int((long long)dev->opts.size, NULL_SIZE,
+	       "recover: the options keep the size asked for");
+	ok(dev->copy_mode == UBR_COPY_USER &&
+		   dev->opts.copy_mode == UBR_COPY_AUTO,
+	   "recover: the device's copy mode, the options' as asked");
 	fk_complete(&R, "START_USER_RECOVERY", 0, -EBUSY);
 	log_is("", "recover: -EBUSY: waits");
 	ok(fk_wait(&R, 10, is_waiting_recovery, NULL),
@@ -824,6 +846,7 @@ static void test_recover(void)
 	is_int(a.id, 0, "recover: told the id");
 	is_int(dev->state, UBR_DEV_LIVE, "recover: live");
 	ok(ubr_record_exists(0), "recover: record written again");
+	record_says(0, 1ULL << 30, NULL_SIZE, "recover");
 	fk_request(&R, 0, 1, 0, UBLK_IO_OP_READ, 8);
 	log_is("COMMIT 0:1:0=4096", "recover: serves");
 	ubr_record_remove(0);
@@ -947,6 +970,64 @@ static void test_reload_replaces_changed_device(void)
 	end();
 }
 
+/*
+ * A service restarted after a crash: the device its file declares is
+ * recovered (update-size had made it 4G; the line says 3G) before the
+ * boot run, which must find the line unchanged: what the user said is
+ * compared, not what the device became.
+ */
+static void test_reload_keeps_resized_recovered_device(void)
+{
+	struct config_runs c = { 0 };
+	struct answer a = { 0 };
+	struct ublksrv_ctrl_dev_info info = {
+		.nr_hw_queues = 2, .queue_depth = 2,
+		.state = UBLK_S_DEV_QUIESCED, .dev_id = 0, .flags = RECOVERABLE,
+	};
+	struct ublk_params params = { .basic.dev_sectors = (4ULL << 30) >> 9 };
+	struct ubr_dev_opts o;
+	char path[256], err[256];
+	struct ubr_config_ctl *ctl = NULL;
+	struct ubr_dev *dev;
+
+	diag("reload: a recovered device resized by update-size -> kept");
+	snprintf(path, sizeof(path), "%s/test.conf",
+		 getenv("UBLK_REACTOR_RUNDIR"));
+	write_file(path, "scratch null --queues 2 --depth 2 --size 3G --scheduler kernel\n");
+	begin(F_BASE);
+	null_opts(&o, UBR_SCHED_KERNEL);
+	snprintf(o.name, sizeof(o.name), "scratch");
+	o.id = 0;
+	ubr_dev_recover(&R, &o, UBR_COPY_USER, answer_cb, &a);
+	fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
+	fk_complete_buf(&R, "GET_PARAMS", 0, 0, &params, sizeof(params));
+	fk_complete(&R, "START_USER_RECOVERY", 0, 0);
+	fk_complete(&R, "END_USER_RECOVERY", 0, 0);
+	log_is("GET_DEV_INFO 0 GET_PARAMS 0 START_USER_RECOVERY 0 " FETCHES_0
+	       " END_USER_RECOVERY 0", "reload: the device is recovered first");
+	answered_once(&a, 0, "reload: recover");
+	dev = dev0();
+	ok(dev->state == UBR_DEV_LIVE &&
+		   dev->params.basic.dev_sectors << 9 == 4ULL << 30,
+	   "reload: it serves its new size, 4G");
+	record_says(0, 4ULL << 30, NULL_SIZE, "reload");
+
+	is_int(ubr_config_ctl_init(&ctl, &R, path, true, config_done_cb, &c, err,
+				   sizeof(err)), 0, "reload: the file is read");
+	ubr_config_boot(ctl);
+	log_is("", "reload: the boot run sends nothing: the line is unchanged");
+	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
+	ubr_config_reload(ctl, NULL);
+	log_is("", "reload: nor does a reload");
+	ok(c.calls == 2 && !c.errors, "reload: the reload is done");
+	ok(dev0() == dev && dev->state == UBR_DEV_LIVE && dev->from_config &&
+		   dev->params.basic.dev_sectors << 9 == 4ULL << 30,
+	   "reload: the same device, still 4G, now the file's");
+	ubr_config_ctl_deinit(ctl);
+	ubr_record_remove(0);
+	end();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ubr-lifecycle.XXXXXX";
@@ -983,6 +1064,7 @@ int main(void)
 	test_recover_refused();
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();
+	test_reload_keeps_resized_recovered_device();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);

@@ -68,46 +68,6 @@ unsigned ubr_max_queues(void)
 	return n < UBR_MAX_QUEUES ? n : UBR_MAX_QUEUES;
 }
 
-/* --- device names --------------------------------------------------------- */
-
-static bool name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
-}
-
-/*
- * A name becomes a file name (/dev/ublk/by-name/NAME) and a word on command
- * lines: no '/', no spaces, no leading '-' or '.' (an option, a hidden or
- * relative file), and never all digits, which `del` reads as an ID.
- */
-int ubr_name_check(const char *name, char *err, size_t errlen)
-{
-	size_t i, len = strlen(name);
-	bool digits = true;
-
-	if (len == 0 || len > UBR_NAME_MAX)
-		return say(err, errlen,
-			   "invalid name '%.*s%s': must be 1 to %d characters",
-			   UBR_NAME_MAX, name, len > UBR_NAME_MAX ? "..." : "",
-			   UBR_NAME_MAX);
-	for (i = 0; i < len; i++) {
-		if (!name_char(name[i]))
-			return say(err, errlen,
-				   "invalid name '%s': only letters, digits, '_', '.' and '-' are allowed",
-				   name);
-		digits = digits && isdigit((unsigned char)name[i]);
-	}
-	if (name[0] == '-' || name[0] == '.')
-		return say(err, errlen,
-			   "invalid name '%s': must not begin with '-' or '.'",
-			   name);
-	if (digits)
-		return say(err, errlen,
-			   "invalid name '%s': must not be all digits (device IDs are)",
-			   name);
-	return 0;
-}
-
 /* --- add ----------------------------------------------------------------- */
 
 /*

@@ -192,7 +192,7 @@ static void list_json_row(FILE *f, const struct dev_row *row)
 		row->size, dev->opts.logical_bs,
 		dev->opts.read_only ? "true" : "false",
 		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
-	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->opts.recovery));
+	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->recovery));
 	json_kernel_state(f, row->k);
 	json_files(f, dev);
 	fprintf(f, ", \"name\": ");

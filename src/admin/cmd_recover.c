@@ -2,7 +2,8 @@
 /*
  * `recover [ID...]` and `stop [--delete]` as the daemon runs them.
  *
- * recover reads each device's record, parses its add words again, opens
+ * recover reads each device's record (its typed options; a version 1
+ * record's add words are parsed again), opens
  * the recorded files itself (root recorded them; no client passes them)
  * and checks they are the same files, then reattaches the device. Every
  * device is tried on its own: one that cannot be recovered is reported and
@@ -98,21 +99,35 @@ static int check_files(const struct ubr_dev_opts *o,
 	return 0;
 }
 
-/* The record as add options with open, checked files; err says why not. */
-static int record_to_opts(const struct ubr_record *rec,
-			  struct ubr_dev_opts *o, char *err, size_t len)
+/* The options of a record: its own (version 2), or its words parsed. */
+static int record_opts(struct ubr_record *rec, struct ubr_dev_opts *o,
+		       char *err, size_t len)
 {
 	char perr[256];
 	int ret;
 
+	if (rec->version == 2) {
+		*o = rec->opts; /* taken: the record no longer owns them */
+		ubr_dev_opts_init(&rec->opts);
+		return 0;
+	}
 	ret = ubr_parse_add((int)rec->nr_words, rec->words, o, perr,
 			    sizeof(perr));
-	if (ret < 0) {
+	if (ret < 0)
 		snprintf(err, len, "its record does not parse: %s", perr);
+	return ret;
+}
+
+/* The record as add options with open, checked files; err says why not. */
+static int record_to_opts(struct ubr_record *rec, struct ubr_dev_opts *o,
+			  char *err, size_t len)
+{
+	int ret;
+
+	ret = record_opts(rec, o, err, len);
+	if (ret < 0)
 		return ret;
-	}
 	o->id = rec->id;
-	o->recovery = rec->recovery;
 	ret = ubr_backing_open_all(o, err, len);
 	if (!ret)
 		ret = check_files(o, rec, err, len);

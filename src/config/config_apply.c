@@ -4,9 +4,9 @@
  *
  * A run reads the file and brings the devices in step with it:
  *   - a line whose name has no device: the device is added;
- *   - a line with the same words as its device: nothing happens (the device
+ *   - a line with the same options as its device: nothing happens (the device
  *     keeps serving, with its ID);
- *   - a line whose words changed: its device is deleted, then added again;
+ *   - a line whose options changed: its device is deleted, then added again;
  *   - a device the file added (from_config) whose name is on no line any
  *     more: deleted;
  *   - a line with an error: reported; its device, if any, is left alone.
@@ -299,18 +299,18 @@ static void resolve_for_compare(struct ubr_dev_opts *o)
 	}
 }
 
-/* Unchanged means the same words, FILE words as resolved paths. */
-static bool same_words(const struct ubr_dev_opts *a,
-		       const struct ubr_dev_opts *b)
+/*
+ * Unchanged means the same options as typed values, FILEs as resolved
+ * paths: what the user said on both sides, so a device update-size
+ * resized (a recovered one too) is not replaced for it. An ID the line
+ * asks for must be the device's; a line without one takes any.
+ */
+static bool same_opts(const struct ubr_dev *dev,
+		      const struct ubr_dev_opts *line)
 {
-	unsigned i;
-
-	if (a->nr_words != b->nr_words)
+	if (line->id != UBR_DEV_ID_ANY && line->id != dev->id)
 		return false;
-	for (i = 0; i < a->nr_words; i++)
-		if (strcmp(ubr_dev_opts_word(a, i), ubr_dev_opts_word(b, i)))
-			return false;
-	return true;
+	return ubr_dev_opts_same(&dev->opts, line);
 }
 
 static enum action plan_line(struct run *run, unsigned i)
@@ -327,7 +327,7 @@ static enum action plan_line(struct run *run, unsigned i)
 		return ACT_NONE;
 	}
 	resolve_for_compare(&e->opts);
-	if (same_words(&dev->opts, &e->opts)) {
+	if (same_opts(dev, &e->opts)) {
 		dev->from_config = true; /* the file declares it: it owns it */
 		return ACT_NONE;
 	}

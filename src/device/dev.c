@@ -2,18 +2,72 @@
 /* The device table, device options and the names shown to users. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ubr_dev.h"
+#include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_target.h"
 #include "ubr_user_data.h"
 #include "ubr_util.h"
+
+static int name_err(char *err, size_t errlen, const char *fmt, ...)
+	UBR_PRINTF(3, 4);
+
+static int name_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * A name becomes a file name (/dev/ublk/by-name/NAME) and a word on command
+ * lines: no '/', no spaces, no leading '-' or '.' (an option, a hidden or
+ * relative file), and never all digits, which `del` reads as an ID.
+ */
+int ubr_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t i, len = strlen(name);
+	bool digits = true;
+
+	if (len == 0 || len > UBR_NAME_MAX)
+		return name_err(err, errlen,
+			   "invalid name '%.*s%s': must be 1 to %d characters",
+			   UBR_NAME_MAX, name, len > UBR_NAME_MAX ? "..." : "",
+			   UBR_NAME_MAX);
+	for (i = 0; i < len; i++) {
+		if (!name_char(name[i]))
+			return name_err(err, errlen,
+				   "invalid name '%s': only letters, digits, '_', '.' and '-' are allowed",
+				   name);
+		digits = digits && isdigit((unsigned char)name[i]);
+	}
+	if (name[0] == '-' || name[0] == '.')
+		return name_err(err, errlen,
+			   "invalid name '%s': must not begin with '-' or '.'",
+			   name);
+	if (digits)
+		return name_err(err, errlen,
+			   "invalid name '%s': must not be all digits (device IDs are)",
+			   name);
+	return 0;
+}
 
 void ubr_dev_opts_init(struct ubr_dev_opts *o)
 {
@@ -67,6 +121,37 @@ const char *ubr_dev_opts_word(const struct ubr_dev_opts *o, unsigned i)
 		if (o->file_word[j] == i)
 			return o->paths[j];
 	return o->words[i];
+}
+
+static bool same_files(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b)
+{
+	unsigned i;
+
+	if (a->nr_files != b->nr_files)
+		return false;
+	for (i = 0; i < a->nr_files; i++)
+		if (!a->paths[i] || !b->paths[i] ||
+		    strcmp(a->paths[i], b->paths[i]))
+			return false;
+	return true;
+}
+
+bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
+		       const struct ubr_dev_opts *b)
+{
+	const struct ubr_target_ops *t = ubr_target_find(a->target);
+
+	return t && !strcmp(a->target, b->target) &&
+	       a->nr_queues == b->nr_queues && a->depth == b->depth &&
+	       a->max_io_bytes == b->max_io_bytes && a->size == b->size &&
+	       a->logical_bs == b->logical_bs &&
+	       a->read_only == b->read_only && a->copy_mode == b->copy_mode &&
+	       a->recovery == b->recovery &&
+	       a->no_part_scan == b->no_part_scan &&
+	       !strcmp(a->name, b->name) &&
+	       !strcmp(a->scheduler, b->scheduler) && same_files(a, b) &&
+	       ubr_tgt_fields_same(t->fields, a->tgt_opts, b->tgt_opts);
 }
 
 const char *ubr_dev_state_name(enum ubr_dev_state s)

@@ -55,7 +55,7 @@ static void detached(struct ubr_dev *dev)
 	dev->detached = true;
 	dev->r->nr_detached++;
 	ubr_info("dev %u: left for recovery (%s)", dev->id,
-		 ubr_recovery_name(dev->opts.recovery));
+		 ubr_recovery_name(dev->recovery));
 }
 
 static void quiesce_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
@@ -186,7 +186,7 @@ void ubr_reactor_detach(struct ubr_reactor *r)
 			continue;
 		if ((dev->state == UBR_DEV_LIVE ||
 		     dev->state == UBR_DEV_QUIESCED) &&
-		    dev->opts.recovery != UBR_RECOVERY_OFF && dev->recorded)
+		    dev->recovery != UBR_RECOVERY_OFF && dev->recorded)
 			dev_detach(dev);
 		else
 			ubr_dev_del(r, dev->id, NULL, NULL);

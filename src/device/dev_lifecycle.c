@@ -181,7 +181,7 @@ static int choose_recovery(struct ubr_dev *dev)
 		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_REISSUE");
 	else if (m == UBR_RECOVERY_FAIL_IO && !(f & UBLK_F_USER_RECOVERY_FAIL_IO))
 		return refuse_recovery(dev, m, "UBLK_F_USER_RECOVERY_FAIL_IO");
-	dev->opts.recovery = m;
+	dev->recovery = m;
 	return 0;
 }
 
@@ -189,7 +189,7 @@ static uint64_t recovery_flags(const struct ubr_dev *dev)
 {
 	uint64_t f = UBLK_F_USER_RECOVERY;
 
-	switch (dev->opts.recovery) {
+	switch (dev->recovery) {
 	case UBR_RECOVERY_QUEUE: break;
 	case UBR_RECOVERY_REISSUE: f |= UBLK_F_USER_RECOVERY_REISSUE; break;
 	case UBR_RECOVERY_FAIL_IO: f |= UBLK_F_USER_RECOVERY_FAIL_IO; break;
@@ -542,7 +542,7 @@ void ubr_dev_go_live(struct ubr_dev *dev)
 
 	dev->state = UBR_DEV_LIVE;
 	dev->add_cb = NULL;
-	if (dev->opts.recovery != UBR_RECOVERY_OFF)
+	if (dev->recovery != UBR_RECOVERY_OFF)
 		ubr_dev_record_save(dev);
 	ubr_dev_names_link(dev);
 	if (cb)

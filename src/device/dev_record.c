@@ -32,28 +32,27 @@ int ubr_dev_note_files(struct ubr_dev *dev)
 	return 0;
 }
 
+/*
+ * Written when the device starts serving and again when it changes (its
+ * size): dev->opts as the user gave them, the copy mode and size as the
+ * device has them. rec.opts borrows dev->opts, so it is not released.
+ */
 void ubr_dev_record_save(struct ubr_dev *dev)
 {
-	const struct ubr_dev_opts *o = &dev->opts;
 	struct ubr_record rec = {
+		.version = UBR_RECORD_VERSION,
 		.id = dev->id,
-		.recovery = o->recovery,
+		.recovery = dev->recovery,
 		.copy_mode = dev->copy_mode,
-		.nr_files = o->nr_files,
-		.nr_words = o->nr_words,
+		.nr_files = dev->opts.nr_files,
+		.opts = dev->opts,
+		.dev_size = dev->params.basic.dev_sectors << 9,
 	};
-	char *words[UBR_ADD_MAX_WORDS];
-	unsigned i;
-	int ret = -E2BIG;
+	int ret;
 
-	if (o->nr_words <= UBR_ADD_MAX_WORDS) {
-		for (i = 0; i < o->nr_words; i++)
-			words[i] = (char *)ubr_dev_opts_word(o, i);
-		rec.words = words;
-		memcpy(rec.file_dev, dev->file_dev, sizeof(rec.file_dev));
-		memcpy(rec.file_ino, dev->file_ino, sizeof(rec.file_ino));
-		ret = ubr_record_save(&rec);
-	}
+	memcpy(rec.file_dev, dev->file_dev, sizeof(rec.file_dev));
+	memcpy(rec.file_ino, dev->file_ino, sizeof(rec.file_ino));
+	ret = ubr_record_save(&rec);
 	if (ret < 0) {
 		ubr_warn("dev %u: cannot write its recovery record: %s: it will not be recoverable",
 			 dev->id, strerror(-ret));

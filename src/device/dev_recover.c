@@ -37,6 +37,13 @@ struct recover_state {
 	ev_timer retry_w;
 	struct ubr_dev *dev;
 	unsigned tries;
+	/*
+	 * What the user asked for: dev->opts holds the device's copy mode and
+	 * size while the target is set up to match the kernel's device, and
+	 * these again after, so that reload compares what the user said.
+	 */
+	enum ubr_copy_mode asked_copy;
+	uint64_t asked_size;
 };
 
 static void recover_state_free(struct ubr_dev *dev)
@@ -86,7 +93,7 @@ static void end_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	ubr_info("dev %u: recovered: serving /dev/ublkb%u again (%s, %s copy, recovery %s)",
 		 dev->id, dev->id, dev->ops->name,
 		 ubr_copy_mode_name(dev->copy_mode),
-		 ubr_recovery_name(dev->opts.recovery));
+		 ubr_recovery_name(dev->recovery));
 	ubr_dev_go_live(dev);
 }
 
@@ -147,10 +154,21 @@ static void start_recovery(struct ubr_dev *dev)
 	}
 }
 
+/* The recovery mode the kernel's device was added with (check_info: it has one). */
+static enum ubr_recovery kernel_recovery(uint64_t flags)
+{
+	if (flags & UBLK_F_USER_RECOVERY_FAIL_IO)
+		return UBR_RECOVERY_FAIL_IO;
+	if (flags & UBLK_F_USER_RECOVERY_REISSUE)
+		return UBR_RECOVERY_REISSUE;
+	return UBR_RECOVERY_QUEUE;
+}
+
 static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			   int res)
 {
 	struct ubr_dev *dev = req->ctx;
+	struct recover_state *st = dev->recover;
 	int ret;
 
 	(void)r;
@@ -160,9 +178,12 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		recover_refused(dev, res);
 		return;
 	}
-	/* The kernel's size wins over the add words: update-size changes it. */
+	/* The target serves the kernel's size: update-size may have changed it. */
 	dev->opts.size = req->buf.params.basic.dev_sectors << 9;
 	ret = ubr_dev_prepare(dev);
+	dev->opts.size = st->asked_size;
+	dev->opts.copy_mode = st->asked_copy;
+	dev->recovery = kernel_recovery(dev->info.flags);
 	if (ret < 0) {
 		recover_refused(dev, ret);
 		return;
@@ -260,7 +281,9 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 			cb(ctx, -ENOMEM, "out of memory", opts->id);
 		return -ENOMEM;
 	}
-	dev->opts.copy_mode = copy_mode;
+	st->asked_copy = opts->copy_mode;
+	st->asked_size = opts->size;
+	dev->opts.copy_mode = copy_mode; /* until prepared: see recover_state */
 	dev->id_known = true;
 	if (r->stopping) {
 		free(st);

@@ -73,9 +73,11 @@ static void resize_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			 dev->id, s, strerror(-res));
 		ubr_warn("%s", msg);
 	} else {
+		/* What the device became; opts.size stays what was asked. */
 		dev->params.basic.dev_sectors = op->size >> 9;
-		dev->opts.size = op->size;
 		ubr_info("dev %u: size now %s", dev->id, s);
+		if (dev->recorded)
+			ubr_dev_record_save(dev);
 	}
 	if (op->cb)
 		op->cb(op->ctx, res, msg, dev->id);

@@ -476,6 +476,19 @@ static const struct ubr_target_ops *fault_variant(const struct ubr_dev_opts *o)
 	return o->nr_files ? &fault_backed_ops : &ubr_target_fault;
 }
 
+/* needs_rate and rate_given only serve the parser's checks: not recorded. */
+static const struct ubr_tgt_field fault_fields[] = {
+	UBR_FILES_FIELD_BUFFERED(struct ubr_fault_args, files),
+	UBR_TGT_FIELD(BOOL, struct ubr_fault_args, f.backing, "backing"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.delay_ns, "delay-ns"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_ppm, "fail-ppm"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_ops, "fail-ops"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_start, "fail-start"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.fail_end, "fail-end"),
+	UBR_TGT_FIELD(UINT, struct ubr_fault_args, f.seed, "seed"),
+	{ .key = NULL },
+};
+
 const struct ubr_target_ops ubr_target_fault = {
 	.name = "fault",
 	.flags = UBR_TGT_NO_DATA,
@@ -486,6 +499,7 @@ const struct ubr_target_ops ubr_target_fault = {
 	.max_files = 1,
 	.opts = ubr_fault_opt_table,
 	.opts_size = sizeof(struct ubr_fault_args),
+	.fields = fault_fields,
 	.opts_finish = ubr_fault_opts_finish,
 	.init = fault_init,
 	.deinit = fault_deinit,

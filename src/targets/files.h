@@ -68,6 +68,9 @@ int ubr_files_set_buffered(struct ubr_tgt_args *a, const char *val);
 #define UBR_FILES_OPT_BUFFERED                                          \
 	{ "buffered", 0, NULL, "no O_DIRECT on the files",              \
 	  ubr_files_set_buffered }
+/* The --buffered field, for a target's field table. */
+#define UBR_FILES_FIELD_BUFFERED(type, member)                          \
+	UBR_TGT_FIELD(BOOL, type, member.buffered, "buffered")
 /* dev's files options (the start of its target's), defaults if none. */
 const struct ubr_files_opts *ubr_files_opts(const struct ubr_dev *dev);
 

@@ -80,6 +80,11 @@ static const struct ubr_tgt_opt loop_opts[] = {
 	{ .name = NULL },
 };
 
+static const struct ubr_tgt_field loop_fields[] = {
+	UBR_TGT_FIELD(BOOL, struct ubr_files_opts, buffered, "buffered"),
+	{ .key = NULL },
+};
+
 const struct ubr_target_ops ubr_target_loop = {
 	.name = "loop",
 	.flags = UBR_TGT_ZERO_COPY,
@@ -90,6 +95,7 @@ const struct ubr_target_ops ubr_target_loop = {
 	.max_files = 1,
 	.opts = loop_opts,
 	.opts_size = sizeof(struct ubr_files_opts),
+	.fields = loop_fields,
 	.init = loop_init,
 	.deinit = loop_deinit,
 	.queue_io = ubr_files_queue_io,

@@ -66,10 +66,16 @@ static int nbd_opts_finish(struct ubr_tgt_args *a)
 	return 0;
 }
 
+/* What the recovery record keeps of the options, and reload compares. */
+static const struct ubr_tgt_field nbd_fields[] = {
+	UBR_TGT_FIELD(UINT, struct ubr_nbd_opts, connections, "connections"),
+	{ .key = NULL },
+};
+
 static const struct ubr_tgt_opt nbd_opt_table[] = {
 	{ "connections", 0, "N", "connections to the server (1)",
 	  set_connections },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* --- handshake ------------------------------------------------------------ */
@@ -375,6 +381,7 @@ const struct ubr_target_ops ubr_target_nbd = {
 	.max_files = 1,
 	.opts = nbd_opt_table,
 	.opts_size = sizeof(struct ubr_nbd_opts),
+	.fields = nbd_fields,
 	.opts_finish = nbd_opts_finish,
 	.init = nbd_init,
 	.deinit = nbd_deinit,

@@ -155,6 +155,12 @@ static void stripe_deinit(struct ubr_dev *dev)
 	dev->tgt = NULL;
 }
 
+static const struct ubr_tgt_field stripe_fields[] = {
+	UBR_FILES_FIELD_BUFFERED(struct ubr_stripe_opts, files),
+	UBR_TGT_FIELD(UINT, struct ubr_stripe_opts, chunk_size, "chunk-size"),
+	{ .key = NULL },
+};
+
 const struct ubr_target_ops ubr_target_stripe = {
 	.name = "stripe",
 	.flags = UBR_TGT_ZERO_COPY,
@@ -165,6 +171,7 @@ const struct ubr_target_ops ubr_target_stripe = {
 	.max_files = UBR_MAX_FILES,
 	.opts = stripe_opts,
 	.opts_size = sizeof(struct ubr_stripe_opts),
+	.fields = stripe_fields,
 	.init = stripe_init,
 	.deinit = stripe_deinit,
 	.queue_io = ubr_files_queue_io,

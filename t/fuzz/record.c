@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The recovery record reader (RUNDIR/devices/ID): any text. What it
- * accepts must survive what `recover` does next (its words through the
- * `add` parser) and a round trip: formatted again, it parses to the same
- * record.
+ * The recovery record reader (RUNDIR/devices/ID): any text, either
+ * version. What it accepts must survive what `recover` does next (a
+ * version 1 record's words through the `add` parser) and a round trip:
+ * formatted again, it parses to the same record (version 2: the same
+ * options, field by field).
  */
 #include "config.h"
 
@@ -22,9 +23,12 @@ static void same_record(const struct ubr_record *a, const struct ubr_record *b)
 {
 	unsigned i;
 
-	if (a->id != b->id || a->recovery != b->recovery ||
-	    a->copy_mode != b->copy_mode || a->nr_files != b->nr_files ||
-	    a->nr_words != b->nr_words)
+	if (a->version != b->version || a->id != b->id ||
+	    a->recovery != b->recovery || a->copy_mode != b->copy_mode ||
+	    a->nr_files != b->nr_files || a->nr_words != b->nr_words ||
+	    a->dev_size != b->dev_size)
+		abort();
+	if (a->version == 2 && !ubr_dev_opts_same(&a->opts, &b->opts))
 		abort();
 	for (i = 0; i < a->nr_files; i++)
 		if (a->file_dev[i] != b->file_dev[i] ||
@@ -58,7 +62,8 @@ static void as_recover_does(const struct ubr_record *rec)
 	struct ubr_dev_opts o;
 	char err[256];
 
-	if (ubr_parse_add((int)rec->nr_words, rec->words, &o, err,
+	if (rec->version == 1 &&
+	    ubr_parse_add((int)rec->nr_words, rec->words, &o, err,
 			  sizeof(err)) == 0)
 		ubr_dev_opts_release(&o);
 }
