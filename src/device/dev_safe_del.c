@@ -9,7 +9,7 @@
  *   it is the only check. A process that opens the disk after the scan
  *   is not seen there.
  * - with UBLK_F_SAFE_STOP_DEV, the stop is TRY_STOP_DEV
- *   (src/dev_lifecycle.c): the kernel stops the disk only if it has no
+ *   (src/device/dev_lifecycle.c): the kernel stops the disk only if it has no
  *   opener at that moment, and blocks new opens from then on, so no
  *   window is left. Its -EBUSY sends the device back to serving.
  */
@@ -50,7 +50,7 @@ int ubr_dev_del_safe(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		return -EBUSY;
 	}
 	/* Not a delete already going: its stop may have been sent. */
-	if (dev && !dev->del_cb && dev->state < UBR_DEV_STOPPING)
+	if (dev && !ubr_dev_going_away(dev))
 		dev->safe_stop = !!(r->features & UBLK_F_SAFE_STOP_DEV);
 	return ubr_dev_del(r, id, cb, ctx);
 }
