@@ -139,14 +139,17 @@ static int disk_load(struct disk *k, uint32_t id)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) && k->nr <= MAX_PARTS) {
+		size_t n = strlen(e->d_name);
+
+		/* A partition's name is short; a longer one is not ours. */
 		if (strncmp(e->d_name, k->name, strlen(k->name)) ||
-		    strlen(e->d_name) >= sizeof(k->parts[0]))
+		    n >= sizeof(k->parts[0]))
 			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", k->name,
-			 e->d_name);
-		if (read_devt(path, &k->devs[k->nr]) == 0)
-			snprintf(k->parts[k->nr++], sizeof(k->parts[0]), "%s",
-				 e->d_name);
+		memcpy(k->parts[k->nr], e->d_name, n + 1);
+		if ((size_t)snprintf(path, sizeof(path), "/sys/block/%s/%s/dev",
+				     k->name, k->parts[k->nr]) < sizeof(path) &&
+		    read_devt(path, &k->devs[k->nr]) == 0)
+			k->nr++;
 	}
 	closedir(d);
 	return 0;

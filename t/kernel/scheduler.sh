@@ -15,7 +15,7 @@ active() {
 
 # The default is set just after add returns.
 add_dev null
-wait_for 10 test "$(active "$DEV_ID")" == none ||
+wait_for 30 test "$(active "$DEV_ID")" == none ||
 	fail "default scheduler: $(cat "/sys/block/ublkb$DEV_ID/queue/scheduler")"
 del_dev "$DEV_ID"
 
