@@ -38,4 +38,12 @@ const char *ubr_rundir(void);
 /* RUNDIR/name into buf; -ENAMETOOLONG if it does not fit a sun_path. */
 int ubr_run_path(const char *name, char *buf, size_t len);
 
+/*
+ * An error message for the caller: err gets the formatted line (nothing
+ * when len is 0), and ret (a -errno) is returned, so a parser writes
+ * `return ubr_errf(-EINVAL, err, len, "invalid ...", ...)`.
+ */
+int ubr_errf(int ret, char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif /* UBR_UTIL_H */

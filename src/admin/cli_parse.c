@@ -22,19 +22,8 @@
 #include "ubr_user_data.h"
 #include "ubr_util.h"
 
-static int say(char *err, size_t errlen, const char *fmt, ...) UBR_PRINTF(3, 4);
-
 /* Every usage error goes through here: one line, and -EINVAL. */
-static int say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
+#define say(err, errlen, ...) ubr_errf(-EINVAL, err, errlen, __VA_ARGS__)
 /*
  * /sys/devices/system/cpu/possible reads like "0-3" or "0,2-7": nr_cpu_ids
  * is the last number plus one. sysconf() is the fallback: on glibc it

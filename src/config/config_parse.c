@@ -21,18 +21,9 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
-static int say(char *err, size_t len, const char *fmt, ...) UBR_PRINTF(3, 4);
-
-static int say(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define say(err, len, ...) ubr_errf(-EINVAL, err, len, __VA_ARGS__)
 
 /* --- words --------------------------------------------------------------- */
 

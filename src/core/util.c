@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,16 @@ int ubr_run_path(const char *name, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int ubr_errf(int ret, char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
 }

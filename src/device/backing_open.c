@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +19,9 @@
 #include "ubr_dev.h"
 #include "ubr_log.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
-static int say(char *err, size_t len, int ret, const char *fmt, ...)
-	UBR_PRINTF(4, 5);
-
-static int say(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
+#define say(err, len, ret, ...) ubr_errf(ret, err, len, __VA_ARGS__)
 
 /* A read-write open refused on a readable file: say what helps. */
 static int open_error(const char *path, int e, bool read_only, char *err,

@@ -18,19 +18,6 @@
 #include "ubr_user_data.h"
 #include "ubr_util.h"
 
-static int name_err(char *err, size_t errlen, const char *fmt, ...)
-	UBR_PRINTF(3, 4);
-
-static int name_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static bool name_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
@@ -47,23 +34,23 @@ int ubr_name_check(const char *name, char *err, size_t errlen)
 	bool digits = true;
 
 	if (len == 0 || len > UBR_NAME_MAX)
-		return name_err(err, errlen,
+		return ubr_errf(-EINVAL, err, errlen,
 			   "invalid name '%.*s%s': must be 1 to %d characters",
 			   UBR_NAME_MAX, name, len > UBR_NAME_MAX ? "..." : "",
 			   UBR_NAME_MAX);
 	for (i = 0; i < len; i++) {
 		if (!name_char(name[i]))
-			return name_err(err, errlen,
+			return ubr_errf(-EINVAL, err, errlen,
 				   "invalid name '%s': only letters, digits, '_', '.' and '-' are allowed",
 				   name);
 		digits = digits && isdigit((unsigned char)name[i]);
 	}
 	if (name[0] == '-' || name[0] == '.')
-		return name_err(err, errlen,
+		return ubr_errf(-EINVAL, err, errlen,
 			   "invalid name '%s': must not begin with '-' or '.'",
 			   name);
 	if (digits)
-		return name_err(err, errlen,
+		return ubr_errf(-EINVAL, err, errlen,
 			   "invalid name '%s': must not be all digits (device IDs are)",
 			   name);
 	return 0;

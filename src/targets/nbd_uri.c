@@ -4,12 +4,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "nbd_uri.h"
+#include "ubr_util.h"
 
 /* A run of the input: parsing never writes into or copies the text. */
 struct span {
@@ -17,19 +17,7 @@ struct span {
 	size_t n;
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(int rc, char *err,
-						       size_t errlen,
-						       const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail ubr_errf
 
 static bool span_is(struct span s, const char *word)
 {

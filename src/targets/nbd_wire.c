@@ -3,29 +3,19 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nbd_be.h"
 #include "nbd_wire.h"
+#include "ubr_util.h"
 
 #define ERR_HDR_LEN 6U	/* error value, message length */
 #define HOLE_LEN 12U	/* offset, hole size */
 #define OFFSET_LEN 8U
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EPROTO;
-}
+/* A malformed reply: the connection cannot go on. */
+#define fail(err, errlen, ...) ubr_errf(-EPROTO, err, errlen, __VA_ARGS__)
 
 static bool has_range(uint16_t type)
 {
