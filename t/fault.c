@@ -12,25 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_util.h"
 #include "fault.h"
 
-#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 #define N_IOS 100000
 #define MiB (1ULL << 20)
 
 static char err[256];
-
-static int nargs(char **v)
-{
-	int n = 0;
-
-	while (v[n])
-		n++;
-	return n;
-}
 
 /* `add fault OPT VAL` with --fail-rate added: the parsed fault options. */
 static int parse1(const char *opt, const char *val, struct ubr_dev_opts *o)

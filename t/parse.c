@@ -7,23 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_target.h"
 #include "stripe.h"
 
-#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
-
 static char err[256];
-
-static int nargs(char **v)
-{
-	int n = 0;
-
-	while (v[n])
-		n++;
-	return n;
-}
 
 static void size_ok(const char *s, uint64_t want)
 {

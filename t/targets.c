@@ -15,22 +15,12 @@
 
 #include "fault.h"
 #include "stripe.h"
+#include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_target.h"
 
-#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
-
 static char err[256];
-
-static int nargs(char **v)
-{
-	int n = 0;
-
-	while (v[n])
-		n++;
-	return n;
-}
 
 static int parse(char **v, struct ubr_dev_opts *o)
 {
