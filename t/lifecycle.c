@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fake_kernel.h"
@@ -775,12 +776,13 @@ static void test_stop_quiesces(void)
 
 /* --- recover ------------------------------------------------------------ */
 
-static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
+static void recover_start_pid(struct answer *a, uint16_t state,
+			      uint64_t flags, int32_t pid)
 {
 	struct ubr_dev_opts o;
 	struct ublksrv_ctrl_dev_info info = {
 		.nr_hw_queues = 2, .queue_depth = 2, .state = state,
-		.dev_id = 0, .flags = flags,
+		.dev_id = 0, .flags = flags, .ublksrv_pid = pid,
 	};
 
 	null_opts(&o, UBR_SCHED_KERNEL);
@@ -789,6 +791,11 @@ static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
 	ubr_dev_recover(&R, &o, UBR_COPY_USER, answer_cb, a);
 	log_is("GET_DEV_INFO 0", "recover: GET_DEV_INFO first");
 	fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
+}
+
+static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
+{
+	recover_start_pid(a, state, flags, 0);
 }
 
 #define RECOVERABLE (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE | \
@@ -886,6 +893,63 @@ static void test_recover_fails_at_end(void)
 	ok(strstr(a.msg, "END_USER_RECOVERY") != NULL,
 	   "recover failed: says where (%s)", a.msg);
 	ok(!ubr_record_exists(0), "recover failed: record removed");
+	end();
+}
+
+/* A pid no process has: a child's, once it is reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid) {
+		printf("Bail out! cannot make a dead process\n");
+		exit(1);
+	}
+	return pid;
+}
+
+static bool is_asking_info(void *arg)
+{
+	(void)arg;
+	return fk_waiting(&R, "GET_DEV_INFO", 0);
+}
+
+static void test_recover_waits_for_quiesce(void)
+{
+	struct answer a = { 0 };
+	struct ublksrv_ctrl_dev_info info = {
+		.nr_hw_queues = 2, .queue_depth = 2,
+		.state = UBLK_S_DEV_QUIESCED, .flags = RECOVERABLE,
+	};
+
+	diag("recover: still live, its server dead -> asks again until quiesced");
+	begin(F_BASE);
+	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, dead_pid());
+	log_is("", "live, server dead: waits");
+	is_int(a.calls, 0, "live, server dead: not refused");
+	ok(fk_wait(&R, 10, is_asking_info, NULL),
+	   "live, server dead: GET_DEV_INFO again within 10 s");
+	log_is("GET_DEV_INFO 0", "live, server dead: asked again");
+	fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
+	log_is("GET_PARAMS 0", "quiesced now: on to GET_PARAMS");
+	fk_complete(&R, "GET_PARAMS", 0, -EIO);
+	answered_once(&a, -EIO, "quiesced now: GET_PARAMS failure told");
+	end();
+}
+
+static void test_recover_refuses_served(void)
+{
+	struct answer a = { 0 };
+
+	diag("recover: live and its server alive -> refused at once");
+	begin(F_BASE);
+	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, getpid());
+	log_is("", "served: nothing sent to the kernel");
+	answered_once(&a, -EBUSY, "served");
+	ok(strstr(a.msg, "served by process") != NULL, "served: says why (%s)",
+	   a.msg);
 	end();
 }
 
@@ -1062,6 +1126,8 @@ int main(void)
 	test_exit_deletes_all();
 	test_recover();
 	test_recover_refused();
+	test_recover_waits_for_quiesce();
+	test_recover_refuses_served();
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();
 	test_reload_keeps_resized_recovered_device();

@@ -3,7 +3,8 @@
  * Reattaching a device the kernel kept after its daemon went away (user
  * recovery), as a chain of asynchronous control commands like an add:
  *
- *   GET_DEV_INFO (quiesced or failing I/O? same shape?) -> GET_PARAMS (the
+ *   GET_DEV_INFO (quiesced or failing I/O? same shape? still live with a
+ *   dead server: ask again) -> GET_PARAMS (the
  *   size, which update-size may have changed) -> target init -> START_USER_
  *   RECOVERY (-EBUSY until the old daemon's descriptors are all gone: retry)
  *   -> open /dev/ublkcN, map queues -> FETCH every tag + END_USER_RECOVERY
@@ -32,11 +33,22 @@
 
 #define RETRY_INTERVAL 0.1 /* s between START_USER_RECOVERY tries */
 #define RETRY_MAX 150	   /* the old process may take a while to go */
+/*
+ * A device stays live for a while after its server died: the kernel
+ * quiesces it once it has cancelled the dead server's commands, which
+ * 6.12 does from a worker after the process is gone (under TCG, seconds
+ * later). A recover or a `daemon --config` that starts in that window
+ * waits for it, up to 30 s, instead of refusing a device that is about to
+ * become recoverable.
+ */
+#define LIVE_WAIT_MAX 300
 
 struct recover_state {
 	ev_timer retry_w;
 	struct ubr_dev *dev;
+	void (*retry)(struct ubr_dev *dev); /* what retry_w does */
 	unsigned tries;
+	unsigned live_waits;
 	/*
 	 * What the user asked for: dev->opts holds the device's copy mode and
 	 * size while the target is set up to match the kernel's device, and
@@ -106,7 +118,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	ubr_timer_stop(st->dev->r, w);
-	start_recovery(st->dev);
+	st->retry(st->dev);
 }
 
 static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
@@ -118,6 +130,7 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 
 	if (res == -EBUSY && ++st->tries < RETRY_MAX && !r->stopping) {
 		/* The old daemon's /dev/ublkcN is not released yet. */
+		st->retry = start_recovery;
 		ubr_timer_start(r, &st->retry_w);
 		return;
 	}
@@ -215,6 +228,11 @@ static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i
 				dev->id, i->ublksrv_pid);
 		return -EBUSY;
 	}
+	if (i->state == UBLK_S_DEV_LIVE && (i->flags & UBLK_F_USER_RECOVERY)) {
+		ubr_dev_set_err(dev, "device %u is still live though its server (process %d) is gone",
+				dev->id, i->ublksrv_pid);
+		return -EAGAIN; /* see LIVE_WAIT_MAX */
+	}
 	if (!(i->flags & UBLK_F_USER_RECOVERY)) {
 		ubr_dev_set_err(dev, "device %u was added without recovery: it cannot be recovered",
 				dev->id);
@@ -234,10 +252,13 @@ static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i
 	return 0;
 }
 
+static void ask_info(struct ubr_dev *dev);
+
 static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			 int res)
 {
 	struct ubr_dev *dev = req->ctx;
+	struct recover_state *st = dev->recover;
 	struct ubr_ctrl_req *p;
 	int ret;
 
@@ -254,6 +275,11 @@ static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 	dev->info = req->buf.info;
 	ret = check_info(dev, &dev->info);
+	if (ret == -EAGAIN && ++st->live_waits < LIVE_WAIT_MAX && !r->stopping) {
+		st->retry = ask_info;
+		ubr_timer_start(r, &st->retry_w);
+		return;
+	}
 	if (ret < 0) {
 		recover_refused(dev, ret);
 		return;
@@ -261,6 +287,15 @@ static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	p = ubr_ctrl_submit(r, UBLK_U_CMD_GET_PARAMS, dev->id, 0,
 			    params_done_cb, dev);
 	if (!p) {
+		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
+		recover_refused(dev, -ENOMEM);
+	}
+}
+
+static void ask_info(struct ubr_dev *dev)
+{
+	if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
+			     info_done_cb, dev)) {
 		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
 		recover_refused(dev, -ENOMEM);
 	}
@@ -313,12 +348,7 @@ int ubr_dev_recover(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 	dev->add_cb = cb;
 	dev->add_ctx = ctx;
 	dev->state = UBR_DEV_ADDING;
-	if (!ubr_ctrl_submit(r, UBLK_U_CMD_GET_DEV_INFO, dev->id, 0,
-			     info_done_cb, dev)) {
-		ubr_dev_set_err(dev, "dev %u: out of memory", dev->id);
-		recover_refused(dev, -ENOMEM);
-		return -ENOMEM;
-	}
+	ask_info(dev);
 	return 0;
 }
 
