@@ -21,6 +21,7 @@
  */
 #define UBR_QUIESCE_WAIT_MS 10000
 
+struct io_uring_cqe;
 struct ubr_reactor;
 struct ubr_ctrl_req;
 
@@ -51,6 +52,8 @@ struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 				     uint32_t dev_id, uint64_t data0,
 				     ubr_ctrl_cb cb, void *ctx);
 const char *ubr_ctrl_op_name(uint32_t op);
+/* A control command's completion: its callback, then the request freed. */
+void ubr_ctrl_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 
 /*
  * Before the loop runs only (nothing else may be on the ring): submit one

@@ -14,6 +14,7 @@
 #include "ublk_abi.h"
 #include "ubr_stats.h"
 
+struct io_uring_cqe;
 struct ubr_drain;
 struct ubr_reactor;
 struct ubr_target_ops;
@@ -225,6 +226,18 @@ void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 void ubr_reactor_detach(struct ubr_reactor *r);
 /* After the ring is gone: free what detached devices still hold. */
 void ubr_reactor_forget_detached(struct ubr_reactor *r);
+
+/*
+ * A reactor with the device layer on it (src/device/devices.c): what the
+ * daemon and the one-shot commands run. 0, or -errno (-ENOENT: no
+ * /dev/ublk-control).
+ */
+int ubr_devices_init(struct ubr_reactor *r, unsigned sq_entries);
+void ubr_devices_deinit(struct ubr_reactor *r);
+/* Its completion handlers, by user_data kind (src/device/queue.c). */
+void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
+void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
+void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 
 /* Device table operations (src/device/dev.c, src/device/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,

@@ -9,10 +9,9 @@
  *    DEL_DEV on /dev/ublk-control (src/device/ctrl.c), FETCH_REQ and
  *    COMMIT_AND_FETCH_REQ on /dev/ublkcN (src/device/queue.c). The SQ is the
  *    seam: a double reads the SQEs queued since the last submit, before
- *    any reach the kernel, and answers each by calling the completion
- *    handler of its kind (ubr_ctrl_done(), ubr_queue_cmd_done()) with the
- *    result it chooses. So the request path costs nothing extra: no
- *    indirect call, no test branch.
+ *    any reach the kernel, and answers each through the reactor's own
+ *    dispatch (ubr_reactor_dispatch()) with the result it chooses. So the
+ *    request path costs nothing extra: no test branch.
  * 2. What a native run cannot do goes through the functions below
  *    (src/device/kernel_ops.c). A test double replaces them at link time: it
  *    defines every function declared here, so the linker never takes

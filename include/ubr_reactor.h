@@ -19,10 +19,18 @@
 
 #include "ubr_batch.h"
 #include "ubr_buf_pool.h"
+#include "ubr_user_data.h"
 
 struct ubr_child;
 struct ubr_ctrl_req;
 struct ubr_dev;
+struct ubr_reactor;
+
+/* What a layer above registers: a completion of its kind; work at exit. */
+typedef void ubr_cqe_handler(struct ubr_reactor *r,
+			     const struct io_uring_cqe *cqe);
+typedef void ubr_reactor_fn(struct ubr_reactor *r);
+#define UBR_REACTOR_MAX_AT_EXIT 4
 
 /*
  * Plain adds on the reactor thread, read by `stats` on the same thread:
@@ -41,6 +49,11 @@ struct ubr_reactor_counters {
 struct ubr_reactor {
 	struct io_uring ring;
 	struct ev_loop *loop;
+	/* the layers above: completion handlers by user_data kind, exits */
+	ubr_cqe_handler *handlers[UBR_UD_KIND_MAX + 1];
+	ubr_reactor_fn *at_exit[UBR_REACTOR_MAX_AT_EXIT];
+	unsigned nr_at_exit;
+	/* the device layer's (src/device/devices.c), -1 before */
 	int ctrl_fd;	     /* /dev/ublk-control */
 	uint64_t features;   /* GET_FEATURES, 0 before it answered */
 	bool features_known;
@@ -78,11 +91,27 @@ struct ubr_reactor {
 	struct ubr_batch batch; /* how the next enter waits (ubr_batch.h) */
 };
 
-/* SQ sizes ubr_reactor_init() takes (0: its default, 512). */
+/*
+ * The ring and the loop, knowing no device: the device layer's
+ * ubr_devices_init() (ubr_dev.h) builds on this, and is what programs call.
+ * SQ sizes it takes: 0 for its default, 512, or these.
+ */
 #define UBR_MIN_SQ_ENTRIES 4
 #define UBR_MAX_SQ_ENTRIES 4096
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries);
+/* Exits the ring, runs the at-exit functions (last first), frees the rest. */
 void ubr_reactor_deinit(struct ubr_reactor *r);
+/* fn runs at deinit, once the ring is gone: 0, or -ENOSPC. */
+int ubr_reactor_at_exit(struct ubr_reactor *r, ubr_reactor_fn *fn);
+/*
+ * Completions of kind go to fn. The reactor keeps UBR_UD_EVENT and
+ * UBR_UD_IGNORE; an unregistered kind is warned about and dropped.
+ */
+void ubr_reactor_handle(struct ubr_reactor *r, enum ubr_ud_kind kind,
+			ubr_cqe_handler *fn);
+/* One completion to its handler: what the loop does for each it reaps. */
+void ubr_reactor_dispatch(struct ubr_reactor *r,
+			  const struct io_uring_cqe *cqe);
 /*
  * Runs until r->stopping is set (ubr_reactor_stop(), in ubr_dev.h) and
  * every device is gone or detached.
@@ -104,13 +133,11 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
 void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 
-/* Completion handlers by kind (src/device/queue.c, src/device/ctrl.c). */
-void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res);
-void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
-void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res);
-void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res);
-
-/* Zero copy: n consecutive registered-buffer slots, or -ENOSPC. */
+/*
+ * A sparse registered-buffer table of n slots on the ring (zero copy):
+ * 0 or -errno. Then n consecutive slots of it, or -ENOSPC.
+ */
+int ubr_reactor_buf_table(struct ubr_reactor *r, unsigned n);
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);
 void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n);
 

@@ -106,6 +106,14 @@ static struct fk_cmd *fk_new(enum fk_kind kind)
 	return c;
 }
 
+/* A completion, through the reactor's dispatch as the loop would. */
+static void fk_dispatch(struct ubr_reactor *r, uint64_t ud, int res)
+{
+	struct io_uring_cqe cqe = { .user_data = ud, .res = res };
+
+	ubr_reactor_dispatch(r, &cqe);
+}
+
 /* --- the kernel_ops functions ----------------------------------------- */
 
 int ubr_kernel_open_control(void)
@@ -341,7 +349,7 @@ int fk_complete_buf(struct ubr_reactor *r, const char *name, uint32_t dev,
 			if (info->dev_id == UBR_DEV_ID_ANY)
 				info->dev_id = fk_next_id++;
 		}
-		ubr_ctrl_done(r, c->ud, res);
+		fk_dispatch(r, c->ud, res);
 	}
 	fk_collect(r);
 	return 0;
@@ -414,7 +422,7 @@ unsigned fk_abort_io(struct ubr_reactor *r, uint32_t dev)
 		if (cmds[i].kind != FK_IO || cmds[i].done || cmds[i].dev != dev)
 			continue;
 		cmds[i].done = true;
-		ubr_queue_cmd_done(r, cmds[i].ud, UBLK_IO_RES_ABORT);
+		fk_dispatch(r, cmds[i].ud, UBLK_IO_RES_ABORT);
 		n++;
 	}
 	fk_collect(r);
@@ -449,7 +457,7 @@ int fk_request(struct ubr_reactor *r, uint32_t dev, unsigned q, unsigned tag,
 		memset(iod, 0, sizeof(*iod));
 		iod->op_flags = op;
 		iod->nr_sectors = sectors;
-		ubr_queue_cmd_done(r, c->ud, UBLK_IO_RES_OK);
+		fk_dispatch(r, c->ud, UBLK_IO_RES_OK);
 		fk_collect(r);
 		return 0;
 	}

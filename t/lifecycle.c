@@ -69,9 +69,9 @@ static void begin(uint64_t features)
 
 	fk_reset();
 	fk_features = features;
-	ret = ubr_reactor_init(&R, 64);
+	ret = ubr_devices_init(&R, 64);
 	if (ret < 0) {
-		printf("Bail out! ubr_reactor_init: %s\n", strerror(-ret));
+		printf("Bail out! ubr_devices_init: %s\n", strerror(-ret));
 		exit(1);
 	}
 }
@@ -91,7 +91,7 @@ static void end(void)
 			ubr_dev_free(dev);
 		}
 	}
-	ubr_reactor_deinit(&R);
+	ubr_devices_deinit(&R);
 }
 
 /* Not the 1 GiB the recover tests' kernel reports: the kernel's must win. */

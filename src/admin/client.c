@@ -414,7 +414,7 @@ static int features_local(void)
 	if (!r)
 		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
 	/* A tiny ring: only GET_FEATURES goes through it. */
-	ret = ubr_reactor_init(r, 4);
+	ret = ubr_devices_init(r, 4);
 	if (ret < 0) {
 		free(r);
 		ubr_reactor_init_strerror(ret, msg, sizeof(msg));
@@ -422,7 +422,7 @@ static int features_local(void)
 	}
 	ubr_features_print(stdout, r->features_known, r->features,
 			   ubr_features_used(r));
-	ubr_reactor_deinit(r);
+	ubr_devices_deinit(r);
 	free(r);
 	return fflush(stdout) ? UBR_EXIT_FAIL : UBR_EXIT_OK;
 }

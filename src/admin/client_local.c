@@ -31,7 +31,7 @@ struct local {
 static void local_deinit(struct local *l)
 {
 	if (l->r) {
-		ubr_reactor_deinit(l->r);
+		ubr_devices_deinit(l->r);
 		free(l->r);
 	}
 	free(l->k);
@@ -55,7 +55,7 @@ static int local_init(struct local *l)
 	l->r = calloc(1, sizeof(*l->r));
 	if (!l->r)
 		return ubr_client_error(UBR_EXIT_FAIL, "out of memory");
-	ret = ubr_reactor_init(l->r, 4);
+	ret = ubr_devices_init(l->r, 4);
 	if (ret < 0) {
 		free(l->r);
 		l->r = NULL;

@@ -413,7 +413,7 @@ static void iowq_workers_from_env(struct ubr_reactor *r)
 
 static int reactor_start(struct daemon *d)
 {
-	int ret = ubr_reactor_init(&d->dc.r, sq_entries_from_env());
+	int ret = ubr_devices_init(&d->dc.r, sq_entries_from_env());
 
 	if (ret < 0) {
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
@@ -552,7 +552,7 @@ static void daemon_cleanup(struct daemon *d)
 		ubr_config_ctl_deinit(d->dc.config);
 		d->dc.config = NULL;
 		ubr_admin_server_deinit(&d->dc);
-		ubr_reactor_deinit(&d->dc.r);
+		ubr_devices_deinit(&d->dc.r);
 	}
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);

@@ -154,10 +154,11 @@ struct ubr_ctrl_req *ubr_ctrl_submit(struct ubr_reactor *r, uint32_t op,
 	return req;
 }
 
-void ubr_ctrl_done(struct ubr_reactor *r, uint64_t ud, int res)
+void ubr_ctrl_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
-	struct ubr_ud d = ubr_ud_decode(ud);
+	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
 	struct ubr_ctrl_req *req;
+	int res = cqe->res;
 
 	if (d.data >= r->nr_ctrl || !r->ctrl[d.data]) {
 		ubr_warn("completion for unknown control command %u", d.data);

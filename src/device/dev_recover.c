@@ -276,6 +276,9 @@ static void info_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	dev->info = req->buf.info;
 	ret = check_info(dev, &dev->info);
 	if (ret == -EAGAIN && ++st->live_waits < LIVE_WAIT_MAX && !r->stopping) {
+		if (st->live_waits == 1)
+			ubr_info("dev %u: still live after its server died: waiting for the kernel to quiesce it",
+				 dev->id);
 		st->retry = ask_info;
 		ubr_timer_start(r, &st->retry_w);
 		return;

@@ -431,9 +431,10 @@ void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result)
 	commit(q, tag, result);
 }
 
-void ubr_queue_copy_done(struct ubr_reactor *r, uint64_t ud, int res)
+void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
-	struct ubr_ud d = ubr_ud_decode(ud);
+	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
+	int res = cqe->res;
 	struct ubr_queue *q = queue_of(r, d);
 	struct ubr_tag *t;
 	unsigned len;
@@ -512,9 +513,10 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	return n < 0 ? -errno : (int)n;
 }
 
-void ubr_queue_cmd_done(struct ubr_reactor *r, uint64_t ud, int res)
+void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
-	struct ubr_ud d = ubr_ud_decode(ud);
+	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
+	int res = cqe->res;
 	struct ubr_queue *q = queue_of(r, d);
 	struct ubr_tag *t;
 
