@@ -126,7 +126,7 @@ _ublk_reactor_value_opts()
 _ublk_reactor()
 {
 	local cmd=$1 cur prev i word command='' target='' nargs=0 arg1= value_opts=''
-	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\nreload\nconfig\ndaemon\nhelp'
+	local commands=$'add\ndel\nlist\nstats\nfeatures\nupdate-size\nquiesce\nresume\nrecover\nstop\nupgrade\nreload\nconfig\ndaemon\nhelp'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -166,6 +166,7 @@ _ublk_reactor()
 		del) _ublk_reactor_reply "$cur" $'--all\n--force\n--help' ;;
 		list | stats) _ublk_reactor_reply "$cur" $'--json\n--help' ;;
 		stop) _ublk_reactor_reply "$cur" $'--delete\n--help' ;;
+		upgrade) _ublk_reactor_reply "$cur" $'--binary\n--help' ;;
 		daemon) _ublk_reactor_reply "$cur" $'--foreground\n--config\n--verbose\n--help' ;;
 		*) _ublk_reactor_reply "$cur" --help ;;
 		esac
@@ -189,6 +190,8 @@ _ublk_reactor()
 		;; # IDs of devices no daemon serves: only the records know them
 	stop)
 		_ublk_reactor_reply "$cur" --delete ;;
+	upgrade)
+		[[ $prev == --binary ]] && COMPREPLY=($(compgen -f -- "$cur")) ;;
 	help)
 		# help COMMAND, help add TARGET
 		if ((nargs == 0)); then

@@ -29,6 +29,9 @@ struct ubr_daemon_ctx {
 	struct ubr_reactor r;
 	struct ubr_admin_server *server; /* src/admin/admin_server.c */
 	struct ubr_config_ctl *config;	 /* src/config/config_apply.c, or NULL */
+	/* upgrade: the binary to execute once the loop ends, the client's line */
+	char *upgrade_path;
+	int upgrade_conn;
 };
 
 static inline struct ubr_daemon_ctx *ubr_daemon_of(struct ubr_reactor *r)
@@ -76,11 +79,27 @@ void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
  */
 void ubr_records_scan(struct ubr_reactor *r, char *list, size_t len);
 /*
- * Recover every device that waits, as `recover` does, then call done: a
- * service (daemon --config) takes its devices back before it applies its
- * file, which then finds them unchanged instead of adding them again.
+ * Recover every device that waits, as `recover` does, then answer rep
+ * (status if all came back; rep may be NULL) and call done (may be NULL):
+ * a service (daemon --config) takes its devices back before it applies
+ * its file, which then finds them unchanged instead of adding them again.
  */
-void ubr_recover_all(struct ubr_reactor *r, void (*done)(void *ctx),
-		     void *ctx);
+void ubr_recover_all(struct ubr_reactor *r, struct ubr_reply *rep, int status,
+		     void (*done)(void *ctx), void *ctx);
+
+/*
+ * upgrade PATH (src/admin/cmd_upgrade.c): checks that every device can be
+ * handed over, keeps the client's connection for the new daemon, and
+ * detaches every device; the daemon then executes PATH (daemon.c).
+ */
+void ubr_cmd_upgrade(struct ubr_reactor *r, int argc, char **argv, int *fds,
+		     unsigned nfds, struct ubr_reply *rep);
+/* The connection's descriptor, duplicated (not close-on-exec), or -errno. */
+int ubr_reply_dup_fd(struct ubr_reply *rep);
+/*
+ * A connection inherited over an upgrade, whose request the old daemon
+ * took: its reply, to write and finish as usual. NULL: out of memory.
+ */
+struct ubr_reply *ubr_admin_adopt(struct ubr_daemon_ctx *dc, int fd);
 
 #endif /* UBR_ADMIN_H */

@@ -59,8 +59,9 @@ expect() {
 	ok $? "'${*:2}' completes to '$want'"
 }
 
-expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" ""
-expect "update-size" "$bin" up
+expect "add config daemon del features help list quiesce recover reload resume stats stop update-size upgrade" "$bin" ""
+expect "update-size upgrade" "$bin" up
+expect "--binary --help" "$bin" upgrade --
 expect "--help --version" "$bin" --
 expect "fault loop nbd null stripe" "$bin" add ""
 expect "--copy-mode" "$bin" add null --co
@@ -79,7 +80,7 @@ expect "--help --version -V -h" "$bin" -
 expect "--help" "$bin" features -
 expect "--help" "$bin" add null --he
 expect "--help" "$bin" config check -
-expect "add config daemon del features help list quiesce recover reload resume stats stop update-size" "$bin" help ""
+expect "add config daemon del features help list quiesce recover reload resume stats stop update-size upgrade" "$bin" help ""
 expect "fault loop nbd null stripe" "$bin" help add ""
 expect "" "$bin" help del ""
 

@@ -211,6 +211,13 @@ void ubr_reply_finish(struct ubr_reply *rep, int status)
 	conn_flush(rep);
 }
 
+int ubr_reply_dup_fd(struct ubr_reply *rep)
+{
+	int fd = dup(rep->fd);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /* --- input --------------------------------------------------------------- */
 
 static void reply_error(struct ubr_reply *c, const char *msg)
@@ -347,6 +354,20 @@ static int conn_new(struct ubr_admin_server *s, int fd)
 	ev_io_start(s->r->loop, &c->read_w);
 	ubr_timer_start(s->r, &c->timeout_w);
 	return 0;
+}
+
+struct ubr_reply *ubr_admin_adopt(struct ubr_daemon_ctx *dc, int fd)
+{
+	struct ubr_admin_server *s = dc->server;
+	struct ubr_reply *c;
+
+	if (conn_new(s, fd) < 0)
+		return NULL;
+	c = s->conns;
+	/* Its request was read, and checked, by the daemon before us. */
+	ev_io_stop(s->r->loop, &c->read_w);
+	ubr_timer_stop(s->r, &c->timeout_w);
+	return c;
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)

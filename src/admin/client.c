@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "ubr_cli.h"
 #include "ubr_dev.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
 /* How long to wait for a daemon that is starting (or to start one). */
 #define CONNECT_WAIT_MS 15000
@@ -244,18 +246,25 @@ static void write_all(FILE *f, const char *text, size_t len)
 	fflush(f);
 }
 
-/* Set by a command that bounds its wait for the answer (del), in seconds. */
+/*
+ * Set by a command that bounds its wait for the answer (del, upgrade), in
+ * seconds, with what goes on meanwhile; and by upgrade, what a lost
+ * answer means.
+ */
 static int reply_wait_s;
+static const char *reply_wait_what = "the delete goes on";
+static const char *reply_gone_hint = "see its log";
 
 static int reply_lost(int ret, const char *err)
 {
 	if (ret == -EAGAIN && reply_wait_s) /* SO_RCVTIMEO ran out */
 		return ubr_client_error(UBR_EXIT_FAIL,
-			     "no answer from the daemon after %d s: the delete goes on (see list and the daemon's log)",
-			     reply_wait_s);
+			     "no answer from the daemon after %d s: %s (see list and the daemon's log)",
+			     reply_wait_s, reply_wait_what);
 	if (ret == 0 || ret == -ECONNRESET)
 		return ubr_client_error(UBR_EXIT_FAIL,
-			     "the daemon went away before answering (see its log)");
+			     "the daemon went away before answering (%s)",
+			     reply_gone_hint);
 	if (ret == -EBADMSG)
 		return ubr_client_error(UBR_EXIT_FAIL, "bad reply from the daemon: %s",
 			     err);
@@ -403,6 +412,86 @@ static int bound_reply_wait(int sock, int secs)
 	return 0;
 }
 
+/* --- upgrade ------------------------------------------------------------ */
+
+/* The new daemon answers once every device serves again. */
+#define UPGRADE_WAIT_S 300
+
+/* upgrade [--binary PATH]: *binary is PATH, or NULL. */
+static int parse_upgrade(int argc, char **argv, const char **binary,
+			 char *err, size_t errlen)
+{
+	int i;
+
+	*binary = NULL;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--binary") && i + 1 < argc && argv[i + 1][0])
+			*binary = argv[++i];
+		else if (!strncmp(argv[i], "--binary=", 9) && argv[i][9])
+			*binary = argv[i] + 9;
+		else if (!strcmp(argv[i], "--binary") || !strcmp(argv[i], "--binary="))
+			return ubr_errf(-EINVAL, err, errlen, "--binary needs a PATH");
+		else
+			return ubr_errf(-EINVAL, err, errlen,
+					"unknown argument '%.64s' for upgrade",
+					argv[i]);
+	}
+	return 0;
+}
+
+/* Does PATH start at all? Its --version, run here, must exit 0. */
+static bool binary_runs(const char *path)
+{
+	int status, null;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execl(path, "ublk-reactor", "--version", (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* By default the binary this command runs from: the one just installed. */
+static int client_upgrade(int argc, char **argv)
+{
+	char path[PATH_MAX], err[160], *words[2] = { "upgrade", path };
+	const char *binary;
+	int sock, status;
+
+	parse_upgrade(argc, argv, &binary, err, sizeof(err)); /* checked */
+	if (!realpath(binary ? binary : "/proc/self/exe", path))
+		return ubr_client_error(UBR_EXIT_FAIL, "upgrade: %s: %s: nothing changed",
+					binary ? binary : "this binary",
+					strerror(errno));
+	if (!binary_runs(path))
+		return ubr_client_error(UBR_EXIT_FAIL, "upgrade: %s does not run (its --version failed): nothing changed",
+					path);
+	sock = daemon_connect(IF_NONE_FAIL, false, &status);
+	if (sock < 0)
+		return status;
+	reply_wait_what = "the upgrade goes on";
+	reply_gone_hint = "the new binary did not start: ublk-reactor recover takes the devices back; see the log";
+	status = bound_reply_wait(sock, UPGRADE_WAIT_S);
+	if (status) {
+		close(sock);
+		return status;
+	}
+	return request(sock, 2, words, NULL, 0);
+}
+
 /* --- features without a daemon ------------------------------------------- */
 
 static int features_local(void)
@@ -496,6 +585,10 @@ static int check_syntax(int argc, char **argv)
 					    sizeof(err));
 	} else if (!strcmp(argv[0], "quiesce") || !strcmp(argv[0], "resume")) {
 		ret = ubr_parse_id_cmd(argc, argv, &id, err, sizeof(err));
+	} else if (!strcmp(argv[0], "upgrade")) {
+		const char *binary;
+
+		ret = parse_upgrade(argc, argv, &binary, err, sizeof(err));
 	} else {
 		ret = ubr_parse_no_args(argc, argv, err, sizeof(err));
 	}
@@ -520,6 +613,8 @@ int ubr_client_main(int argc, char **argv)
 		return client_recover(argc, argv);
 	if (!strcmp(argv[0], "stop"))
 		return client_stop(argc, argv);
+	if (!strcmp(argv[0], "upgrade"))
+		return client_upgrade(argc, argv);
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "del"))
 		return client_list_del(argc, argv);
 	sock = daemon_connect(IF_NONE_FAIL, false, &status);

@@ -29,7 +29,8 @@
 
 /*
  * One `recover` for several devices: answered when the last is done, to
- * the client (rep), or to the daemon's start-up (done).
+ * the client (rep), then to the daemon's start-up (done); either may be
+ * missing.
  */
 struct recover_batch {
 	struct ubr_reply *rep;
@@ -37,6 +38,7 @@ struct recover_batch {
 	void *done_ctx;
 	unsigned pending;
 	bool failed;
+	int status; /* the reply's when every device came back */
 };
 
 static void batch_put(struct recover_batch *b)
@@ -44,8 +46,8 @@ static void batch_put(struct recover_batch *b)
 	if (--b->pending)
 		return;
 	if (b->rep)
-		ubr_reply_finish(b->rep, b->failed ? UBR_EXIT_FAIL : UBR_EXIT_OK);
-	else
+		ubr_reply_finish(b->rep, b->failed ? UBR_EXIT_FAIL : b->status);
+	if (b->done)
 		b->done(b->done_ctx);
 	free(b);
 }
@@ -264,8 +266,8 @@ void ubr_cmd_stop(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		ubr_reactor_detach(r);
 }
 
-void ubr_recover_all(struct ubr_reactor *r, void (*done)(void *ctx),
-		     void *ctx)
+void ubr_recover_all(struct ubr_reactor *r, struct ubr_reply *rep, int status,
+		     void (*done)(void *ctx), void *ctx)
 {
 	struct recover_batch *b = calloc(1, sizeof(*b));
 	struct ubr_del_args d = { 0 };
@@ -274,9 +276,16 @@ void ubr_recover_all(struct ubr_reactor *r, void (*done)(void *ctx),
 	if (!b || all_ids(r, &d) < 0) {
 		ubr_warn("cannot recover the waiting devices: out of memory");
 		free(b);
-		done(ctx);
+		if (rep) {
+			ubr_reply_printf(rep, 2, "ublk-reactor: out of memory: the devices wait for recover\n");
+			ubr_reply_finish(rep, UBR_EXIT_FAIL);
+		}
+		if (done)
+			done(ctx);
 		return;
 	}
+	b->rep = rep;
+	b->status = status;
 	b->done = done;
 	b->done_ctx = ctx;
 	b->pending = 1;

@@ -321,6 +321,7 @@ static const struct command commands[] = {
 	{ "features", cmd_features, false },
 	{ "recover", ubr_cmd_recover, false },
 	{ "stop", ubr_cmd_stop, false },
+	{ "upgrade", ubr_cmd_upgrade, false },
 	{ "stats", cmd_stats, false },
 	{ "update-size", cmd_update_size, false },
 	{ "quiesce", cmd_quiesce_resume, false },

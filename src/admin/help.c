@@ -54,6 +54,12 @@ static const struct ubr_opt_help stop_opts[] = {
 	{ NULL, NULL },
 };
 
+static const struct ubr_opt_help upgrade_opts[] = {
+	{ "    --binary PATH",
+	  "the new binary (default: the one this\ncommand runs from)" },
+	{ NULL, NULL },
+};
+
 static const struct ubr_opt_help daemon_opts[] = {
 	{ "-f, --foreground", "stay attached, log to standard error" },
 	{ "-c, --config FILE",
@@ -108,6 +114,19 @@ static const struct ubr_cmd_help commands[] = {
 	  "the daemon to exit. --delete is refused as a whole, exit 1, while a\n"
 	  "device is in use (see del).",
 	  stop_opts },
+	{ "upgrade", "upgrade [--binary PATH]",
+	  "hand every device to a daemon started from\n"
+	  "PATH, without an I/O error; waits 300 s at\n"
+	  "most",
+	  "Replace the running daemon by one started from PATH (default: the\n"
+	  "binary this command runs from, normally the one just installed),\n"
+	  "keeping its pid, socket and devices: each device is quiesced or\n"
+	  "drained, left to the kernel, and recovered by the new daemon, which\n"
+	  "prints their paths. I/O pauses meanwhile; none fails. Refused,\n"
+	  "nothing changed, exit 1, if PATH --version fails or a device has\n"
+	  "recovery off or is being added or deleted. If PATH cannot be\n"
+	  "executed the old binary takes the devices back, exit 1.",
+	  upgrade_opts },
 	{ "stats", "stats [--json] [ID...]",
 	  "I/O counters and latency of the devices,\n"
 	  "and the daemon's io_uring counters",

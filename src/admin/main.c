@@ -114,7 +114,8 @@ static bool is_client_command(const char *cmd)
 	       !strcmp(cmd, "recover") || !strcmp(cmd, "stop") ||
 	       !strcmp(cmd, "stats") ||
 	       !strcmp(cmd, "update-size") || !strcmp(cmd, "quiesce") ||
-	       !strcmp(cmd, "resume") || !strcmp(cmd, "reload");
+	       !strcmp(cmd, "resume") || !strcmp(cmd, "reload") ||
+	       !strcmp(cmd, "upgrade");
 }
 
 int main(int argc, char **argv)
