@@ -916,7 +916,8 @@ static bool is_asking_info(void *arg)
 	return fk_waiting(&R, "GET_DEV_INFO", 0);
 }
 
-static void test_recover_waits_for_quiesce(void)
+/* pid: a dead server's, or ours (an upgrade: the same binary again). */
+static void test_recover_waits_for_quiesce(pid_t pid)
 {
 	struct answer a = { 0 };
 	struct ublksrv_ctrl_dev_info info = {
@@ -924,9 +925,10 @@ static void test_recover_waits_for_quiesce(void)
 		.state = UBLK_S_DEV_QUIESCED, .flags = RECOVERABLE,
 	};
 
-	diag("recover: still live, its server dead -> asks again until quiesced");
+	diag("recover: still live, its server (%s) gone -> asks again until quiesced",
+	     pid == getpid() ? "our own pid" : "a dead pid");
 	begin(F_BASE);
-	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, dead_pid());
+	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, pid);
 	log_is("", "live, server dead: waits");
 	is_int(a.calls, 0, "live, server dead: not refused");
 	ok(fk_wait(&R, 10, is_asking_info, NULL),
@@ -943,9 +945,10 @@ static void test_recover_refuses_served(void)
 {
 	struct answer a = { 0 };
 
+	/* Our parent: alive, and not us (our own pid is a server gone). */
 	diag("recover: live and its server alive -> refused at once");
 	begin(F_BASE);
-	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, getpid());
+	recover_start_pid(&a, UBLK_S_DEV_LIVE, RECOVERABLE, getppid());
 	log_is("", "served: nothing sent to the kernel");
 	answered_once(&a, -EBUSY, "served");
 	ok(strstr(a.msg, "served by process") != NULL, "served: says why (%s)",
@@ -1126,7 +1129,8 @@ int main(void)
 	test_exit_deletes_all();
 	test_recover();
 	test_recover_refused();
-	test_recover_waits_for_quiesce();
+	test_recover_waits_for_quiesce(dead_pid());
+	test_recover_waits_for_quiesce(getpid());
 	test_recover_refuses_served();
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();

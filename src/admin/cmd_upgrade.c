@@ -6,10 +6,10 @@
  * recorded, live or quiesced): the others would be deleted. Then the
  * daemon leaves every device to the kernel as `stop` does (quiescing
  * where the kernel can, holding what arrives meanwhile), and once the
- * loop has ended daemon.c executes PATH in this very process, handing it
- * the lock, the listening socket and this request's connection. The new
- * daemon recovers every device and answers the request; clients that
- * connect meanwhile wait in the socket's backlog.
+ * loop has ended src/admin/daemon_upgrade.c starts PATH, handing it the
+ * lock, the listening socket and this request's connection, and exits.
+ * The new daemon recovers every device and answers the request; clients
+ * that connect meanwhile wait in the socket's backlog.
  */
 #include "config.h"
 

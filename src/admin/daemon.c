@@ -32,6 +32,7 @@
 #include "ubr_config.h"
 #include "ubr_dev.h"
 #include "ubr_reactor.h"
+#include "ubr_upgrade.h"
 
 #define LISTEN_BACKLOG 64
 /* A client probing the lock holds it shared for an instant: retry. */
@@ -41,19 +42,13 @@
 /* Config errors told to the command that started the daemon; the rest: log */
 #define READY_WARN_MAX 20
 
-/* What a daemon hands the binary it upgrades to (cmd_upgrade.c). */
-struct upgrade_fds {
-	int lock, listen, conn; /* -1: not upgraded */
-	bool failed; /* the binary asked for would not run: this is the old */
-};
-
 struct daemon_args {
 	bool foreground;
 	bool detach;
 	bool verbose;
 	int ready_fd;
 	char *config;	      /* absolute; NULL: the default */
-	struct upgrade_fds up; /* --upgraded (internal) */
+	struct ubr_upgrade_fds up; /* --upgraded (internal) */
 };
 
 struct daemon {
@@ -606,79 +601,13 @@ static void config_boot_cb(void *ctx)
 	ubr_config_boot(dc->config);
 }
 
-/* Tell the upgrade's client, on its connection, what went wrong. */
-static void upgrade_say(int conn, const char *fmt, ...) UBR_PRINTF(2, 3);
-
-static void upgrade_say(int conn, const char *fmt, ...)
-{
-	char text[512], buf[sizeof(struct ubr_admin_hdr) + sizeof(text)];
-	va_list ap;
-	ssize_t n;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return;
-	ubr_err("%s", text);
-	n = ubr_admin_encode_frame(UBR_ADMIN_STDERR, 0, text,
-				   strnlen(text, sizeof(text) - 1), buf,
-				   sizeof(buf));
-	if (n > 0 && send(conn, buf, (size_t)n, MSG_NOSIGNAL) < 0)
-		ubr_warn("upgrade: the client is gone: %s", strerror(errno));
-}
-
-/*
- * The other half of cmd_upgrade.c: every device is with the kernel now.
- * Execute the new binary here, with the lock, the socket and the
- * client's connection; if it cannot be executed, this binary again (from
- * /proc/self/exe, which stays even if the file was replaced), which takes
- * the devices back and tells the client the upgrade failed. Returns only
- * if neither runs: the devices then wait for `recover`.
- */
-static void upgrade_exec(struct daemon *d)
-{
-	const char *path = d->dc.upgrade_path;
-	char fds[64], *argv[12];
-	int argc = 0, conn = d->dc.upgrade_conn;
-
-	if (fcntl(d->lock_fd, F_SETFD, 0) < 0 ||
-	    fcntl(d->listen_fd, F_SETFD, 0) < 0) {
-		upgrade_say(conn, "ublk-reactor: upgrade: cannot hand the socket over: %s: the devices wait for recover\n",
-			    strerror(errno));
-		return;
-	}
-	argv[argc++] = "ublk-reactor";
-	argv[argc++] = "daemon";
-	argv[argc++] = "--upgraded";
-	argv[argc++] = fds;
-	argv[argc++] = d->args.foreground ? "--foreground" : "--detach";
-	if (d->args.config) {
-		argv[argc++] = "--config";
-		argv[argc++] = d->args.config;
-	}
-	if (d->args.verbose)
-		argv[argc++] = "--verbose";
-	argv[argc] = NULL;
-	snprintf(fds, sizeof(fds), "%d:%d:%d", d->lock_fd, d->listen_fd, conn);
-	ubr_info("upgrade: executing %s", path);
-	execv(path, argv);
-	upgrade_say(conn, "ublk-reactor: upgrade: cannot run %s: %s: the devices stay with ublk-reactor %s\n",
-		    path, strerror(errno), PACKAGE_VERSION);
-	snprintf(fds, sizeof(fds), "%d:%d:%d:failed", d->lock_fd, d->listen_fd,
-		 conn);
-	execv("/proc/self/exe", argv);
-	upgrade_say(conn, "ublk-reactor: upgrade: cannot run this daemon again: %s: the devices wait for recover\n",
-		    strerror(errno));
-}
-
 /* The new half: take the devices back and answer the upgrade's client. */
 static void upgrade_finish(struct daemon *d)
 {
 	struct ubr_reply *rep;
 	char list[256];
 
+	ubr_upgrade_wait_old(d->args.up.gone);
 	ubr_records_scan(&d->dc.r, list, sizeof(list));
 	rep = ubr_admin_adopt(&d->dc, inherit(d->args.up.conn));
 	if (rep && !d->args.up.failed)
@@ -689,6 +618,26 @@ static void upgrade_finish(struct daemon *d)
 	ubr_recover_all(&d->dc.r, rep, d->args.up.failed ? UBR_EXIT_FAIL :
 							   UBR_EXIT_OK,
 			config_boot_cb, &d->dc);
+}
+
+/* The old half: start the new daemon, then exit. */
+static int upgrade_handover(struct daemon *d)
+{
+	struct ubr_upgrade_exec x = {
+		.path = d->dc.upgrade_path,
+		.fds = { .lock = d->lock_fd, .listen = d->listen_fd,
+			 .conn = d->dc.upgrade_conn },
+		.foreground = d->args.foreground,
+		.verbose = d->args.verbose,
+		.config = d->args.config,
+	};
+	int ret;
+
+	daemon_cleanup(d, true);
+	ret = ubr_upgrade_handover(&x);
+	close(d->dc.upgrade_conn);
+	free(d->dc.upgrade_path);
+	return ret < 0 ? UBR_EXIT_FAIL : UBR_EXIT_OK;
 }
 
 static int daemon_run(struct daemon *d)
@@ -730,11 +679,8 @@ static int daemon_run(struct daemon *d)
 		ret = ubr_reactor_run(&d->dc.r);
 		ret = ret < 0 ? UBR_EXIT_FAIL : d->dc.r.exit_status;
 	}
-	if (ret >= 0 && d->dc.upgrade_path) {
-		daemon_cleanup(d, true);
-		upgrade_exec(d);
-		return UBR_EXIT_FAIL;
-	}
+	if (ret >= 0 && d->dc.upgrade_path)
+		return upgrade_handover(d);
 	if (ret >= 0)
 		ubr_info("exiting with status %d", ret);
 	daemon_cleanup(d, false);
@@ -782,25 +728,6 @@ static int daemon_config_arg(struct daemon_args *a, const char *path)
 	return 0;
 }
 
-/* "LOCK:LISTEN:CONN[:failed]", descriptors upgrade_exec() left open. */
-static int upgraded_arg(struct upgrade_fds *up, const char *s)
-{
-	int fd[3], n = 0;
-	char tail[8] = "";
-
-	if (sscanf(s, "%d:%d:%d%n:%7s", &fd[0], &fd[1], &fd[2], &n, tail) < 3 ||
-	    (s[n] && strcmp(s + n, ":failed")))
-		return -EINVAL;
-	for (n = 0; n < 3; n++)
-		if (fd[n] < 3 || fcntl(fd[n], F_GETFD) < 0)
-			return -EBADF;
-	up->lock = fd[0];
-	up->listen = fd[1];
-	up->conn = fd[2];
-	up->failed = tail[0] != '\0';
-	return 0;
-}
-
 /* One argument at argv[*i] (advanced past a value): 0 or an exit status. */
 static int daemon_arg(struct daemon_args *a, int argc, char **argv, int *i)
 {
@@ -823,8 +750,8 @@ static int daemon_arg(struct daemon_args *a, int argc, char **argv, int *i)
 		 !ubr_parse_u64(argv[*i + 1], 3, 1U << 20, &fd))
 		a->ready_fd = (int)fd, ++*i; /* internal: a pipe */
 	else if (!strcmp(arg, "--upgraded") && *i + 1 < argc &&
-		 !upgraded_arg(&a->up, argv[*i + 1]))
-		++*i; /* internal: see upgrade_exec() */
+		 !ubr_upgrade_parse_fds(&a->up, argv[*i + 1]))
+		++*i; /* internal: see ubr_upgrade.h */
 	else {
 		snprintf(msg, sizeof(msg), "unknown argument '%.64s' for daemon",
 			 arg);
@@ -839,7 +766,7 @@ static int daemon_parse(int argc, char **argv, struct daemon_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->ready_fd = -1;
-	a->up.lock = a->up.listen = a->up.conn = -1;
+	a->up.lock = a->up.listen = a->up.conn = a->up.gone = -1;
 	for (i = 1; i < argc && !ret; i++)
 		ret = daemon_arg(a, argc, argv, &i);
 	if (!ret && a->foreground && a->detach)

@@ -120,9 +120,9 @@ static const struct ubr_cmd_help commands[] = {
 	  "most",
 	  "Replace the running daemon by one started from PATH (default: the\n"
 	  "binary this command runs from, normally the one just installed),\n"
-	  "keeping its pid, socket and devices: each device is quiesced or\n"
-	  "drained, left to the kernel, and recovered by the new daemon, which\n"
-	  "prints their paths. I/O pauses meanwhile; none fails. Refused,\n"
+	  "keeping its socket and devices: each device is quiesced or drained,\n"
+	  "left to the kernel, and recovered by the new daemon, which prints\n"
+	  "their paths. I/O pauses meanwhile; none fails. Refused,\n"
 	  "nothing changed, exit 1, if PATH --version fails or a device has\n"
 	  "recovery off or is being added or deleted. If PATH cannot be\n"
 	  "executed the old binary takes the devices back, exit 1.",

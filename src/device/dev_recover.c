@@ -222,8 +222,12 @@ static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i
 	uint64_t want = dev->opts.copy_mode == UBR_COPY_USER ? UBLK_F_USER_COPY :
 			dev->opts.copy_mode == UBR_COPY_ZERO ? UBLK_F_AUTO_BUF_REG : 0;
 
+	/*
+	 * Our own pid is a server gone too: an upgrade executed this binary
+	 * in the process of the daemon before it (src/admin/cmd_upgrade.c).
+	 */
 	if (i->state == UBLK_S_DEV_LIVE && i->ublksrv_pid > 0 &&
-	    kill(i->ublksrv_pid, 0) == 0) {
+	    i->ublksrv_pid != getpid() && kill(i->ublksrv_pid, 0) == 0) {
 		ubr_dev_set_err(dev, "device %u is live, served by process %d",
 				dev->id, i->ublksrv_pid);
 		return -EBUSY;

@@ -3,8 +3,8 @@
 # file, null), in the kernel's copy modes in turn, to a daemon started
 # from another binary while fio writes and verifies on three of them and
 # reads and writes the null one: no fio job sees an I/O error, every
-# verify passes, the daemon keeps its pid and runs the new binary, and the
-# devices keep their IDs, targets and copy modes. Twice: there and back.
+# verify passes, a new daemon runs the new binary, and the devices keep
+# their IDs, targets and copy modes. Twice: there and back.
 # The I/O pause (the longest completion fio saw) is printed per round.
 # Refusals change nothing: a binary whose --version fails, a device with
 # recovery off. A new binary that starts and dies leaves the devices to
@@ -69,7 +69,8 @@ for round in 1 2; do
 	check_exit 0 "$UBR" upgrade --binary "$to"
 	[[ $(sort "$OUT") == "$ids" ]] || fail "upgrade printed '$(cat "$OUT")', expected the four devices"
 	grep -q "upgraded to ublk-reactor" "$ERR" || fail "upgrade did not say it upgraded"
-	[[ $(daemon_pid) == "$pid" ]] || fail "the daemon's pid changed: $pid -> $(daemon_pid)"
+	wait_for 30 pid_gone "$pid" || fail "the old daemon $pid still runs"
+	pid=$(daemon_pid)
 	[[ $(readlink /proc/"$pid"/exe) == "$to" ]] ||
 		fail "the daemon runs $(readlink /proc/"$pid"/exe), not $to"
 	fio_bg_check
