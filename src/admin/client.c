@@ -25,6 +25,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_dev.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_reactor.h"
 
 /* How long to wait for a daemon that is starting (or to start one). */

@@ -17,6 +17,7 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "ubr_dev.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_reactor.h"
 #include "ubr_stats.h"
 #include "ubr_util.h"
