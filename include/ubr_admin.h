@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "ubr_exit.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_util.h"
@@ -38,12 +39,6 @@ static inline struct ubr_daemon_ctx *ubr_daemon_of(struct ubr_reactor *r)
 {
 	return container_of(r, struct ubr_daemon_ctx, r);
 }
-
-enum ubr_exit {
-	UBR_EXIT_OK = 0,
-	UBR_EXIT_FAIL = 1,  /* runtime failure */
-	UBR_EXIT_USAGE = 2, /* bad command line */
-};
 
 /* Append text to the client's stdout (fd 1) or stderr (fd 2). */
 void ubr_reply_printf(struct ubr_reply *rep, int fd, const char *fmt, ...)

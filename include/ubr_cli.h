@@ -26,32 +26,7 @@ struct ubr_reactor;
 
 /* --- parsing (src/admin/cli_parse.c) ------------------------------------------ */
 
-/*
- * Bounds of `add` options. The queue bound comes from the kernel: it
- * silently clamps nr_hw_queues to nr_cpu_ids (the device-id bound is in
- * ubr_dev.h).
- */
-#define UBR_MIN_DEPTH 1
-#define UBR_MAX_DEPTH_OPT 4096
-#define UBR_MIN_IO_BYTES 4096U
-#define UBR_MAX_IO_BYTES (1U << 20)
-
-/* The kernel's nr_cpu_ids: the highest possible CPU + 1. */
-unsigned ubr_nr_cpu_ids(void);
-/* The most queues `add` accepts: nr_cpu_ids, capped by user_data's field. */
-unsigned ubr_max_queues(void);
-
-/*
- * Parse `add TARGET [OPTIONS] [FILE...]` (argv[0] is "add") into o, which is
- * initialised here. o->paths get copies of the FILE words as given; when
- * file_argi is not NULL, file_argi[i] is the argv index of FILE i, so that
- * the client can send resolved paths in their place. Reentrant: no global
- * state. Returns 0, -EINVAL (usage: err says why) or -ENOMEM.
- */
-int ubr_parse_add(int argc, char **argv, struct ubr_dev_opts *o, char *err,
-		  size_t errlen);
-int ubr_parse_add_at(int argc, char **argv, struct ubr_dev_opts *o,
-		     int *file_argi, char *err, size_t errlen);
+/* `add`'s words are a device's options: include/ubr_dev_opts_parse.h. */
 
 /*
  * `del [--force] ID|NAME...` or `del --all` (argv[0] is "del"); also

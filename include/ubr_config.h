@@ -77,7 +77,6 @@ int ubr_config_split(const char *line, char **words, unsigned max,
 /* --- in the daemon (src/config/config_apply.c) ---------------------------------- */
 
 struct ubr_reactor;
-struct ubr_reply;
 /* The config file's controller: the file, and the run applying it. */
 struct ubr_config_ctl;
 
@@ -98,10 +97,28 @@ void ubr_config_ctl_deinit(struct ubr_config_ctl *ctl); /* NULL: nothing */
 /* Create the file's devices: the first run. */
 void ubr_config_boot(struct ubr_config_ctl *ctl);
 /*
- * Read the file again and apply the changes; rep (NULL for SIGHUP) is
- * answered with what changed and the errors when the run ends.
+ * How a reload ended, for the one who asked for it: either the run that
+ * answers it (changes: one "added|replaced|deleted NAME /dev/ublkbN" line
+ * each, maybe ""; cfg: the file as read, its errors sorted), or no run
+ * (failed says why: out of memory, no file, the daemon is shutting down).
+ * Valid during the callback only.
  */
-void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep);
+struct ubr_config_result {
+	const char *changes;
+	const struct ubr_config *cfg;
+	const char *failed; /* NULL when a run answers */
+};
+typedef void (*ubr_config_reload_cb)(void *ctx,
+				     const struct ubr_config_result *res);
+
+/*
+ * Read the file again and apply the changes; cb (NULL for SIGHUP) is
+ * called once with the result when the run ends. A reload asked for during
+ * a run is answered by the next run, which reads the file again. With ctl
+ * NULL (the daemon has no file), cb is told so at once.
+ */
+void ubr_config_reload(struct ubr_config_ctl *ctl, ubr_config_reload_cb cb,
+		       void *ctx);
 
 /* `config check [FILE]` (src/config/config_check.c): exit status. */
 int ubr_config_main(int argc, char **argv);

@@ -188,7 +188,7 @@ const struct ubr_tgt_field *ubr_tgt_field_find(const struct ubr_tgt_field *field
 bool ubr_tgt_fields_same(const struct ubr_tgt_field *fields, const void *a,
 			 const void *b);
 
-/* --- services for a target's option setters (src/admin/cli_parse.c) ---- */
+/* --- services for a target's option setters (src/device/dev_opts_parse.c) */
 
 /* Say what is wrong with the command line in one line: -EINVAL. */
 int ubr_tgt_say(struct ubr_tgt_args *a, const char *fmt, ...)

@@ -14,7 +14,7 @@
 
 #include "argv.h"
 #include "tap.h"
-#include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_util.h"
 #include "fault.h"
 

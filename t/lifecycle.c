@@ -973,6 +973,26 @@ static void config_done_cb(void *ctx, const struct ubr_config *cfg, bool boot)
 	c->errors = cfg->nr_errors;
 }
 
+/* What a reload's callback was told (the admin layer's `reload` replies it). */
+struct reload_answer {
+	int calls;
+	char changes[256];
+	unsigned errors;
+	char failed[128];
+};
+
+static void reload_cb(void *ctx, const struct ubr_config_result *res)
+{
+	struct reload_answer *a = ctx;
+
+	a->calls++;
+	snprintf(a->changes, sizeof(a->changes), "%s",
+		 res->changes ? res->changes : "");
+	a->errors = res->cfg ? res->cfg->nr_errors : 0;
+	snprintf(a->failed, sizeof(a->failed), "%s",
+		 res->failed ? res->failed : "");
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -994,6 +1014,7 @@ static long long params_size(uint32_t dev)
 static void test_reload_replaces_changed_device(void)
 {
 	struct config_runs c = { 0 };
+	struct reload_answer a = { 0 }, again = { 0 };
 	struct ubr_config_ctl *ctl = NULL;
 	char path[256], err[256];
 	struct ubr_dev *dev;
@@ -1016,9 +1037,11 @@ static void test_reload_replaces_changed_device(void)
 	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
 
 	write_file(path, "scratch null --queues 1 --depth 2 --size 2G --scheduler kernel\n");
-	ubr_config_reload(ctl, NULL);
+	ubr_config_reload(ctl, reload_cb, &a);
 	stop_and_delete(0, "reload: the changed line's device stops");
 	is_int(c.calls, 1, "reload: not done while it is deleted");
+	is_int(a.calls, 0, "reload: not answered while it is deleted");
+	ubr_config_reload(ctl, reload_cb, &again);
 	fk_complete(&R, "DEL_DEV", 0, 0);
 	log_is("ADD_DEV any", "reload: then it is added again");
 	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, 0);
@@ -1028,7 +1051,15 @@ static void test_reload_replaces_changed_device(void)
 	log_is("FETCH 1:0:0 FETCH 1:0:1 START_DEV 1", "reload: device 1 starts");
 	is_int(c.calls, 1, "reload: not done before it serves");
 	fk_complete(&R, "START_DEV", 1, 0);
-	ok(c.calls == 2 && !c.boot && !c.errors, "reload: the run is done");
+	ok(c.calls == 3 && !c.boot && !c.errors,
+	   "reload: the run is done, and the one asked for during it");
+	ok(a.calls == 1 && !a.errors && !a.failed[0],
+	   "reload: its caller is answered once, without errors");
+	is_str(a.changes, "replaced scratch /dev/ublkb1\n",
+	       "reload: the answer says what changed");
+	ok(again.calls == 1 && !again.errors && !again.failed[0] &&
+		   !again.changes[0],
+	   "reload: the one asked for during the run reads the file again: no change");
 	dev = ubr_dev_find_name(&R, "scratch");
 	ok(dev && dev->id == 1 && dev->state == UBR_DEV_LIVE,
 	   "reload: the name is served by the new device");
@@ -1084,7 +1115,7 @@ static void test_reload_keeps_resized_recovered_device(void)
 	ubr_config_boot(ctl);
 	log_is("", "reload: the boot run sends nothing: the line is unchanged");
 	ok(c.calls == 1 && c.boot && !c.errors, "reload: the boot run is done");
-	ubr_config_reload(ctl, NULL);
+	ubr_config_reload(ctl, NULL, NULL);
 	log_is("", "reload: nor does a reload");
 	ok(c.calls == 2 && !c.errors, "reload: the reload is done");
 	ok(dev0() == dev && dev->state == UBR_DEV_LIVE && dev->from_config &&
@@ -1093,6 +1124,18 @@ static void test_reload_keeps_resized_recovered_device(void)
 	ubr_config_ctl_deinit(ctl);
 	ubr_record_remove(0);
 	end();
+}
+
+/* A daemon started without a file: `reload` hears why at once. */
+static void test_reload_without_file(void)
+{
+	struct reload_answer a = { 0 };
+
+	diag("reload: no config file -> answered at once, no run");
+	ubr_config_reload(NULL, reload_cb, &a);
+	ok(a.calls == 1 && !a.changes[0] &&
+		   !strcmp(a.failed, "this daemon has no configuration file"),
+	   "reload: without a file, the caller is told so at once");
 }
 
 int main(void)
@@ -1135,6 +1178,7 @@ int main(void)
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();
 	test_reload_keeps_resized_recovered_device();
+	test_reload_without_file();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);

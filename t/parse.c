@@ -10,6 +10,7 @@
 #include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_target.h"
 #include "stripe.h"
 

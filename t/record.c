@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_record.h"
 #include "ubr_target.h"
 

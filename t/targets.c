@@ -17,7 +17,7 @@
 #include "stripe.h"
 #include "argv.h"
 #include "tap.h"
-#include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_target.h"
 
 static char err[256];

@@ -26,6 +26,7 @@
 #include "ubr_admin.h"
 #include "ubr_cli.h"
 #include "ubr_dev.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_reactor.h"
 #include "ubr_util.h"
 

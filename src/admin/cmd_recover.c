@@ -23,6 +23,7 @@
 #include "ubr_cli.h"
 #include "ubr_ctrl.h"
 #include "ubr_dev.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"

@@ -17,6 +17,7 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "ubr_dev.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_reactor.h"
 #include "ubr_stats.h"
 #include "ubr_util.h"
@@ -291,6 +292,26 @@ static void cmd_quiesce_resume(struct ubr_reactor *r, int argc, char **argv,
 
 /* --- reload ------------------------------------------------------------- */
 
+/* The run's end, as `reload` says it: what changed, then the errors. */
+static void reload_done_cb(void *ctx, const struct ubr_config_result *res)
+{
+	struct ubr_reply *rep = ctx;
+	unsigned i;
+
+	if (res->failed) {
+		ubr_reply_printf(rep, 2, "ublk-reactor: %s\n", res->failed);
+		ubr_reply_finish(rep, UBR_EXIT_FAIL);
+		return;
+	}
+	if (res->changes && res->changes[0])
+		ubr_reply_printf(rep, 1, "%s", res->changes);
+	for (i = 0; i < res->cfg->nr_errors; i++)
+		ubr_reply_printf(rep, 2, "ublk-reactor: %s\n",
+				 res->cfg->errors[i].text);
+	ubr_reply_finish(rep,
+			 res->cfg->nr_errors ? UBR_EXIT_FAIL : UBR_EXIT_OK);
+}
+
 static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
 		       int *fds, unsigned nfds, struct ubr_reply *rep)
 {
@@ -303,7 +324,7 @@ static void cmd_reload(struct ubr_reactor *r, int argc, char **argv,
 		return;
 	}
 	/* answered when the run ends */
-	ubr_config_reload(ubr_daemon_of(r)->config, rep);
+	ubr_config_reload(ubr_daemon_of(r)->config, reload_done_cb, rep);
 }
 
 /* --- dispatch ------------------------------------------------------------ */

@@ -488,7 +488,7 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (dc->r.stopping)
 		return;
 	ubr_info("SIGHUP: reloading the config file");
-	ubr_config_reload(dc->config, NULL);
+	ubr_config_reload(dc->config, NULL, NULL);
 }
 
 /* The reactor's loop takes signals through a signalfd (see reactor.c). */

@@ -16,6 +16,10 @@
  *
  * Backing files are opened here, by the daemon, with its own rights: the
  * file is root's, like the daemon (see ublk-reactor.conf(5)).
+ *
+ * Who asked for a reload (the admin layer's `reload`) is told how it ended
+ * through its callback: this layer knows no admin request, and the caller
+ * turns the result into its reply.
  */
 #include "config.h"
 
@@ -25,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubr_admin.h"
 #include "ubr_backing.h"
 #include "ubr_config.h"
 #include "ubr_dev.h"
@@ -37,8 +40,10 @@ enum action {
 	ACT_REPLACE, /* add once the old device is deleted */
 };
 
+/* One reload asked for with a callback, waiting for the run that answers it. */
 struct waiter {
-	struct ubr_reply *rep;
+	ubr_config_reload_cb cb;
+	void *ctx;
 	struct waiter *next;
 };
 
@@ -78,36 +83,27 @@ struct job {
 
 static void run_begin(struct ubr_config_ctl *ctl, struct waiter *waiters);
 
-/* --- waiters and replies ------------------------------------------------- */
+/* --- waiters ------------------------------------------------------------- */
 
-static void waiters_answer(struct waiter *w, const char *out,
-			   const struct ubr_config *cfg, int status)
+/* Tell every waiter the result, and forget them. */
+static void waiters_answer(struct waiter *w,
+			   const struct ubr_config_result *res)
 {
 	struct waiter *next;
-	unsigned i;
 
 	for (; w; w = next) {
 		next = w->next;
-		if (out && out[0])
-			ubr_reply_printf(w->rep, 1, "%s", out);
-		for (i = 0; cfg && i < cfg->nr_errors; i++)
-			ubr_reply_printf(w->rep, 2, "ublk-reactor: %s\n",
-					 cfg->errors[i].text);
-		ubr_reply_finish(w->rep, status);
+		w->cb(w->ctx, res);
 		free(w);
 	}
 }
 
+/* No run answers them: why. */
 static void waiters_fail(struct waiter *w, const char *msg)
 {
-	struct waiter *next;
+	struct ubr_config_result res = { .failed = msg };
 
-	for (; w; w = next) {
-		next = w->next;
-		ubr_reply_printf(w->rep, 2, "ublk-reactor: %s\n", msg);
-		ubr_reply_finish(w->rep, UBR_EXIT_FAIL);
-		free(w);
-	}
+	waiters_answer(w, &res);
 }
 
 /* --- the end of a run ---------------------------------------------------- */
@@ -125,6 +121,7 @@ static void run_free(struct run *run)
 static void run_finish(struct run *run)
 {
 	struct ubr_config_ctl *ctl = run->ctl;
+	struct ubr_config_result res = { .cfg = &run->cfg };
 	unsigned i;
 
 	ubr_config_sort_errors(&run->cfg);
@@ -133,8 +130,8 @@ static void run_finish(struct run *run)
 	if (fclose(run->out) < 0)
 		ubr_err("config: out of memory for the summary");
 	run->out = NULL;
-	waiters_answer(run->waiters, run->out_text, &run->cfg,
-		       run->cfg.nr_errors ? UBR_EXIT_FAIL : UBR_EXIT_OK);
+	res.changes = run->out_text; /* set by fclose() */
+	waiters_answer(run->waiters, &res);
 	run->waiters = NULL;
 	ctl->run = NULL;
 	if (ctl->done_cb)
@@ -470,24 +467,32 @@ void ubr_config_boot(struct ubr_config_ctl *ctl)
 		run_start(ctl, NULL, true);
 }
 
-void ubr_config_reload(struct ubr_config_ctl *ctl, struct ubr_reply *rep)
+/* A callback's result without a run (a waiter of its own fails). */
+static void reload_fail(ubr_config_reload_cb cb, void *ctx, const char *msg)
+{
+	struct ubr_config_result res = { .failed = msg };
+
+	if (cb)
+		cb(ctx, &res);
+}
+
+void ubr_config_reload(struct ubr_config_ctl *ctl, ubr_config_reload_cb cb,
+		       void *ctx)
 {
 	struct waiter *w = NULL, **tail;
 
 	if (!ctl) {
-		if (rep) {
-			ubr_reply_printf(rep, 2, "ublk-reactor: this daemon has no configuration file\n");
-			ubr_reply_finish(rep, UBR_EXIT_FAIL);
-		}
+		reload_fail(cb, ctx, "this daemon has no configuration file");
 		return;
 	}
-	if (rep && !(w = calloc(1, sizeof(*w)))) {
-		ubr_reply_printf(rep, 2, "ublk-reactor: out of memory\n");
-		ubr_reply_finish(rep, UBR_EXIT_FAIL);
+	if (cb && !(w = calloc(1, sizeof(*w)))) {
+		reload_fail(cb, ctx, "out of memory");
 		return;
 	}
-	if (w)
-		w->rep = rep;
+	if (w) {
+		w->cb = cb;
+		w->ctx = ctx;
+	}
 	if (!ctl->run) {
 		run_begin(ctl, w);
 		return;

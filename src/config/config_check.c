@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ubr_admin.h"
 #include "ubr_backing.h"
 #include "ubr_config.h"
+#include "ubr_exit.h"
 
 static int usage(const char *msg)
 {

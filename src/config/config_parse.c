@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_config.h"
 #include "ubr_target.h"
 #include "ubr_util.h"

@@ -11,6 +11,7 @@
 
 #include "fuzz_words.h"
 #include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_dev.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubr_cli.h"
+#include "ubr_dev_opts_parse.h"
 #include "ubr_dev.h"
 #include "ubr_record.h"
 
