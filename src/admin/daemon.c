@@ -563,9 +563,8 @@ static int daemon_setup(struct daemon *d)
 }
 
 /*
- * handing_over: an upgrade executes another binary in this process next,
- * which takes the socket (still listening: clients wait in its backlog)
- * and the lock as they are.
+ * handing_over: an upgrade's new daemon takes the socket (still
+ * listening: clients wait in its backlog) and the lock as they are.
  */
 static void daemon_cleanup(struct daemon *d, bool handing_over)
 {
