@@ -14,7 +14,9 @@
 
 #define UBR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
+/* Messages to syslogd's socket, ubr_syslog_path ("/dev/log"). */
 void ubr_log_to_syslog(bool on);
+extern const char *ubr_syslog_path;
 /* "<N>message" lines on stderr, for systemd's journal. */
 void ubr_log_to_journal(bool on);
 /* Is stderr the journal stream systemd gave us ($JOURNAL_STREAM)? */

@@ -59,11 +59,15 @@ expect() {
 	ok $? "'${*:2}' completes to '$want'"
 }
 
+# nbd only where it was built in (configure --disable-target-nbd).
+targets="fault loop nbd null stripe"
+grep -q '^#define UBR_TARGET_NBD 1' "$builddir/config.h" || targets="fault loop null stripe"
+
 expect "add config daemon del features help list quiesce recover reload resume stats stop update-size upgrade" "$bin" ""
 expect "update-size upgrade" "$bin" up
 expect "--binary --help" "$bin" upgrade --
 expect "--help --version" "$bin" --
-expect "fault loop nbd null stripe" "$bin" add ""
+expect "$targets" "$bin" add ""
 expect "--copy-mode" "$bin" add null --co
 expect "auto buffer get-data user zero" "$bin" add null --copy-mode ""
 expect "get-data" "$bin" add null --copy-mode = ge
@@ -81,7 +85,7 @@ expect "--help" "$bin" features -
 expect "--help" "$bin" add null --he
 expect "--help" "$bin" config check -
 expect "add config daemon del features help list quiesce recover reload resume stats stop update-size upgrade" "$bin" help ""
-expect "fault loop nbd null stripe" "$bin" help add ""
+expect "$targets" "$bin" help add ""
 expect "" "$bin" help del ""
 
 # Files for loop and stripe, after the options and their values.

@@ -17,6 +17,7 @@
 #include "ubr_cli.h"
 #include "ubr_config.h"
 #include "stripe.h"
+#include "ubr_target.h"
 
 #define MAXW 8
 
@@ -168,6 +169,7 @@ static void test_good_file(void)
 static void test_errors(void)
 {
 	const struct ubr_config_entry *e;
+	char want[160];
 
 	is_int(parse("a null\n"
 		     "b lop x\n"
@@ -179,13 +181,17 @@ static void test_errors(void)
 		     "g loop\n"
 		     "h null\n"),
 	       0, "a file with bad lines parses");
-	ok(has_error("/etc/u.conf:2: unknown target 'lop' (targets: null, loop, stripe, fault, nbd)"),
+	snprintf(want, sizeof(want), "/etc/u.conf:2: unknown target 'lop' (targets: %s)",
+		 ubr_target_names());
+	ok(has_error(want),
 	   "unknown target, with file and line");
 	ok(has_error("/etc/u.conf:3: invalid queue depth '0': must be 1..4096"),
 	   "a bad option value");
 	ok(has_error("/etc/u.conf:4: invalid name 'd/x': only letters, digits, '_', '.' and '-' are allowed"),
 	   "a bad name");
-	ok(has_error("/etc/u.conf:5: device 'lonely' needs a target (targets: null, loop, stripe, fault, nbd)"),
+	snprintf(want, sizeof(want), "/etc/u.conf:5: device 'lonely' needs a target (targets: %s)",
+		 ubr_target_names());
+	ok(has_error(want),
 	   "a name without a target");
 	ok(has_error("/etc/u.conf:6: unterminated quote"), "unterminated quote");
 	ok(has_error("/etc/u.conf:7: the name is the line's first word: no --name here"),

@@ -23,7 +23,8 @@
  * the ring, so that libev is run only when it has work. Embedding a loop
  * makes libev watch exactly that descriptor with the ev_io inside the
  * ev_embed struct: embed the loop into a throwaway loop, read the
- * descriptor, undo.
+ * descriptor, undo. The throwaway loop never runs, so its backend does not
+ * matter: epoll, the one the static build's libev has.
  */
 
 static void embed_cb(struct ev_loop *loop, ev_embed *w, int revents)
@@ -52,7 +53,7 @@ int ubr_ev_backend_fd(struct ev_loop *loop)
 
 	if (!(ev_backend(loop) & ev_embeddable_backends()))
 		return -EOPNOTSUPP;
-	outer = ev_loop_new(EVBACKEND_SELECT | EVFLAG_NOENV);
+	outer = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (!outer)
 		return -ENOMEM;
 	ev_embed_init(&w, embed_cb, loop);

@@ -36,14 +36,22 @@ struct disk {
 	unsigned nr;
 };
 
-/* "MAJ:MIN" as sysfs and mountinfo write it. */
+/*
+ * "MAJ:MIN" as sysfs and mountinfo write it (what follows is not looked
+ * at). strtoul, not sscanf: sscanf brings a static musl's whole scanf,
+ * 13-19 KiB of the 200-220 KiB the static binary may take.
+ */
 static int parse_devt(const char *s, dev_t *dev)
 {
-	unsigned ma, mi;
-	char end;
+	unsigned long ma, mi;
+	char *end;
 
-	if (sscanf(s, "%u:%u%c", &ma, &mi, &end) < 2)
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
+	ma = strtoul(s, &end, 10);
+	if (*end != ':' || !isdigit((unsigned char)end[1]))
+		return -EINVAL;
+	mi = strtoul(end + 1, NULL, 10);
 	*dev = makedev(ma, mi);
 	return 0;
 }
@@ -62,12 +70,15 @@ static int read_devt(const char *path, dev_t *dev)
 	return ret;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+/*
+ * The field at s, unescaped: mountinfo escapes space, tab, newline and
+ * backslash as \ooo, so a blank ends the field.
+ */
 static void unescape(const char *s, char *out, size_t len)
 {
 	size_t n = 0;
 
-	while (*s && n + 1 < len) {
+	while (*s && !strchr(" \t\n", *s) && n + 1 < len) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
 		    isdigit((unsigned char)s[2]) &&
 		    isdigit((unsigned char)s[3])) {
@@ -91,16 +102,22 @@ static bool dev_in(dev_t d, const dev_t *devs, unsigned nr)
 	return false;
 }
 
+/* Past the field at s and the blanks after it. */
+static const char *next_field(const char *s)
+{
+	s += strcspn(s, " \t\n");
+	return s + strspn(s, " \t\n");
+}
+
 /* One line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". */
 static bool mountinfo_line(const char *line, const dev_t *devs, unsigned nr,
 			   char *mnt, size_t len)
 {
-	char devt[32], point[4096];
+	const char *devt = next_field(next_field(line));
+	const char *point = next_field(next_field(devt));
 	dev_t d;
 
-	if (sscanf(line, "%*s %*s %31s %*s %4095s", devt, point) != 2)
-		return false;
-	if (parse_devt(devt, &d) < 0 || !dev_in(d, devs, nr))
+	if (!*point || parse_devt(devt, &d) < 0 || !dev_in(d, devs, nr))
 		return false;
 	unescape(point, mnt, len);
 	return true;

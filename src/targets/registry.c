@@ -16,7 +16,9 @@ static const struct ubr_target_ops *const targets[] = {
 	&ubr_target_loop,
 	&ubr_target_stripe,
 	&ubr_target_fault,
+#if UBR_TARGET_NBD /* configure --disable-target-nbd leaves it out */
 	&ubr_target_nbd,
+#endif
 };
 
 #define NR_TARGETS ARRAY_SIZE(targets)
