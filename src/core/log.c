@@ -43,6 +43,9 @@ static void syslog_connect(void)
 
 /* "<PRI>ublk-reactor[PID]: message", cut at 1 KiB as musl's is. */
 static void syslog_send(int prio, const char *fmt, va_list ap)
+	UBR_PRINTF(2, 0);
+
+static void syslog_send(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	int n;
