@@ -37,7 +37,7 @@ static bool shown_before(unsigned i, const char *name)
 	return false;
 }
 
-/* "loop, stripe: ": the targets from the i-th on that take the option. */
+/* "T1, T2: ", the names of the targets from the i-th on that take the option. */
 static void takers(unsigned i, const char *name, char *buf, size_t len)
 {
 	const struct ubr_target_ops *t;
