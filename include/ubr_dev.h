@@ -224,6 +224,8 @@ static inline bool ubr_dev_going_away(const struct ubr_dev *dev)
  */
 void ubr_reactor_stop(struct ubr_reactor *r, int exit_status);
 void ubr_reactor_detach(struct ubr_reactor *r);
+/* Would detach leave dev to the kernel (else it deletes it)? */
+bool ubr_dev_detachable(const struct ubr_dev *dev);
 /* After the ring is gone: free what detached devices still hold. */
 void ubr_reactor_forget_detached(struct ubr_reactor *r);
 

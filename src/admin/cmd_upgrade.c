@@ -34,17 +34,15 @@ static void refuse(struct ubr_reply *rep, int status, const char *msg)
 /* Can the kernel keep dev while no daemon runs? msg says why not. */
 static bool can_hand_over(const struct ubr_dev *dev, char *msg, size_t len)
 {
-	if (dev->state != UBR_DEV_LIVE && dev->state != UBR_DEV_QUIESCED) {
+	if (ubr_dev_detachable(dev))
+		return true;
+	if (dev->state != UBR_DEV_LIVE && dev->state != UBR_DEV_QUIESCED)
 		snprintf(msg, len, "device %u is %s: try again once it is live",
 			 dev->id, ubr_dev_state_name(dev->state));
-		return false;
-	}
-	if (dev->recovery == UBR_RECOVERY_OFF || !dev->recorded) {
+	else
 		snprintf(msg, len, "device %u has recovery off: it would be deleted (del it, or add it with recovery)",
 			 dev->id);
-		return false;
-	}
-	return true;
+	return false;
 }
 
 void ubr_cmd_upgrade(struct ubr_reactor *r, int argc, char **argv, int *fds,

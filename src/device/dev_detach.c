@@ -171,6 +171,12 @@ void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
 			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }
 
+bool ubr_dev_detachable(const struct ubr_dev *dev)
+{
+	return (dev->state == UBR_DEV_LIVE || dev->state == UBR_DEV_QUIESCED) &&
+	       dev->recovery != UBR_RECOVERY_OFF && dev->recorded;
+}
+
 void ubr_reactor_detach(struct ubr_reactor *r)
 {
 	struct ubr_dev *dev;
@@ -184,9 +190,7 @@ void ubr_reactor_detach(struct ubr_reactor *r)
 		dev = r->devs[slot];
 		if (!dev)
 			continue;
-		if ((dev->state == UBR_DEV_LIVE ||
-		     dev->state == UBR_DEV_QUIESCED) &&
-		    dev->recovery != UBR_RECOVERY_OFF && dev->recorded)
+		if (ubr_dev_detachable(dev))
 			dev_detach(dev);
 		else
 			ubr_dev_del(r, dev->id, NULL, NULL);
