@@ -2,14 +2,15 @@
 /*
  * The daemon's syslog messages (src/core/log.c), received on a socket of
  * the test's own: their format, the cut at 1 KiB, verbosity, and a
- * syslogd that restarts (a new socket at the same path) or is away for a
- * while.
+ * syslogd that restarts (a new socket at the same path), is away for a
+ * while, or stops reading (the daemon must not wait for it).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -43,6 +44,35 @@ static const char *received(int fd)
 	return buf;
 }
 
+/*
+ * A syslogd that reads nothing: its queue fills (a few datagrams, see
+ * net.unix.max_dgram_qlen) and the lines after it are dropped at once,
+ * not waited on; the next line that fits says how many were lost.
+ */
+static void stuck_syslogd(int fd)
+{
+	enum { LINES = 300 };
+	unsigned got = 0, dropped = 0;
+	char want[96];
+	const char *m;
+	int i;
+
+	alarm(20); /* a send that waits would hang here */
+	for (i = 0; i < LINES; i++)
+		ubr_warn("line %d", i);
+	alarm(0);
+	ok(i == LINES, "%d lines to a syslogd that reads nothing: none waited", i);
+	while (*(m = received(fd)))
+		got++;
+	ok(got > 0 && got < LINES, "%u queued, the rest dropped", got);
+	ubr_warn("after");
+	m = received(fd);
+	sscanf(m, "%*[^]]]: %u log line(s) dropped", &dropped);
+	snprintf(want, sizeof(want), "%u", LINES - got);
+	ok(dropped == LINES - got && strstr(received(fd), ": after"),
+	   "then a note of the %s lines dropped, and the next line", want);
+}
+
 int main(void)
 {
 	char want[64], big[1500];
@@ -53,7 +83,7 @@ int main(void)
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
 	ubr_syslog_path = path;
 	fd = syslogd();
-	plan(6);
+	plan(9);
 	ubr_log_to_syslog(true);
 	ubr_err("dev %u: %s", 3, "gone");
 	snprintf(want, sizeof(want), "<27>ublk-reactor[%d]: dev 3: gone",
@@ -84,6 +114,7 @@ int main(void)
 	got = received(fd);
 	ok(strstr(got, ": back") && !*received(fd),
 	   "with no syslogd a message is dropped; the next goes to the new one");
+	stuck_syslogd(fd);
 	close(fd);
 	unlink(path);
 	return done_testing();

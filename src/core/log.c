@@ -41,6 +41,40 @@ static void syslog_connect(void)
 	}
 }
 
+/*
+ * Never waits: a syslogd that stops reading (stopped, or writing its
+ * files to one of our own devices, which waits on us) would otherwise
+ * stop the reactor with it. A line that does not fit is dropped and
+ * counted; the count goes out with the next line that does.
+ */
+static unsigned syslog_dropped;
+
+static ssize_t syslog_write(const char *msg, int n)
+{
+	char note[96];
+	int len;
+
+	if (syslog_dropped) {
+		len = snprintf(note, sizeof(note),
+			       "<%d>ublk-reactor[%d]: %u log line(s) dropped: syslog was not reading",
+			       LOG_DAEMON | LOG_WARNING, (int)getpid(),
+			       syslog_dropped);
+		if (send(syslog_fd, note, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno != EAGAIN)
+				return -1;
+			syslog_dropped++;
+			return 0;
+		}
+		syslog_dropped = 0;
+	}
+	if (send(syslog_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return n;
+	if (errno != EAGAIN)
+		return -1;
+	syslog_dropped++;
+	return 0;
+}
+
 /* "<PRI>ublk-reactor[PID]: message", cut at 1 KiB as musl's is. */
 static void syslog_send(int prio, const char *fmt, va_list ap)
 	UBR_PRINTF(2, 0);
@@ -56,13 +90,13 @@ static void syslog_send(int prio, const char *fmt, va_list ap)
 	n = (int)strlen(msg);
 	if (syslog_fd < 0)
 		syslog_connect();
-	if (syslog_fd < 0 || send(syslog_fd, msg, n, MSG_NOSIGNAL) >= 0)
+	if (syslog_fd < 0 || syslog_write(msg, n) >= 0)
 		return;
 	/* syslogd restarted: a new socket is at /dev/log. */
 	if (errno == ECONNREFUSED || errno == ENOTCONN) {
 		syslog_connect();
 		if (syslog_fd >= 0)
-			send(syslog_fd, msg, n, MSG_NOSIGNAL);
+			syslog_write(msg, n);
 	}
 }
 
