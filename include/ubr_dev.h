@@ -258,6 +258,13 @@ int ubr_dev_del_safe(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
  */
 int ubr_dev_in_use(uint32_t id, char *msg, size_t len);
 /*
+ * Is the kernel's device (its GET_DEV_INFO) one to recover: added with
+ * recovery, and quiesced, failing I/O, or still live though its server is
+ * gone (a dead pid, or ours: an upgrade), which a 6.12 kernel shows for a
+ * while after the server died, until it has cancelled its commands?
+ */
+bool ubr_dev_info_recoverable(const struct ublksrv_ctrl_dev_info *i);
+/*
  * Reattach device opts->id, left by a daemon that died or stopped, with
  * the target, copy mode and recovery mode of its record (src/device/dev_recover.c).
  * opts is parsed from the record's words, its files opened and checked.

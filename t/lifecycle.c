@@ -956,6 +956,39 @@ static void test_recover_refuses_served(void)
 	end();
 }
 
+/* What a starting daemon counts as waiting for recovery (records_scan). */
+static void test_recoverable_info(void)
+{
+	static const struct {
+		unsigned state;
+		uint64_t flags;
+		int pid; /* 1: a dead pid, 2: ours, 3: alive (our parent) */
+		bool want;
+		const char *name;
+	} c[] = {
+		{ UBLK_S_DEV_QUIESCED, RECOVERABLE, 1, true, "quiesced" },
+		{ UBLK_S_DEV_FAIL_IO, RECOVERABLE, 1, true, "failing I/O" },
+		{ UBLK_S_DEV_LIVE, RECOVERABLE, 1, true, "live, server dead" },
+		{ UBLK_S_DEV_LIVE, RECOVERABLE, 2, true, "live, our pid (upgrade)" },
+		{ UBLK_S_DEV_LIVE, RECOVERABLE, 3, false, "live, server alive" },
+		{ UBLK_S_DEV_LIVE, 0, 1, false, "live, server dead, no recovery" },
+		{ UBLK_S_DEV_DEAD, RECOVERABLE, 1, false, "dead (never started)" },
+	};
+	struct ublksrv_ctrl_dev_info info = { 0 };
+	pid_t dead = dead_pid();
+	unsigned i;
+
+	diag("recoverable: what start-up lists for recovery");
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		info.state = c[i].state;
+		info.flags = c[i].flags;
+		info.ublksrv_pid = c[i].pid == 1 ? dead :
+				   c[i].pid == 2 ? getpid() : getppid();
+		ok(ubr_dev_info_recoverable(&info) == c[i].want, "recoverable: %s: %s",
+		   c[i].name, c[i].want ? "yes" : "no");
+	}
+}
+
 /* --- reload ------------------------------------------------------------- */
 
 struct config_runs {
@@ -1175,6 +1208,7 @@ int main(void)
 	test_recover_waits_for_quiesce(dead_pid());
 	test_recover_waits_for_quiesce(getpid());
 	test_recover_refuses_served();
+	test_recoverable_info();
 	test_recover_fails_at_end();
 	test_reload_replaces_changed_device();
 	test_reload_keeps_resized_recovered_device();

@@ -316,8 +316,12 @@ void ubr_records_scan(struct ubr_reactor *r, char *list, size_t len)
 			ubr_record_remove(ids[i]);
 			continue;
 		}
-		if (ret < 0 || (req.buf.info.state != UBLK_S_DEV_QUIESCED &&
-				req.buf.info.state != UBLK_S_DEV_FAIL_IO))
+		/*
+		 * A device still live after its daemon was killed counts:
+		 * left out, a `daemon --config` started at once would add its
+		 * name again as a new device.
+		 */
+		if (ret < 0 || !ubr_dev_info_recoverable(&req.buf.info))
 			continue;
 		ret = snprintf(list + used, len - used, "%s%" PRIu32,
 			       used ? " " : "", ids[i]);

@@ -38,7 +38,16 @@
 /* A client probing the lock holds it shared for an instant: retry. */
 #define LOCK_TRIES 20
 #define LOCK_RETRY_MS 50
+/*
+ * The command that starts the daemon gives up after SPAWN_WAIT_MS without
+ * a word from it. Until it is ready the daemon says "P" (still starting)
+ * every KEEPALIVE_S: recovering devices a killed daemon left can take
+ * longer than that (a 6.12 kernel keeps them live for a while, see
+ * dev_recover.c), and the command must not give up on a daemon whose
+ * loop turns; each of the daemon's own waits is bounded.
+ */
 #define SPAWN_WAIT_MS 30000
+#define KEEPALIVE_S 5.0
 /* Config errors told to the command that started the daemon; the rest: log */
 #define READY_WARN_MAX 20
 
@@ -63,6 +72,7 @@ struct daemon {
 	ev_signal sigterm_w, sigint_w;
 	char err[256];
 	ev_signal sighup_w;
+	ev_timer keepalive_w; /* "P" on the ready pipe while starting */
 	bool config_up;
 };
 
@@ -113,6 +123,8 @@ static void ready_report(struct daemon *d, const char *line)
 {
 	ssize_t n;
 
+	if (d->reactor_up)
+		ubr_timer_stop(&d->dc.r, &d->keepalive_w);
 	if (d->args.ready_fd < 0)
 		return;
 	do
@@ -120,6 +132,25 @@ static void ready_report(struct daemon *d, const char *line)
 	while (n < 0 && errno == EINTR);
 	close(d->args.ready_fd);
 	d->args.ready_fd = -1;
+}
+
+static void keepalive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (d->args.ready_fd < 0 || write(d->args.ready_fd, "P\n", 2) < 0)
+		ubr_timer_stop(&d->dc.r, w);
+}
+
+static void keepalive_start(struct daemon *d)
+{
+	if (d->args.ready_fd < 0)
+		return;
+	ev_timer_init(&d->keepalive_w, keepalive_cb, KEEPALIVE_S, KEEPALIVE_S);
+	d->keepalive_w.data = d;
+	ubr_timer_start(&d->dc.r, &d->keepalive_w);
 }
 
 /* The first run of the config file is over: report its errors, then "R". */
@@ -162,6 +193,8 @@ static int ready_parse(char *line, char *err, size_t errlen)
 static int ready_line(char *line, bool notes, bool *done, char *err,
 		      size_t errlen)
 {
+	if (!strcmp(line, "P"))
+		return 0; /* still starting: see KEEPALIVE_S */
 	if (line[0] == 'W' && line[1] == ' ') {
 		fprintf(stderr, "ublk-reactor: %s\n", line + 2);
 		return 0;
@@ -668,6 +701,7 @@ static int daemon_run(struct daemon *d)
 		ret = ret < 0 ? UBR_EXIT_FAIL : d->dc.r.exit_status;
 	} else {
 		ubr_info("pid %d serving %s", (int)getpid(), d->sock_path);
+		keepalive_start(d);
 		ubr_records_scan(&d->dc.r, recoverable, sizeof(recoverable));
 		if (recoverable[0] && d->args.config)
 			ubr_recover_all(&d->dc.r, NULL, 0, config_boot_cb, &d->dc);

@@ -32,16 +32,16 @@
 #include "ubr_target.h"
 
 #define RETRY_INTERVAL 0.1 /* s between START_USER_RECOVERY tries */
-#define RETRY_MAX 150	   /* the old process may take a while to go */
+#define RETRY_MAX 300	   /* the old process may take a while to go */
 /*
  * A device stays live for a while after its server died: the kernel
  * quiesces it once it has cancelled the dead server's commands, which
  * 6.12 does from a worker after the process is gone (under TCG, seconds
  * later). A recover or a `daemon --config` that starts in that window
- * waits for it, up to 30 s, instead of refusing a device that is about to
+ * waits for it, up to 60 s, instead of refusing a device that is about to
  * become recoverable.
  */
-#define LIVE_WAIT_MAX 300
+#define LIVE_WAIT_MAX 600
 
 struct recover_state {
 	ev_timer retry_w;
@@ -215,6 +215,25 @@ static const char *kernel_state_name(unsigned s)
 	return "unknown";
 }
 
+/*
+ * No server, a dead one, or our own pid: an upgrade executed this binary
+ * in the process of the daemon before it (src/admin/cmd_upgrade.c).
+ */
+static bool server_gone(const struct ublksrv_ctrl_dev_info *i)
+{
+	return i->ublksrv_pid <= 0 || i->ublksrv_pid == getpid() ||
+	       (kill(i->ublksrv_pid, 0) < 0 && errno == ESRCH);
+}
+
+bool ubr_dev_info_recoverable(const struct ublksrv_ctrl_dev_info *i)
+{
+	if (!(i->flags & UBLK_F_USER_RECOVERY))
+		return false;
+	if (i->state == UBLK_S_DEV_QUIESCED || i->state == UBLK_S_DEV_FAIL_IO)
+		return true;
+	return i->state == UBLK_S_DEV_LIVE && server_gone(i);
+}
+
 /* Does the kernel's device look like the one the record describes? */
 static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i)
 {
@@ -222,12 +241,7 @@ static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i
 	uint64_t want = dev->opts.copy_mode == UBR_COPY_USER ? UBLK_F_USER_COPY :
 			dev->opts.copy_mode == UBR_COPY_ZERO ? UBLK_F_AUTO_BUF_REG : 0;
 
-	/*
-	 * Our own pid is a server gone too: an upgrade executed this binary
-	 * in the process of the daemon before it (src/admin/cmd_upgrade.c).
-	 */
-	if (i->state == UBLK_S_DEV_LIVE && i->ublksrv_pid > 0 &&
-	    i->ublksrv_pid != getpid() && kill(i->ublksrv_pid, 0) == 0) {
+	if (i->state == UBLK_S_DEV_LIVE && !server_gone(i)) {
 		ubr_dev_set_err(dev, "device %u is live, served by process %d",
 				dev->id, i->ublksrv_pid);
 		return -EBUSY;
