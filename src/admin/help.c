@@ -125,7 +125,8 @@ static const struct ubr_cmd_help commands[] = {
 	  "their paths. I/O pauses meanwhile; none fails. Refused,\n"
 	  "nothing changed, exit 1, if PATH --version fails or a device has\n"
 	  "recovery off or is being added or deleted. If PATH cannot be\n"
-	  "executed the old binary takes the devices back, exit 1.",
+	  "executed the old binary takes the devices back, exit 1. A device\n"
+	  "paused with quiesce serves again after the upgrade.",
 	  upgrade_opts },
 	{ "stats", "stats [--json] [ID...]",
 	  "I/O counters and latency of the devices,\n"
