@@ -128,6 +128,29 @@ static char *words_of(const struct ubr_dev_opts *o)
 	return buf;
 }
 
+/* An nbd URI is an address, not a file: kept as written. */
+static void test_uri_kept(void)
+{
+	const struct ubr_config_entry *e;
+
+	if (!ubr_target_find("nbd")) {
+		skip(3, "no nbd target in this build");
+		return;
+	}
+	is_int(parse("t nbd nbd://127.0.0.1:10809\n"
+		     "u nbd nbd+unix:///?socket=/run/n.sock\n"),
+	       0, "nbd lines parse");
+	e = entry("t");
+	ok(e && e->ok && e->opts.nr_files == 1 &&
+		   !strcmp(e->opts.paths[0], "nbd://127.0.0.1:10809"),
+	   "an nbd:// URI is not put under the file's directory (%s)",
+	   e ? e->opts.paths[0] : "-");
+	e = entry("u");
+	ok(e && e->ok &&
+		   !strcmp(e->opts.paths[0], "nbd+unix:///?socket=/run/n.sock"),
+	   "nor an nbd+unix:// one (%s)", e ? e->opts.paths[0] : "-");
+}
+
 static void test_good_file(void)
 {
 	const struct ubr_config_entry *e;
@@ -319,6 +342,7 @@ int main(void)
 {
 	test_split();
 	test_good_file();
+	test_uri_kept();
 	test_errors();
 	test_duplicates();
 	test_long_lines();

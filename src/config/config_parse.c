@@ -155,12 +155,19 @@ void ubr_config_sort_errors(struct ubr_config *c)
 
 /* --- one device line ----------------------------------------------------- */
 
-/* FILE words relative to the file's directory, as a shell in it would. */
+/*
+ * FILE words relative to the file's directory, as a shell in it would.
+ * Only files: a socket target's word is an address (an nbd:// URI), which
+ * a directory in front would turn into a file name.
+ */
 static int resolve_paths(struct ubr_dev_opts *o, const char *dir)
 {
+	const struct ubr_target_ops *t = ubr_target_find(o->target);
 	unsigned i;
 	char *p;
 
+	if (t && t->backing == UBR_BACKING_SOCKET)
+		return 0;
 	for (i = 0; i < o->nr_files; i++) {
 		if (o->paths[i][0] == '/' || !o->paths[i][0] ||
 		    !strcmp(dir, "."))
