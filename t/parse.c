@@ -3,15 +3,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_dev_opts_parse.h"
 #include "ubr_target.h"
+#include "ubr_upgrade.h"
 #include "stripe.h"
 
 static char err[256];
@@ -92,6 +95,57 @@ static void test_format(void)
 	fmt_is((1ULL << 30) - 1, "1023M");
 	fmt_is(3ULL << 29, "1.5G");
 	fmt_is(UINT64_MAX, "16.0E");
+}
+
+/* --- --upgraded's descriptors ------------------------------------------- */
+
+static void fds_bad(const char *s, int want)
+{
+	struct ubr_upgrade_fds up = { -1, -1, -1, -1, false };
+
+	is_int(ubr_upgrade_parse_fds(&up, s), want, s);
+}
+
+static void test_upgrade_fds(void)
+{
+	struct ubr_upgrade_fds up = { -1, -1, -1, -1, false };
+	char s[64], t[80];
+	int fd[4], i;
+
+	for (i = 0; i < 4; i++)
+		fd[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	snprintf(s, sizeof(s), "%d:%d:%d:%d", fd[0], fd[1], fd[2], fd[3]);
+	is_int(ubr_upgrade_parse_fds(&up, s), 0, s);
+	ok(up.lock == fd[0] && up.listen == fd[1] && up.conn == fd[2] &&
+	   up.gone == fd[3] && !up.failed, "%s: each in its place", s);
+	snprintf(t, sizeof(t), "%s:failed", s);
+	is_int(ubr_upgrade_parse_fds(&up, t), 0, t);
+	ok(up.failed && up.gone == fd[3], "%s: failed", t);
+	snprintf(t, sizeof(t), "%s:fail", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s:", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s:%d", s, fd[0]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s ", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), " %s", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "+%s", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d:%d:%d", fd[0], fd[1], fd[2]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d::%d:%d", fd[0], fd[2], fd[3]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d:%d:%d:99999999999", fd[0], fd[1], fd[2]);
+	fds_bad(t, -EINVAL);
+	fds_bad("", -EINVAL);
+	/* numbers, but no descriptors of ours */
+	snprintf(t, sizeof(t), "%d:%d:2:%d", fd[0], fd[1], fd[3]);
+	fds_bad(t, -EBADF);
+	for (i = 0; i < 4; i++)
+		close(fd[i]);
+	fds_bad(s, -EBADF);
 }
 
 /* --- add --------------------------------------------------------------- */
@@ -507,6 +561,7 @@ int main(void)
 	test_sizes();
 	test_u64();
 	test_format();
+	test_upgrade_fds();
 	test_add_defaults();
 	test_add_all_options();
 	test_add_errors();
