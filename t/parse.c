@@ -97,6 +97,66 @@ static void test_format(void)
 	fmt_is(UINT64_MAX, "16.0E");
 }
 
+/* --- ubr_strstr and ubr_sort -------------------------------------------- */
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void sort_is(int *v, size_t n, const char *what)
+{
+	size_t i;
+
+	ubr_sort(v, n, sizeof(*v), int_cmp);
+	for (i = 1; i < n && v[i - 1] <= v[i]; i++)
+		;
+	ok(n < 2 || i == n, "sort: %s", what);
+}
+
+static void test_search_sort(void)
+{
+	const char *h = "-n, --id ID";
+	int v[1000], few[3] = { 3, 1, 2 }, i;
+	uint64_t big[40];
+
+	ok(ubr_strstr(h, "--id") == h + 4, "strstr: in the middle");
+	ok(ubr_strstr(h, "-n") == h, "strstr: at the start");
+	ok(ubr_strstr(h, "ID") == h + 9, "strstr: at the end");
+	ok(!ubr_strstr(h, "IDs"), "strstr: past the end");
+	ok(!ubr_strstr(h, "-x"), "strstr: absent");
+	ok(ubr_strstr(h, "") == h, "strstr: empty needle");
+	ok(!ubr_strstr("", "a"), "strstr: empty haystack");
+	ok(ubr_strstr("aaab", "aab") != NULL, "strstr: after a false start");
+	ubr_sort(NULL, 0, sizeof(int), int_cmp); /* kdev_scan's empty list */
+	sort_is(few, 1, "one element");
+	sort_is(few, 3, "three");
+	is_int(few[0] * 100 + few[1] * 10 + few[2], 123, "sort: 1 2 3");
+	for (i = 0; i < 1000; i++)
+		v[i] = (i * 7919) % 1009 - 500;
+	sort_is(v, 1000, "1000 scattered");
+	sort_is(v, 1000, "1000 sorted already");
+	for (i = 0; i < 1000; i++)
+		v[i] = 1000 - i;
+	sort_is(v, 1000, "1000 reversed");
+	is_int(v[0] + v[999], 1001, "sort: reversed ends");
+	for (i = 0; i < 40; i++)
+		big[i] = (uint64_t)(40 - i) << 33;
+	ubr_sort(big, 40, sizeof(*big), u64_cmp);
+	for (i = 1; i < 40 && big[i - 1] < big[i]; i++)
+		;
+	is_int(i, 40, "sort: 8-byte elements");
+}
+
 /* --- --upgraded's descriptors ------------------------------------------- */
 
 static void fds_bad(const char *s, int want)
@@ -562,6 +622,7 @@ int main(void)
 	test_u64();
 	test_format();
 	test_upgrade_fds();
+	test_search_sort();
 	test_add_defaults();
 	test_add_all_options();
 	test_add_errors();
