@@ -67,6 +67,7 @@ static void test_sizes(void)
 
 static void test_u64(void)
 {
+	const char *end;
 	uint64_t v;
 
 	ok(ubr_parse_u64("7", 1, 10, &v) == 0 && v == 7, "u64 in range");
@@ -74,6 +75,15 @@ static void test_u64(void)
 	is_int(ubr_parse_u64("11", 1, 10, &v), -ERANGE, "u64 above max");
 	is_int(ubr_parse_u64("1O", 1, 10, &v), -EINVAL, "u64 trailing junk");
 	is_int(ubr_parse_u64("", 0, 10, &v), -EINVAL, "u64 empty");
+	/* ubr_parse_digits, where strtoull was: the end on each outcome */
+	ok(ubr_parse_digits("18446744073709551615:", &end, &v) == 0 &&
+	   v == UINT64_MAX && *end == ':', "digits: the largest, end past");
+	ok(ubr_parse_digits("18446744073709551616:", &end, &v) == -ERANGE &&
+	   *end == ':', "digits: overflow, end still past the digits");
+	end = NULL;
+	ok(ubr_parse_digits(" 1", &end, &v) == -EINVAL && !end,
+	   "digits: no blank, end untouched");
+	is_int(ubr_parse_digits("-1", &end, &v), -EINVAL, "digits: no sign");
 }
 
 static void fmt_is(uint64_t bytes, const char *want)

@@ -23,6 +23,7 @@ int ubr_parse_digits(const char *s, const char **end, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
+	int ret = 0;
 
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
@@ -30,12 +31,12 @@ int ubr_parse_digits(const char *s, const char **end, uint64_t *out)
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
+			ret = -ERANGE;
 		v = v * 10 + d;
 	}
 	*end = p;
 	*out = v;
-	return 0;
+	return ret;
 }
 
 int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
