@@ -122,6 +122,32 @@ static bool mountinfo_line(const char *line, const dev_t *devs, unsigned nr,
 	return true;
 }
 
+/*
+ * A whole line, however long, into *buf (grown as needed); false at the
+ * end or without memory. getline does this, but a static musl's getline
+ * is getdelim (1 KiB) beside the fgets that the binary has anyway.
+ */
+static bool read_line(FILE *f, char **buf, size_t *cap)
+{
+	size_t n = 0;
+	char *b;
+
+	for (;;) {
+		if (*cap - n < 2) {
+			b = realloc(*buf, *cap ? *cap * 2 : 512);
+			if (!b)
+				return false;
+			*buf = b;
+			*cap = *cap ? *cap * 2 : 512;
+		}
+		if (!fgets(*buf + n, (int)(*cap - n), f))
+			return n > 0;
+		n += strlen(*buf + n);
+		if (!n || (*buf)[n - 1] == '\n') /* !n: a NUL byte first */
+			return true;
+	}
+}
+
 int ubr_mountinfo_find(FILE *f, const dev_t *devs, unsigned nr, char *mnt,
 		       size_t len)
 {
@@ -129,7 +155,7 @@ int ubr_mountinfo_find(FILE *f, const dev_t *devs, unsigned nr, char *mnt,
 	size_t cap = 0;
 	int found = 0;
 
-	while (!found && getline(&line, &cap, f) > 0)
+	while (!found && read_line(f, &line, &cap))
 		found = mountinfo_line(line, devs, nr, mnt, len);
 	free(line);
 	return found;
