@@ -195,6 +195,11 @@ static void test_answer(void)
 	r[n - 5] = 16;
 	is_int(ubr_dns_answer(r, n, 0x1234, 1, &a), -EAGAIN,
 	       "answer: a record past the end");
+	n = reply(r, 0);
+	r[7] = 3; /* a third answer that is not there, after the A */
+	is_int(ubr_dns_answer(r, n, 0x1234, 1, &a), -EAGAIN,
+	       "answer: a record missing");
+	is_int(a.n, 0, "answer: ... and the A before it not taken");
 }
 
 static void test_literals(void)

@@ -197,7 +197,7 @@ int ubr_dns_answer(const uint8_t *p, size_t n, uint16_t id, uint16_t type,
 		   struct ubr_nbd_addrs *out)
 {
 	size_t pos = 12, rdlen;
-	unsigned an, rtype, alen = type == DNS_A ? 4 : 16;
+	unsigned an, rtype, alen = type == DNS_A ? 4 : 16, had = out->n;
 
 	/* ours, a response, one question */
 	if (n < 12 || get16(p) != id || !(p[2] & 0x80) || get16(p + 4) != 1)
@@ -212,12 +212,12 @@ int ubr_dns_answer(const uint8_t *p, size_t n, uint16_t id, uint16_t type,
 	/* Every record of the type counts: a CNAME chain's end among them. */
 	for (an = get16(p + 6); an; an--) {
 		if (!skip_name(p, n, &pos) || pos + 10 > n)
-			return -EAGAIN;
+			goto bad;
 		rtype = get16(p + pos);
 		rdlen = get16(p + pos + 8);
 		pos += 10;
 		if (pos + rdlen > n)
-			return -EAGAIN;
+			goto bad;
 		if (rtype == type && get16(p + pos - 8) == DNS_IN &&
 		    rdlen == alen)
 			addr_add(out, type == DNS_A ? AF_INET : AF_INET6,
@@ -225,6 +225,9 @@ int ubr_dns_answer(const uint8_t *p, size_t n, uint16_t id, uint16_t type,
 		pos += rdlen;
 	}
 	return 0;
+bad: /* nothing from a malformed reply, not even its first records */
+	out->n = had;
+	return -EAGAIN;
 }
 
 /* --- asking -------------------------------------------------------------- */
