@@ -21,7 +21,10 @@
 
 /*
  * Leading decimal digits of s (at least one) into *out, *end just past
- * them: for numbers with a unit after. -EINVAL, or -ERANGE on overflow.
+ * them: for numbers with a unit after. -EINVAL (*end and *out untouched),
+ * or -ERANGE on overflow (*end still past the digits). Used in place of
+ * strtoul & co. too: a static musl's strto* share a scanner for every
+ * base and a sign, 2.4 KiB.
  */
 int ubr_parse_digits(const char *s, const char **end, uint64_t *out);
 /* Decimal, digits only; -EINVAL if not a number, -ERANGE if out of bounds. */
@@ -30,6 +33,17 @@ int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int ubr_parse_size(const char *s, uint64_t *out);
 /* "250G", "1.5M", "512": the largest unit that leaves >= 1, one decimal. */
 void ubr_format_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * The C library's strstr and qsort, made small: the first match of needle
+ * in hay (NULL if none; hay itself for ""), and a sort of n elements of w
+ * bytes in place (not stable; a Shell sort). A static musl's own weigh 1.7
+ * and 2.5 KiB (two-way search, smoothsort), for searching help text and
+ * short messages and for sorting lists of devices.
+ */
+const char *ubr_strstr(const char *hay, const char *needle);
+void ubr_sort(void *base, size_t n, size_t w,
+	      int (*cmp)(const void *, const void *));
 
 #define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
 

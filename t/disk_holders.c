@@ -32,6 +32,42 @@ static int find(const dev_t *devs, unsigned nr, char *mnt, size_t len)
 	return ret;
 }
 
+/* Lines longer than any first buffer: read whole, the next one after. */
+static void test_long_line(void)
+{
+	static char text[8192];
+	dev_t on_long = makedev(259, 7), after = makedev(259, 8);
+	dev_t inside = makedev(259, 9);
+	char mnt[64];
+	size_t n;
+	FILE *f;
+	int i;
+
+	n = (size_t)snprintf(text, sizeof(text), "40 1 259:7 / /mnt/long rw");
+	for (i = 0; i < 300; i++) /* 4500 bytes of options */
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      ",1 2 259:9 / /x");
+	snprintf(text + n, sizeof(text) - n,
+		 " - ext4 /dev/a rw\n41 1 259:8 / /after rw - ext4 /dev/b rw\n");
+	f = fmemopen(text, strlen(text), "r");
+	ok(f && ubr_mountinfo_find(f, &after, 1, mnt, sizeof(mnt)) == 1 &&
+		   !strcmp(mnt, "/after"),
+	   "the line after a 4.5 KiB one is found");
+	if (f)
+		fclose(f);
+	f = fmemopen(text, strlen(text), "r");
+	ok(f && ubr_mountinfo_find(f, &on_long, 1, mnt, sizeof(mnt)) == 1 &&
+		   !strcmp(mnt, "/mnt/long"),
+	   "a 4.5 KiB line's own mount");
+	if (f)
+		fclose(f);
+	f = fmemopen(text, strlen(text), "r");
+	ok(f && ubr_mountinfo_find(f, &inside, 1, mnt, sizeof(mnt)) == 0,
+	   "no line made of a long one's options");
+	if (f)
+		fclose(f);
+}
+
 int main(void)
 {
 	dev_t one = makedev(259, 1), none = makedev(259, 2);
@@ -39,7 +75,7 @@ int main(void)
 	dev_t minor_only = makedev(258, 1);
 	char mnt[64], small[6];
 
-	plan(7);
+	plan(10);
 	ok(find(&one, 1, mnt, sizeof(mnt)) == 1, "the mount of 259:1 is found");
 	is_str(mnt, "/srv/my data\\x", "its mount point comes back unescaped");
 	ok(find(&none, 1, mnt, sizeof(mnt)) == 0,
@@ -53,5 +89,6 @@ int main(void)
 		   !strcmp(small, "/srv/"),
 	   "a long mount point is cut to the buffer, terminated");
 	ok(find(&one, 0, mnt, sizeof(mnt)) == 0, "no device, no mount");
+	test_long_line();
 	done_testing();
 }

@@ -6,7 +6,7 @@ set -u
 src=${UBR_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${UBR_BUILDDIR:-.}
 harnesses=()
-for name in config admin cli record nbd-reply nbd-handshake nbd-uri; do
+for name in config admin cli record nbd-reply nbd-handshake nbd-uri nbd-dns; do
 	harnesses+=("$build/t/fuzz/$name-fuzz")
 done
 for h in "${harnesses[@]}"; do

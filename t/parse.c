@@ -3,15 +3,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "argv.h"
 #include "tap.h"
 #include "ubr_cli.h"
 #include "ubr_dev_opts_parse.h"
 #include "ubr_target.h"
+#include "ubr_upgrade.h"
 #include "stripe.h"
 
 static char err[256];
@@ -64,6 +67,7 @@ static void test_sizes(void)
 
 static void test_u64(void)
 {
+	const char *end;
 	uint64_t v;
 
 	ok(ubr_parse_u64("7", 1, 10, &v) == 0 && v == 7, "u64 in range");
@@ -71,6 +75,15 @@ static void test_u64(void)
 	is_int(ubr_parse_u64("11", 1, 10, &v), -ERANGE, "u64 above max");
 	is_int(ubr_parse_u64("1O", 1, 10, &v), -EINVAL, "u64 trailing junk");
 	is_int(ubr_parse_u64("", 0, 10, &v), -EINVAL, "u64 empty");
+	/* ubr_parse_digits, where strtoull was: the end on each outcome */
+	ok(ubr_parse_digits("18446744073709551615:", &end, &v) == 0 &&
+	   v == UINT64_MAX && *end == ':', "digits: the largest, end past");
+	ok(ubr_parse_digits("18446744073709551616:", &end, &v) == -ERANGE &&
+	   *end == ':', "digits: overflow, end still past the digits");
+	end = NULL;
+	ok(ubr_parse_digits(" 1", &end, &v) == -EINVAL && !end,
+	   "digits: no blank, end untouched");
+	is_int(ubr_parse_digits("-1", &end, &v), -EINVAL, "digits: no sign");
 }
 
 static void fmt_is(uint64_t bytes, const char *want)
@@ -92,6 +105,117 @@ static void test_format(void)
 	fmt_is((1ULL << 30) - 1, "1023M");
 	fmt_is(3ULL << 29, "1.5G");
 	fmt_is(UINT64_MAX, "16.0E");
+}
+
+/* --- ubr_strstr and ubr_sort -------------------------------------------- */
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void sort_is(int *v, size_t n, const char *what)
+{
+	size_t i;
+
+	ubr_sort(v, n, sizeof(*v), int_cmp);
+	for (i = 1; i < n && v[i - 1] <= v[i]; i++)
+		;
+	ok(n < 2 || i == n, "sort: %s", what);
+}
+
+static void test_search_sort(void)
+{
+	const char *h = "-n, --id ID";
+	int v[1000], few[3] = { 3, 1, 2 }, i;
+	uint64_t big[40];
+
+	ok(ubr_strstr(h, "--id") == h + 4, "strstr: in the middle");
+	ok(ubr_strstr(h, "-n") == h, "strstr: at the start");
+	ok(ubr_strstr(h, "ID") == h + 9, "strstr: at the end");
+	ok(!ubr_strstr(h, "IDs"), "strstr: past the end");
+	ok(!ubr_strstr(h, "-x"), "strstr: absent");
+	ok(ubr_strstr(h, "") == h, "strstr: empty needle");
+	ok(!ubr_strstr("", "a"), "strstr: empty haystack");
+	ok(ubr_strstr("aaab", "aab") != NULL, "strstr: after a false start");
+	ubr_sort(NULL, 0, sizeof(int), int_cmp); /* kdev_scan's empty list */
+	sort_is(few, 1, "one element");
+	sort_is(few, 3, "three");
+	is_int(few[0] * 100 + few[1] * 10 + few[2], 123, "sort: 1 2 3");
+	for (i = 0; i < 1000; i++)
+		v[i] = (i * 7919) % 1009 - 500;
+	sort_is(v, 1000, "1000 scattered");
+	sort_is(v, 1000, "1000 sorted already");
+	for (i = 0; i < 1000; i++)
+		v[i] = 1000 - i;
+	sort_is(v, 1000, "1000 reversed");
+	is_int(v[0] + v[999], 1001, "sort: reversed ends");
+	for (i = 0; i < 40; i++)
+		big[i] = (uint64_t)(40 - i) << 33;
+	ubr_sort(big, 40, sizeof(*big), u64_cmp);
+	for (i = 1; i < 40 && big[i - 1] < big[i]; i++)
+		;
+	is_int(i, 40, "sort: 8-byte elements");
+}
+
+/* --- --upgraded's descriptors ------------------------------------------- */
+
+static void fds_bad(const char *s, int want)
+{
+	struct ubr_upgrade_fds up = { -1, -1, -1, -1, false };
+
+	is_int(ubr_upgrade_parse_fds(&up, s), want, s);
+}
+
+static void test_upgrade_fds(void)
+{
+	struct ubr_upgrade_fds up = { -1, -1, -1, -1, false };
+	char s[64], t[80];
+	int fd[4], i;
+
+	for (i = 0; i < 4; i++)
+		fd[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	snprintf(s, sizeof(s), "%d:%d:%d:%d", fd[0], fd[1], fd[2], fd[3]);
+	is_int(ubr_upgrade_parse_fds(&up, s), 0, s);
+	ok(up.lock == fd[0] && up.listen == fd[1] && up.conn == fd[2] &&
+	   up.gone == fd[3] && !up.failed, "%s: each in its place", s);
+	snprintf(t, sizeof(t), "%s:failed", s);
+	is_int(ubr_upgrade_parse_fds(&up, t), 0, t);
+	ok(up.failed && up.gone == fd[3], "%s: failed", t);
+	snprintf(t, sizeof(t), "%s:fail", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s:", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s:%d", s, fd[0]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%s ", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), " %s", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "+%s", s);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d:%d:%d", fd[0], fd[1], fd[2]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d::%d:%d", fd[0], fd[2], fd[3]);
+	fds_bad(t, -EINVAL);
+	snprintf(t, sizeof(t), "%d:%d:%d:99999999999", fd[0], fd[1], fd[2]);
+	fds_bad(t, -EINVAL);
+	fds_bad("", -EINVAL);
+	/* numbers, but no descriptors of ours */
+	snprintf(t, sizeof(t), "%d:%d:2:%d", fd[0], fd[1], fd[3]);
+	fds_bad(t, -EBADF);
+	for (i = 0; i < 4; i++)
+		close(fd[i]);
+	fds_bad(s, -EBADF);
 }
 
 /* --- add --------------------------------------------------------------- */
@@ -507,6 +631,8 @@ int main(void)
 	test_sizes();
 	test_u64();
 	test_format();
+	test_upgrade_fds();
+	test_search_sort();
 	test_add_defaults();
 	test_add_all_options();
 	test_add_errors();

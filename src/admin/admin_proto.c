@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ubr_cli.h"
+#include "ubr_util.h"
 
 /* Room for more descriptors than allowed, so "too many" is told apart. */
 #define CMSG_FDS_MAX (UBR_ADMIN_MAX_FDS * 2)
@@ -43,12 +44,15 @@ int ubr_lock_read_pid(int lock_fd)
 {
 	char buf[24];
 	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
-	long pid;
+	const char *end;
+	uint64_t pid;
 
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	pid = strtol(buf, NULL, 10);
+	/* "PID\n", as the daemon writes it (lock_write_pid) */
+	if (ubr_parse_digits(buf, &end, &pid))
+		return 0;
 	return pid > 0 && pid < INT32_MAX ? (int)pid : 0;
 }
 

@@ -26,6 +26,7 @@
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
+#include "ubr_util.h"
 
 /* One `del` for several devices: answered when the last one is gone. */
 struct del_batch {
@@ -45,7 +46,7 @@ static void del_batch_put(struct del_batch *b)
 /* Refused because the disk is open (src/device/dev_safe_del.c), not for a race. */
 static bool in_use_msg(int err, const char *msg)
 {
-	return err == -EBUSY && msg && strstr(msg, " is in use: ");
+	return err == -EBUSY && msg && ubr_strstr(msg, " is in use: ");
 }
 
 static void del_done_cb(void *ctx, int err, const char *msg, uint32_t id)

@@ -19,6 +19,7 @@
 #include "ubr_dev.h"
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
 /* One row: a device of ours (dev), or one the kernel has (k only). */
 struct dev_row {
@@ -109,7 +110,7 @@ static struct dev_row *rows_collect(struct ubr_reactor *r,
 	for (i = 0; i < nk; i++)
 		if (!served_here(r, k[i].id) && k[i].owner != UBR_KDEV_OURS)
 			rows[(*n)++].k = &k[i];
-	qsort(rows, *n, sizeof(*rows), row_cmp);
+	ubr_sort(rows, *n, sizeof(*rows), row_cmp);
 	return rows;
 }
 

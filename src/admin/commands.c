@@ -157,7 +157,7 @@ static unsigned stats_rows_all(struct ubr_reactor *r,
 		if (dev && dev->id_known)
 			rows[n++] = (struct ubr_stats_row){ dev->id, &dev->stats };
 	}
-	qsort(rows, n, sizeof(*rows), stats_row_cmp);
+	ubr_sort(rows, n, sizeof(*rows), stats_row_cmp);
 	return n;
 }
 

@@ -266,7 +266,7 @@ static bool flags_name(const char *flags, const char *word)
 	size_t len = strlen(word);
 	const char *p = flags;
 
-	while ((p = strstr(p, word))) {
+	while ((p = ubr_strstr(p, word))) {
 		if ((p == flags || p[-1] == ' ') && (p[len] == ' ' || p[len] == ',' ||
 						     !p[len]))
 			return true;

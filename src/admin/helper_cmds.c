@@ -53,6 +53,7 @@
 #include "ubr_ctrl.h"
 #include "ubr_dev.h"
 #include "ubr_helper.h"
+#include "ubr_util.h"
 
 /* An errno as an exit status: 1..127, anything larger is EIO. */
 static int errno_status(int err)
@@ -62,12 +63,9 @@ static int errno_status(int err)
 
 static int parse_id(const char *s, unsigned *id)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > UINT32_MAX)
+	if (ubr_parse_u64(s, 0, UINT32_MAX, &v))
 		return -EINVAL;
 	*id = (unsigned)v;
 	return 0;

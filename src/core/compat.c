@@ -15,6 +15,7 @@
 
 #include "ublk_abi.h"
 #include "ubr_compat.h"
+#include "ubr_util.h"
 
 /* --- libev's epoll descriptor --------------------------------------------- */
 
@@ -76,17 +77,15 @@ int ubr_ev_backend_fd(struct ev_loop *loop)
 bool ubr_kernel_releases_fixed_files_alone(void)
 {
 	struct utsname u;
-	unsigned long major, minor;
-	char *dot, *end;
+	uint64_t major, minor;
+	const char *dot, *end;
 
-	/* strtoul, not sscanf, which brings a static musl's whole scanf. */
+	/* Digits, not sscanf, which brings a static musl's whole scanf. */
 	if (uname(&u))
 		return false;
-	major = strtoul(u.release, &dot, 10);
-	if (dot == u.release || *dot != '.')
+	if (ubr_parse_digits(u.release, &dot, &major) || *dot != '.')
 		return false;
-	minor = strtoul(dot + 1, &end, 10);
-	if (end == dot + 1)
+	if (ubr_parse_digits(dot + 1, &end, &minor))
 		return false;
 	return major > 6 || (major == 6 && minor >= 13);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ubr_log.h"
+#include "ubr_util.h"
 
 static bool log_syslog;
 static bool log_journal;
@@ -115,18 +116,16 @@ void ubr_log_to_syslog(bool on)
 bool ubr_log_stderr_is_journal(void)
 {
 	const char *env = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	char *colon, *end;
+	uint64_t dev, ino;
+	const char *colon, *end;
 	struct stat st;
 
-	/* strtoull, not sscanf, which brings a static musl's whole scanf. */
+	/* Digits, not sscanf, which brings a static musl's whole scanf. */
 	if (!env)
 		return false;
-	dev = strtoull(env, &colon, 10);
-	if (colon == env || *colon != ':')
+	if (ubr_parse_digits(env, &colon, &dev) || *colon != ':')
 		return false;
-	ino = strtoull(colon + 1, &end, 10);
-	if (end == colon + 1 || *end)
+	if (ubr_parse_digits(colon + 1, &end, &ino) || *end)
 		return false;
 	return fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }

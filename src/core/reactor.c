@@ -37,7 +37,13 @@ static unsigned fixed_files_limit(void)
 		return 256;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		/*
+		 * prlimit, not setrlimit: the same system call, but a static
+		 * musl's setrlimit also links its every-thread broadcast
+		 * (__synccall and semaphores, for kernels before 2.6.36):
+		 * 1 KiB of a binary with one thread.
+		 */
+		prlimit(0, RLIMIT_NOFILE, &rl, NULL);
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	return rl.rlim_cur < UBR_MAX_DEVS ? (unsigned)rl.rlim_cur / 2

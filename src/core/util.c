@@ -23,6 +23,7 @@ int ubr_parse_digits(const char *s, const char **end, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
+	int ret = 0;
 
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
@@ -30,12 +31,12 @@ int ubr_parse_digits(const char *s, const char **end, uint64_t *out)
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
+			ret = -ERANGE;
 		v = v * 10 + d;
 	}
 	*end = p;
 	*out = v;
-	return 0;
+	return ret;
 }
 
 int ubr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -107,6 +108,38 @@ void ubr_format_size(uint64_t bytes, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f%c", (double)bytes / (double)scale,
 			 units[u]);
+}
+
+/* --- search and sort (see ubr_util.h) ------------------------------------ */
+
+const char *ubr_strstr(const char *hay, const char *needle)
+{
+	size_t len = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncmp(hay, needle, len))
+			return hay;
+	return len ? NULL : hay;
+}
+
+void ubr_sort(void *base, size_t n, size_t w,
+	      int (*cmp)(const void *, const void *))
+{
+	char *a = base, t;
+	size_t gap = 1, i, j, k;
+
+	while (gap < n / 3)
+		gap = gap * 3 + 1; /* Knuth's gaps: 1, 4, 13, 40... */
+	for (; gap; gap /= 3)
+		for (i = gap; i < n; i++)
+			for (j = i; j >= gap &&
+				    cmp(a + (j - gap) * w, a + j * w) > 0;
+			     j -= gap)
+				for (k = 0; k < w; k++) {
+					t = a[(j - gap) * w + k];
+					a[(j - gap) * w + k] = a[j * w + k];
+					a[j * w + k] = t;
+				}
 }
 
 /* --- run directory ------------------------------------------------------- */

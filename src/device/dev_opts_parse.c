@@ -39,15 +39,16 @@
 unsigned ubr_nr_cpu_ids(void)
 {
 	char line[256], *p;
+	const char *end;
 	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-	unsigned long last = 0;
+	uint64_t last = 0;
 	long n;
 
 	if (f && fgets(line, sizeof(line), f)) {
 		for (p = line; *p; p++)
 			if (isdigit((unsigned char)*p) &&
 			    (p == line || !isdigit((unsigned char)p[-1])))
-				last = strtoul(p, NULL, 10);
+				ubr_parse_digits(p, &end, &last);
 		fclose(f);
 		return (unsigned)last + 1;
 	}

@@ -20,6 +20,7 @@
 #include "ubr_kdev.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
+#include "ubr_util.h"
 
 #define CLASS_DIR "/sys/class/ublk-char"
 
@@ -69,8 +70,7 @@ int ubr_kdev_ids(uint32_t **ids, unsigned *n)
 		*n = 0;
 		return ret;
 	}
-	if (*n) /* qsort's base must not be NULL, even for no element */
-		qsort(*ids, *n, sizeof(**ids), id_cmp);
+	ubr_sort(*ids, *n, sizeof(**ids), id_cmp);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "ubr_log.h"
 #include "ubr_record.h"
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 #define RECORD_MAGIC "ublk-reactor record " /* then the version */
 
@@ -221,18 +222,14 @@ static int add_word(struct parse *p, const char *w)
 
 /*
  * A decimal number followed by the character END ('\0': the string's end);
- * moves *s past both. strtoull, not sscanf: sscanf would bring a static
- * musl's whole scanf, floats and all, into the binary (10 KiB).
+ * moves *s past both. Neither sscanf nor strtoull: a static musl's scanf
+ * weighs 12 KiB, its strto* 2.4 KiB (see ubr_util.h).
  */
 static bool take_u64(const char **s, char end, uint64_t *out)
 {
-	char *e;
+	const char *e;
 
-	if (!isdigit((unsigned char)**s))
-		return false;
-	errno = 0;
-	*out = strtoull(*s, &e, 10);
-	if (errno || *e != end)
+	if (ubr_parse_digits(*s, &e, out) || *e != end)
 		return false;
 	*s = end ? e + 1 : e;
 	return true;

@@ -241,7 +241,7 @@ int ubr_record_ids(uint32_t **ids, unsigned *n)
 	}
 	closedir(d);
 	if (cnt)
-		qsort(t, cnt, sizeof(*t), id_cmp);
+		ubr_sort(t, cnt, sizeof(*t), id_cmp);
 	*ids = t;
 	*n = cnt;
 	return 0;

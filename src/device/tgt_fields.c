@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ubr_target.h"
+#include "ubr_util.h"
 
 static uint64_t get_uint(const void *p, size_t size)
 {
@@ -65,19 +66,16 @@ int ubr_tgt_field_format(const struct ubr_tgt_field *f, const void *opts,
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 
-/* Decimal digits only, no sign or blanks: strtoull alone takes " -1". */
+/* Decimal digits only, no sign or blanks (strtoull would take " -1"). */
 static int parse_uint(const char *val, size_t size, uint64_t *out)
 {
 	uint64_t max = size >= 8 ? UINT64_MAX : (1ULL << (size * 8)) - 1;
-	char *end;
+	const char *end;
+	int ret = ubr_parse_digits(val, &end, out);
 
-	if (*val < '0' || *val > '9')
+	if (ret == -EINVAL || *end)
 		return -EINVAL;
-	errno = 0;
-	*out = strtoull(val, &end, 10);
-	if (*end)
-		return -EINVAL;
-	return errno || *out > max ? -ERANGE : 0;
+	return ret || *out > max ? -ERANGE : 0;
 }
 
 int ubr_tgt_field_parse(const struct ubr_tgt_field *f, void *opts,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "nbd.h"
+#include "nbd_resolve.h"
 
 /* A server that neither accepts nor refuses must not hang the command. */
 #define CONNECT_TIMEOUT_S 10
@@ -54,14 +55,67 @@ static int connect_unix(const struct ubr_nbd_uri *u, int *fd, char *err,
 	return 0;
 }
 
-static int connect_tcp(const struct ubr_nbd_uri *u, int *fd, char *err,
-		       size_t len)
+/* An address, then a connected socket to it; -errno if not. */
+static int connect_to(const struct sockaddr *sa, socklen_t salen)
+{
+	int s = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (s < 0)
+		return -errno;
+	set_timeout(s);
+	if (connect(s, sa, salen) == 0)
+		return s;
+	e = errno;
+	close(s);
+	return -e;
+}
+
+static int connect_failed(const struct ubr_nbd_uri *u, int e, char *err,
+			  size_t len)
+{
+	snprintf(err, len, "cannot connect to %s port %u: %s", u->host,
+		 u->port, strerror(-e));
+	return e;
+}
+
+/*
+ * A connected socket to the host's first address that takes one, or
+ * -errno with err set: -EHOSTUNREACH when the name does not resolve.
+ */
+#ifdef UBR_OWN_RESOLVER
+/* The static binary: nbd_resolve.c's addresses, each in turn. */
+static int connect_addrs(const struct ubr_nbd_uri *u, char *err, size_t len)
+{
+	struct ubr_nbd_addrs a;
+	int s = -ECONNREFUSED, ret;
+	unsigned i;
+
+	ret = ubr_nbd_resolve(u->host, &a, err, len);
+	if (ret < 0)
+		return -EHOSTUNREACH;
+	for (i = 0; i < a.n && s < 0; i++) {
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+					   .sin6_port = htons(u->port) };
+		struct sockaddr_in s4 = { .sin_family = AF_INET,
+					  .sin_port = htons(u->port) };
+
+		memcpy(&s4.sin_addr, a.v[i].a, 4);
+		memcpy(&s6.sin6_addr, a.v[i].a, 16);
+		s = a.v[i].family == AF_INET ?
+			    connect_to((struct sockaddr *)&s4, sizeof(s4)) :
+			    connect_to((struct sockaddr *)&s6, sizeof(s6));
+	}
+	return s < 0 ? connect_failed(u, s, err, len) : s;
+}
+#else
+/* The C library's resolver (glibc's NSS: nss-resolve, mDNS...). */
+static int connect_addrs(const struct ubr_nbd_uri *u, char *err, size_t len)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res, *ai;
 	char port[8];
-	int s = -1, e = ECONNREFUSED, one = 1, ret;
+	int s = -ECONNREFUSED, ret;
 
 	snprintf(port, sizeof(port), "%u", u->port);
 	if (u->host_ipv6)
@@ -72,26 +126,21 @@ static int connect_tcp(const struct ubr_nbd_uri *u, int *fd, char *err,
 			 gai_strerror(ret));
 		return -EHOSTUNREACH;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			   ai->ai_protocol);
-		if (s < 0) {
-			e = errno;
-			continue;
-		}
-		set_timeout(s);
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		e = errno;
-		close(s);
-		s = -1;
-	}
+	for (ai = res; ai && s < 0; ai = ai->ai_next)
+		s = connect_to(ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(res);
-	if (s < 0) {
-		snprintf(err, len, "cannot connect to %s port %u: %s", u->host,
-			 u->port, strerror(e));
-		return -e;
-	}
+	return s < 0 ? connect_failed(u, s, err, len) : s;
+}
+#endif
+
+static int connect_tcp(const struct ubr_nbd_uri *u, int *fd, char *err,
+		       size_t len)
+{
+	int s, one = 1;
+
+	s = connect_addrs(u, err, len);
+	if (s < 0)
+		return s;
 	/* Request headers are small and go out at once. */
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*fd = s;

@@ -279,7 +279,7 @@ static int parse_query(struct span q, struct ubr_nbd_uri *u, char *err,
 static int parse_parts(const char *text, struct ubr_nbd_uri *u, char *err,
 		       size_t errlen)
 {
-	const char *sep = strstr(text, "://"), *rest, *q, *slash;
+	const char *sep = ubr_strstr(text, "://"), *rest, *q, *slash;
 	struct span auth, path, query = { "", 0 };
 	int rc;
 

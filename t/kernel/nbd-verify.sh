@@ -3,7 +3,8 @@
 # unix socket and over TCP on the loopback: fio writes at random with bs
 # 4k, 64k and 1M (iodepth 32) and reads every block back with its crc32c,
 # in each copy mode the target takes; after del and a new add the data is
-# still there (the server kept it). Zero copy is refused in one line.
+# still there (the server kept it), and by host name over TCP. Zero copy
+# is refused in one line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 . "$(dirname "$0")/nbd.bash"
@@ -46,5 +47,13 @@ nbdkit_tcp "$port" memory "$size"
 add_dev nbd "nbd://127.0.0.1:$port"
 expect_in_list "$DEV_ID" "nbd://127.0.0.1:$port"
 fio_verify "$DEV" "$size"
+del_dev "$DEV_ID"
+
+# The same export by host name, through the hosts file (the static binary
+# resolves names itself, src/targets/nbd_resolve.c): the data is there.
+grep -qw localhost /etc/hosts || fail "no localhost in /etc/hosts"
+add_dev nbd "nbd://localhost:$port"
+expect_in_list "$DEV_ID" "nbd://localhost:$port"
+fio_verify_only "$DEV" "$size"
 del_dev "$DEV_ID"
 echo "nbd-verify: ok"
