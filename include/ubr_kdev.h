@@ -45,6 +45,8 @@ struct ubr_kdev {
 int ubr_kdev_parse_name(const char *name, uint32_t *id);
 /* "LIVE", "DEAD", "QUIESCED", "FAIL_IO", or "?". */
 const char *ubr_kdev_state_name(unsigned state);
+/* Does process pid exist (pid > 0)? */
+bool ubr_pid_alive(int pid);
 /*
  * The owner of a device with this info: recorded (a recovery record of
  * ours names it) wins, then ours (its pid is this process), then a live

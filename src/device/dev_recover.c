@@ -18,7 +18,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 
 #include "ubr_ctrl.h"
 #include "ubr_dev.h"
+#include "ubr_kdev.h"
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
@@ -221,8 +221,7 @@ static const char *kernel_state_name(unsigned s)
  */
 static bool server_gone(const struct ublksrv_ctrl_dev_info *i)
 {
-	return i->ublksrv_pid <= 0 || i->ublksrv_pid == getpid() ||
-	       (kill(i->ublksrv_pid, 0) < 0 && errno == ESRCH);
+	return i->ublksrv_pid == getpid() || !ubr_pid_alive(i->ublksrv_pid);
 }
 
 bool ubr_dev_info_recoverable(const struct ublksrv_ctrl_dev_info *i)

@@ -95,7 +95,7 @@ static void read_comm(int pid, char *buf, size_t len)
 }
 
 /* EPERM: it exists, we may not signal it (not as root, but say so). */
-static bool pid_alive(int pid)
+bool ubr_pid_alive(int pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
@@ -114,7 +114,7 @@ void ubr_kdev_judge(struct ubr_kdev *k)
 						      UBR_KDEV_OTHER;
 		return;
 	}
-	k->owner = ubr_kdev_classify(&k->info, getpid(), pid_alive(pid),
+	k->owner = ubr_kdev_classify(&k->info, getpid(), ubr_pid_alive(pid),
 				     ubr_record_exists(k->id));
 	if (k->owner == UBR_KDEV_OTHER)
 		read_comm(pid, k->comm, sizeof(k->comm));
