@@ -45,6 +45,17 @@ const char *ubr_strstr(const char *hay, const char *needle);
 void ubr_sort(void *base, size_t n, size_t w,
 	      int (*cmp)(const void *, const void *));
 
+/*
+ * The absolute path, symbolic links resolved, of an open file (ubr_fd_path)
+ * or of a path (ubr_realpath), in a malloc'd string: NULL with errno set if
+ * it cannot be had. The kernel resolves it: the path is opened as a
+ * location only (O_PATH) and /proc/self/fd/N read back, which also names
+ * the file actually opened. A static musl's realpath walks the links
+ * itself, 1.4 KiB; every place the daemon runs has /proc.
+ */
+char *ubr_fd_path(int fd);
+char *ubr_realpath(const char *path);
+
 #define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
 
 /* $UBLK_REACTOR_RUNDIR, or /run/ublk-reactor. */

@@ -3,6 +3,7 @@
  * Opening backing files: what is not a regular file or a block device is
  * refused at once, never waited on (a FIFO's read-only open would wait for
  * a writer), and what is accepted comes back as a blocking descriptor.
+ * Their paths, resolved as the device records them (ubr_realpath).
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 
 #include "tap.h"
 #include "ubr_cli.h"
+#include "ubr_util.h"
 
 #define HANG_GUARD_S 10 /* an open that waits this long has hung */
 
@@ -65,6 +67,33 @@ static void test_directory(void)
 	is_int(fd, -1, "with no descriptor left open");
 }
 
+/* The C library's realpath is the reference: the same answers. */
+static void test_resolve(void)
+{
+	char path[96], *want, *got;
+	int fd;
+
+	path_in_dir(path, sizeof(path), "sub/../link");
+	want = realpath(path, NULL);
+	got = ubr_realpath(path);
+	ok(want && got && !strcmp(got, want) && strstr(got, "/disk.img"),
+	   "a link, a dot-dot: resolved as realpath does (%s)", got ? got : "NULL");
+	free(got);
+	fd = open(path, O_RDONLY);
+	got = fd >= 0 ? ubr_fd_path(fd) : NULL;
+	ok(want && got && !strcmp(got, want), "an open file's path: the same");
+	free(got);
+	free(want);
+	if (fd >= 0)
+		close(fd);
+	path_in_dir(path, sizeof(path), "missing");
+	errno = 0;
+	got = ubr_realpath(path);
+	ok(!got && errno == ENOENT, "a missing file: NULL, ENOENT (%s)",
+	   strerror(errno));
+	free(got);
+}
+
 static int make_files(void)
 {
 	char path[64];
@@ -80,6 +109,12 @@ static int make_files(void)
 	if (fd < 0)
 		return -errno;
 	close(fd);
+	path_in_dir(path, sizeof(path), "sub");
+	if (mkdir(path, 0700) < 0)
+		return -errno;
+	path_in_dir(path, sizeof(path), "link");
+	if (symlink("disk.img", path) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -91,13 +126,17 @@ static void remove_files(void)
 	unlink(path);
 	path_in_dir(path, sizeof(path), "disk.img");
 	unlink(path);
+	path_in_dir(path, sizeof(path), "link");
+	unlink(path);
+	path_in_dir(path, sizeof(path), "sub");
+	rmdir(path);
 	rmdir(dir);
 }
 
 int main(void)
 {
 	if (make_files() < 0) {
-		skip(10, "cannot make a FIFO in /tmp");
+		skip(13, "cannot make a FIFO, a directory or a link in /tmp");
 		remove_files();
 		return done_testing();
 	}
@@ -107,6 +146,7 @@ int main(void)
 	test_fifo(false);
 	test_regular_file();
 	test_directory();
+	test_resolve();
 	alarm(0);
 	remove_files();
 	return done_testing();

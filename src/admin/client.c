@@ -468,15 +468,18 @@ static bool binary_runs(const char *path)
 /* By default the binary this command runs from: the one just installed. */
 static int client_upgrade(int argc, char **argv)
 {
-	char path[PATH_MAX], err[160], *words[2] = { "upgrade", path };
+	char path[PATH_MAX], err[160], *words[2] = { "upgrade", path }, *abs;
 	const char *binary;
 	int sock, status;
 
 	parse_upgrade(argc, argv, &binary, err, sizeof(err)); /* checked */
-	if (!realpath(binary ? binary : "/proc/self/exe", path))
+	abs = ubr_realpath(binary ? binary : "/proc/self/exe");
+	if (!abs)
 		return ubr_client_error(UBR_EXIT_FAIL, "upgrade: %s: %s: nothing changed",
 					binary ? binary : "this binary",
 					strerror(errno));
+	snprintf(path, sizeof(path), "%s", abs); /* both at most PATH_MAX */
+	free(abs);
 	if (!binary_runs(path))
 		return ubr_client_error(UBR_EXIT_FAIL, "upgrade: %s does not run (its --version failed): nothing changed",
 					path);

@@ -33,6 +33,7 @@
 #include "ubr_config.h"
 #include "ubr_dev.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
 enum action {
 	ACT_NONE,
@@ -290,7 +291,7 @@ static void resolve_for_compare(struct ubr_dev_opts *o)
 	char *p;
 
 	for (i = 0; i < o->nr_files; i++) {
-		p = realpath(o->paths[i], NULL);
+		p = ubr_realpath(o->paths[i]);
 		if (p)
 			ubr_dev_opts_set_path(o, i, p);
 	}

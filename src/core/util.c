@@ -7,12 +7,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "ubr_util.h"
 
@@ -140,6 +143,39 @@ void ubr_sort(void *base, size_t n, size_t w,
 					a[(j - gap) * w + k] = a[j * w + k];
 					a[j * w + k] = t;
 				}
+}
+
+/* --- paths (see ubr_util.h) --------------------------------------------- */
+
+char *ubr_fd_path(int fd)
+{
+	char link[32], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf));
+	if (n < 0)
+		return NULL;
+	if ((size_t)n == sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+char *ubr_realpath(const char *path)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC), saved;
+	char *abs;
+
+	if (fd < 0)
+		return NULL;
+	abs = ubr_fd_path(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return abs;
 }
 
 /* --- run directory ------------------------------------------------------- */

@@ -115,7 +115,7 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 				       err, len);
 		if (ret)
 			return ret;
-		abs = realpath(o->paths[i], NULL);
+		abs = ubr_fd_path(o->fds[i]);
 		if (!abs)
 			return say(err, len, -errno, "cannot resolve %s: %s",
 				   o->paths[i], strerror(errno));

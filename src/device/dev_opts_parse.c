@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@
 
 /*
  * /sys/devices/system/cpu/possible reads like "0-3" or "0,2-7": nr_cpu_ids
- * is the last number plus one. sysconf() is the fallback: on glibc it
- * counts present CPUs, which is never more than the possible ones.
+ * is the last number plus one. Without /sys, the CPUs this process may
+ * run on, never more than the possible ones (not sysconf(): a static
+ * musl's links its whole table, 1 KiB, for this one fallback).
  */
 unsigned ubr_nr_cpu_ids(void)
 {
@@ -42,7 +44,7 @@ unsigned ubr_nr_cpu_ids(void)
 	const char *end;
 	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
 	uint64_t last = 0;
-	long n;
+	cpu_set_t set;
 
 	if (f && fgets(line, sizeof(line), f)) {
 		for (p = line; *p; p++)
@@ -54,8 +56,9 @@ unsigned ubr_nr_cpu_ids(void)
 	}
 	if (f)
 		fclose(f);
-	n = sysconf(_SC_NPROCESSORS_CONF);
-	return n > 0 ? (unsigned)n : 1;
+	if (sched_getaffinity(0, sizeof(set), &set) || !CPU_COUNT(&set))
+		return 1;
+	return (unsigned)CPU_COUNT(&set);
 }
 
 unsigned ubr_max_queues(void)

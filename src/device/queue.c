@@ -31,7 +31,7 @@
 
 static size_t page_round(size_t n)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pg = (size_t)getpagesize(); /* sysconf's table is 1 KiB */
 
 	return (n + pg - 1) / pg * pg;
 }
