@@ -249,6 +249,33 @@ def other_table:
 	row(["binary, stripped", (.binary.stripped_bytes / 1024 | fixed(1)) + " KiB", "<= 150 KiB", at_most(.binary.stripped_bytes; 153600)]),
 	"";
 
+# The nbd target against the kernel's NBD client (t/bench/guest-nbd).
+def nbd_target($p): if ($p | test("qd1$")) then 0.9 else 1.0 end;
+def mean: if length == 0 or any(.[]; type != "number") then null else add / length end;
+def nbd_table:
+	if .nbd == null then empty
+	elif (.nbd.na | type) == "string" then "#### nbd target against the kernel's NBD client", "", "No figures: \(.nbd.na).", ""
+	else
+	"#### nbd target against the kernel's NBD client (nbd.ko, nbd-client's defaults, one connection each)",
+	"",
+	"The same nbdkit memory export (1 GiB) for both, over a unix socket and over TCP on the guest's loopback; in each round ours runs every point, then the kernel's client. fio io_uring, direct, one job. CPU: busy jiffies of the whole guest (`/proc/stat`: user, nice, system, irq, softirq, steal) over the run, per I/O, mean of the runs: the server's and fio's share is the same for both. Ratio: the worse of ours over the better of the kernel's; the target asks for less CPU per I/O too.",
+	"",
+	header(["transport", "point", "ours, run 1", "run 2", "kernel, run 1", "run 2", "ratio", "CPU us/I/O, ours", "kernel", "target", "result"]),
+	(.nbd.points as $np | ("unix", "tcp") as $t
+	 | ("randread_4k_qd1", "randread_4k_qd64", "randwrite_4k_qd1", "randwrite_4k_qd64", "read_1m_qd8") as $p
+	 | ($np[$t][$p].ours // []) as $o | ($np[$t][$p].kernel // []) as $k
+	 | ([$o[] | .iops?] | if length > 0 and all(.[]; type == "number") then min else null end) as $ow
+	 | ([$k[] | .iops?] | if length > 0 and all(.[]; type == "number") then max else null end) as $kb
+	 | ([$o[] | .cpu_us_per_io?] | mean) as $oc | ([$k[] | .cpu_us_per_io?] | mean) as $kc
+	 | ratio($ow; $kb) as $r
+	 | row([$t, $p, ($o[0]?.iops | int), ($o[1]?.iops | int), ($k[0]?.iops | int), ($k[1]?.iops | int),
+		($r | fixed(2)), ($oc | fixed(1)), ($kc | fixed(1)),
+		">= \(nbd_target($p))x, less CPU",
+		(if $r == null or $oc == null or $kc == null then "no figure"
+		 elif $r >= nbd_target($p) and $oc < $kc then "met" else "**missed**" end)])),
+	""
+	end;
+
 # With t/bench/run --static: the static build's figures beside the dynamic
 # build's, from the same boot (the dynamic idle figures are the footprint
 # section's).
@@ -263,6 +290,12 @@ def static_table:
 	 | row(["RSS idle, \($n) null devices, THP \($m)", ($d.rss_kib? | kib), ($x.rss_kib? | kib),
 		(if $t then "<= \($t) KiB" else "-" end), (if $t then at_most($x.rss_kib?; $t) else "-" end)]),
 	   row(["PSS idle, \($n) null devices, THP \($m)", ($d.pss_kib? | kib), ($x.pss_kib? | kib), "-", "-"])),
+	(("", "_pool") as $sfx | ("never", "always") as $m
+	 | .footprint["during_write\($sfx)"]?[$m]? as $d | .static.footprint["during_write\($sfx)"]?[$m]? as $x
+	 | .static.footprint["after_write\($sfx)"]?[$m]? as $a
+	 | select($x != null)
+	 | row(["RSS during 1 MiB writes on 4 loop devices (\($a.copy_mode? // "-")\(if ($a.pool? // "") != "" then ", pool \($a.pool)" else "" end)), THP \($m)",
+		($d.rss_kib? | kib), (($x.rss_kib? | kib) + (if $x.fio_running? == false then " (fio had ended)" else "" end)), "-", "-"])),
 	row(["add null, median (ms)", (.add_ms.median | fixed(1)), (.static.add_ms.median | fixed(1)), "<= 50", at_most(.static.add_ms.median; 50)]),
 	row(["binary, stripped", ((.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
 		((.static.binary.stripped_bytes? // null) | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end),
@@ -275,7 +308,7 @@ def kernel_section:
 	"",
 	"\(.date // "?"), \(.version // "?"), `\(.command // "t/bench/run")`\(if .quick then " (QUICK: a smoke run, figures not meaningful)" else "" end): \(.seconds_per_point) s per fio point, \(.rounds) runs each, whole boot \(.wall_seconds // "?") s. Machine: \(.machine.emulation), \(.machine.vm) (guest: \(.guest.nproc) CPUs, \(.guest.cpu_model)) on a \(.machine.host_nproc)-CPU \(.machine.host_cpu_model) host; host load average \(.machine.host_load_at_start) at the start, \(.machine.host_load_at_end // "?") at the end; \(.machine.other_vms_at_start) other VMs running at the start. Targets: kernel \(targets.set).",
 	"",
-	null_table, loop_table, scaling_table, syscalls_table, kublk_table, footprint_table, static_table, other_table;
+	null_table, loop_table, scaling_table, syscalls_table, kublk_table, nbd_table, footprint_table, static_table, other_table;
 
 . as $docs
 | summary($docs), ($docs[] | kernel_section)
