@@ -50,3 +50,16 @@ need(["add_ms", "median"]; num),
 			(.iops | num) and (.cpu_us_per_io | num) and (.cs_per_io | num)))),
 	($k.expected_points[] as $p | need(["kublk", "points", $p, "reference"]; runs))
   end
+,
+# nbd (t/bench/guest-nbd): why there is no comparison, or every point over
+# both transports with a run per round for each client.
+(.nbd // {}) as $n | (.rounds // 2) as $rounds
+| if ($n.na | type) == "string" then empty
+  else
+	(("unix", "tcp") as $t
+	 | ("randread_4k_qd1", "randread_4k_qd64", "randwrite_4k_qd1", "randwrite_4k_qd64", "read_1m_qd8") as $p
+	 | ("ours", "kernel") as $w
+	 | need(["nbd", "points", $t, $p, $w];
+		type == "array" and length == $rounds and all(.[]; type == "object" and
+			(.iops | num) and (.cpu_us_per_io | num))))
+  end
