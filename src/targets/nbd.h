@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The nbd target's pieces (src/targets/nbd*.c): the connection the client
- * makes (nbd_connect.c), the device and its handshake (nbd.c), and the
- * requests on the shared ring (nbd_io.c). The protocol itself is in the
- * pure layer: nbd_uri.h, nbd_handshake.h, nbd_wire.h.
+ * makes (nbd_connect.c), the device and its handshake (nbd.c), the
+ * requests on the shared ring (nbd_io.c) and the connection made again
+ * when lost (nbd_reconnect.c). The protocol itself is in the pure layer:
+ * nbd_uri.h, nbd_handshake.h, nbd_wire.h, nbd_retry.h.
  */
 #ifndef UBR_TGT_NBD_H
 #define UBR_TGT_NBD_H

@@ -16,7 +16,8 @@
  * to the URI's path, which connect() reaches at once or refuses.
  *
  * The export must still fit the device: at least its size, writable if the
- * device is, blocks no larger than the device's. A server that fails
+ * device is, the same flush, FUA, trim and write-zeroes, block sizes that
+ * fit the device's. A server that fails
  * that, or the handshake, is tried again after the backoff like one that
  * refused the connection.
  */
@@ -94,6 +95,12 @@ static const char *export_mismatch(struct ubr_nbd *nb,
 	if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
 	    (in->flags & UBR_NBD_FLAG_READ_ONLY))
 		return "the export is now read-only";
+	/* What the device offers must still reach the server: a flush the
+	 * new server cannot take would be dropped, not done. */
+	if (nb->info.flags & ~in->flags &
+	    (UBR_NBD_FLAG_SEND_FLUSH | UBR_NBD_FLAG_SEND_FUA |
+	     UBR_NBD_FLAG_SEND_TRIM | UBR_NBD_FLAG_SEND_WRITE_ZEROES))
+		return "the export no longer takes flush, FUA, trim or write-zeroes as before";
 	if (in->min_block > 1U << b->logical_bs_shift)
 		return "the export's minimum block is now larger than the device's";
 	if (in->max_block < (uint32_t)b->max_sectors << 9)
