@@ -296,6 +296,13 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 					   "the server did not answer the handshake in time");
 		return;
 	}
+	/* The lost socket's SQEs are not back yet (shutdown makes them
+	 * come at once): no new connection before, so that a loss of it
+	 * never finds the last lost socket still open. */
+	if (nb->old_fd >= 0) {
+		schedule(nb);
+		return;
+	}
 	ret = attempt_start(nb);
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "cannot connect: %s",
