@@ -126,6 +126,7 @@ static const struct sample {
 	{ "fault", "seed", "7", "--fail-rate 0.5" },
 	{ "stripe", "chunk-size", "128K", NULL },
 	{ "nbd", "connections", "1", NULL },
+	{ "nbd", "reconnect-timeout", "7", NULL },
 };
 
 static const struct sample *sample_of(const char *target, const char *opt)

@@ -3,13 +3,12 @@
  * nbd: a device served by an NBD server, given by its URI.
  *
  * Who connects: the client, with the caller's rights (nbd_connect.c), like
- * the files loop opens; the daemon gets the connected socket and never
- * opens a path the caller named. The daemon runs the handshake on that
- * socket in init, blocking with a timeout: the handshake is a few small
- * messages on a socket that is already connected, so a live server
- * answers in microseconds, and the timeout bounds what a stalled one can
- * cost the reactor. (Driving it from ring completions instead is the
- * state machine's purpose, and a later step: reconnect needs it.)
+ * the files loop opens; the daemon gets the connected socket. The daemon
+ * runs the handshake on that socket in init, blocking with a timeout: the
+ * handshake is a few small messages on a socket that is already
+ * connected, so a live server answers in microseconds, and the timeout
+ * bounds what a stalled one can cost the reactor. A lost connection is
+ * made again by the daemon, off the loop (nbd_reconnect.c).
  */
 #include "config.h"
 
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "nbd.h"
+#include "nbd_retry.h"
 #include "targets.h"
 #include "ubr_log.h"
 
@@ -53,6 +53,19 @@ static int set_connections(struct ubr_tgt_args *a, const char *val)
 	return 0;
 }
 
+static int set_reconnect_timeout(struct ubr_tgt_args *a, const char *val)
+{
+	uint64_t n;
+	int ret;
+
+	ret = ubr_tgt_number(a, "--reconnect-timeout", val, 1,
+			     UBR_NBD_RECONNECT_TIMEOUT_MAX, &n);
+	if (ret < 0)
+		return ret;
+	nbd_opts_of(a)->reconnect_timeout = (unsigned)n;
+	return 0;
+}
+
 /* A bad URI is bad input: say so while parsing, not after connecting. */
 static int nbd_opts_finish(struct ubr_tgt_args *a)
 {
@@ -69,12 +82,17 @@ static int nbd_opts_finish(struct ubr_tgt_args *a)
 /* What the recovery record keeps of the options, and reload compares. */
 static const struct ubr_tgt_field nbd_fields[] = {
 	UBR_TGT_FIELD(UINT, struct ubr_nbd_opts, connections, "connections"),
+	UBR_TGT_FIELD(UINT, struct ubr_nbd_opts, reconnect_timeout,
+		      "reconnect-timeout"),
 	{ .key = NULL },
 };
 
 static const struct ubr_tgt_opt nbd_opt_table[] = {
 	{ "connections", 0, "N", "connections to the server (1)",
 	  set_connections },
+	{ "reconnect-timeout", 0, "SECONDS",
+	  "a lost connection's held I/O fails with EIO after\nthis long (30)",
+	  set_reconnect_timeout },
 	{ .name = NULL },
 };
 
@@ -265,8 +283,15 @@ static int nbd_params(struct ubr_dev *dev, struct ubr_nbd *nb)
 	return 0;
 }
 
-static int nbd_desc(struct ubr_dev *dev, struct ubr_nbd *nb)
+static const char *const conn_names[] = {
+	[UBR_NBD_UP] = "connected",
+	[UBR_NBD_DOWN] = "reconnecting",
+	[UBR_NBD_FAILED] = "failed, reconnecting",
+};
+
+int ubr_nbd_desc(struct ubr_nbd *nb)
 {
+	struct ubr_dev *dev = nb->dev;
 	char uri[UBR_NBD_URI_TEXT_MAX];
 	size_t len = sizeof(uri) + 128;
 	char *s = malloc(len);
@@ -276,9 +301,10 @@ static int nbd_desc(struct ubr_dev *dev, struct ubr_nbd *nb)
 		ubr_dev_set_err(dev, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies)", uri,
+	snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies, %s)", uri,
 		 (unsigned long long)nb->info.size, nb->info.flags,
-		 nb->info.structured ? "structured" : "simple");
+		 nb->info.structured ? "structured" : "simple",
+		 conn_names[nb->conn]);
 	free(dev->tgt_desc);
 	dev->tgt_desc = s;
 	return 0;
@@ -288,8 +314,11 @@ static void nbd_free(struct ubr_nbd *nb)
 {
 	if (!nb)
 		return;
+	ubr_nbd_reconnect_stop(nb);
 	if (nb->fd >= 0)
 		close(nb->fd);
+	if (nb->old_fd >= 0)
+		close(nb->old_fd);
 	free(nb->slots);
 	free(nb->rx);
 	free(nb);
@@ -313,6 +342,8 @@ static int nbd_init(struct ubr_dev *dev)
 	}
 	nb->dev = dev;
 	nb->fd = dev->opts.fds[0];
+	nb->old_fd = -1;
+	nb->rc.fd = -1;
 	dev->opts.fds[0] = -1;
 	/* What a client passed is a stream socket, or nothing we can use. */
 	if (fstat(nb->fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
@@ -342,7 +373,8 @@ static int nbd_init(struct ubr_dev *dev)
 	ret = nbd_params(dev, nb);
 	if (ret < 0)
 		goto fail;
-	ret = nbd_desc(dev, nb);
+	ubr_nbd_reconnect_init(nb);
+	ret = ubr_nbd_desc(nb);
 	if (ret < 0)
 		goto fail;
 	dev->mem_bytes += UBR_NBD_RX_BUF;
@@ -362,7 +394,7 @@ static void nbd_deinit(struct ubr_dev *dev)
 
 	if (!nb)
 		return;
-	if (!nb->dead && !nb->send_busy &&
+	if (nb->conn == UBR_NBD_UP && !nb->send_busy &&
 	    ubr_nbd_req_encode(&disc, hdr) == 0)
 		(void)!send(nb->fd, hdr, sizeof(hdr),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);

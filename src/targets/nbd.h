@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The nbd target's pieces (src/targets/nbd*.c): the connection the client
- * makes (nbd_connect.c), the device and its handshake (nbd.c), and the
- * requests on the shared ring (nbd_io.c). The protocol itself is in the
- * pure layer: nbd_uri.h, nbd_handshake.h, nbd_wire.h.
+ * makes (nbd_connect.c), the device and its handshake (nbd.c), the
+ * requests on the shared ring (nbd_io.c) and the connection made again
+ * when lost (nbd_reconnect.c). The protocol itself is in the pure layer:
+ * nbd_uri.h, nbd_handshake.h, nbd_wire.h, nbd_retry.h.
  */
 #ifndef UBR_TGT_NBD_H
 #define UBR_TGT_NBD_H
@@ -11,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
 
 #include "ubr_dev.h"
 #include "ubr_target.h"
@@ -23,6 +27,8 @@
 
 struct ubr_nbd_opts {
 	unsigned connections; /* 0: the default, one */
+	/* --reconnect-timeout in seconds (0: the default, 30) */
+	unsigned reconnect_timeout;
 };
 
 /* One request's life on the connection. */
@@ -32,6 +38,7 @@ struct ubr_nbd_slot {
 	uint32_t next;	  /* the send queue's link (index + 1, 0: none) */
 	uint32_t covered; /* read: bytes of its range answered (data, holes) */
 	int32_t result;	  /* first error, else 0 */
+	uint64_t lost_at; /* ms its connection was first lost, 0: never */
 	bool awaiting;	  /* sent or queued, no final reply yet */
 	bool replied;	  /* answered, completed once no SQE holds its tag */
 };
@@ -47,11 +54,43 @@ enum ubr_nbd_rx_state {
 /* Requests gathered into one sendmsg. */
 #define UBR_NBD_SEND_BATCH 64U
 
+/*
+ * The connection's state (nbd_reconnect.c). UP: requests go out. DOWN:
+ * lost, reconnecting; requests are held. FAILED: down for longer than
+ * --reconnect-timeout; held requests failed with EIO, new ones fail at
+ * once, reconnecting goes on.
+ */
+enum ubr_nbd_conn {
+	UBR_NBD_UP,
+	UBR_NBD_DOWN,
+	UBR_NBD_FAILED,
+};
+
+/* Reconnecting: one attempt at a time, driven by the loop (libev). */
+struct ubr_nbd_reconnect {
+	ev_timer retry;	 /* the backoff; during an attempt, its deadline */
+	ev_timer expire; /* --reconnect-timeout after the loss */
+	ev_io io;	 /* the attempt's socket: connect, then handshake */
+	int fd;		 /* the attempt's socket, or -1 */
+	bool connecting; /* connect() in progress, else the handshake */
+	struct ubr_nbd_hs *hs;
+	unsigned backoff_ms; /* the last wait, 0: start from the minimum */
+	unsigned attempts;   /* failed attempts since the loss */
+	uint64_t timeout_ms;
+	/* TCP: the address the first connection reached */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
 /* A device's state (dev->tgt). */
 struct ubr_nbd {
 	struct ubr_dev *dev;
-	int fd;
-	bool dead;	  /* the connection failed: every request gets EIO */
+	int fd;	    /* the connection, -1 while down */
+	int old_fd; /* a lost one, open until its SQEs are back; or -1 */
+	enum ubr_nbd_conn conn;
+	/* the SQE in flight belongs to a lost connection */
+	bool send_stale, recv_stale;
+	struct ubr_nbd_reconnect rc;
 	struct ubr_nbd_export_info info;
 	struct ubr_nbd_uri uri;
 	unsigned depth;
@@ -80,10 +119,32 @@ struct ubr_nbd {
 /* The client's connection to the URI `word` (the connect hook). */
 int ubr_nbd_connect(const char *word, int *fd, char *err, size_t len);
 
+/* nbd.c: `list`'s line, with the connection's state. */
+int ubr_nbd_desc(struct ubr_nbd *nb);
+
 /* nbd_io.c */
+/* The connection is lost (why: one line): hold requests, reconnect. */
+void ubr_nbd_conn_lost(struct ubr_nbd *nb, const char *why);
+/* A new connection is up on fd with info: resend what had no reply. */
+void ubr_nbd_conn_up(struct ubr_nbd *nb, int fd,
+		     const struct ubr_nbd_export_info *info);
+/* Fail every request without a reply with EIO. */
+void ubr_nbd_fail_held(struct ubr_nbd *nb);
 void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 		      const struct ublksrv_io_desc *iod);
 void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 		     const struct io_uring_cqe *cqe);
+
+/* nbd_reconnect.c */
+/* Remember where to reconnect to (at init, on the first connection). */
+void ubr_nbd_reconnect_init(struct ubr_nbd *nb);
+/* The connection was lost: start reconnecting. */
+void ubr_nbd_reconnect_start(struct ubr_nbd *nb);
+/* A reconnected server answered: the next loss starts the backoff over. */
+static inline void ubr_nbd_reconnect_proven(struct ubr_nbd *nb)
+{
+	nb->rc.backoff_ms = 0;
+}
+void ubr_nbd_reconnect_stop(struct ubr_nbd *nb);
 
 #endif /* UBR_TGT_NBD_H */

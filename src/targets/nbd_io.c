@@ -17,8 +17,16 @@
  * replied and completed by that SQE's completion.
  *
  * A connection that fails (closed, a send or receive error, or a reply
- * that breaks the protocol) is shut down and every request on it, and
- * every later one, fails with EIO: reconnecting is not done yet.
+ * that breaks the protocol) is shut down and nbd_reconnect.c makes a new
+ * one, off the ring: meanwhile the requests without a reply, and new ones,
+ * are held (awaiting, on no send queue). The lost socket stays open until
+ * the SQEs still on it are back (send_stale, recv_stale): an SQE prepared
+ * but not yet submitted must not meet a reused descriptor number. Once
+ * up again every held request is resent with a new cookie, in slot order
+ * (the protocol promises no order among requests in flight, nor does the
+ * kernel expect one). When the connection stays down past
+ * --reconnect-timeout the held requests fail with EIO (nbd_retry.h says
+ * when one that keeps losing its connection gives up).
  */
 #include "config.h"
 
@@ -26,8 +34,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "nbd.h"
+#include "nbd_retry.h"
 #include "ubr_log.h"
 
 enum { TD_SEND = 1, TD_RECV = 2 };
@@ -90,21 +101,113 @@ static void answer(struct ubr_nbd *nb, uint32_t i, int err)
 	try_finish(nb, i);
 }
 
-/* Drop the connection: every request on it, and all later, get EIO. */
-static void conn_fail(struct ubr_nbd *nb, const char *why)
+static uint64_t now_ms(void)
 {
-	uint32_t i, n = (uint32_t)nb->dev->opts.nr_queues * nb->depth;
+	struct timespec ts;
 
-	if (nb->dead)
-		return;
-	nb->dead = true;
-	ubr_err("dev %u: nbd: %s: the connection is dropped and I/O fails with EIO",
-		nb->dev->id, why);
-	shutdown(nb->fd, SHUT_RDWR);
-	nb->sq_head = nb->sq_tail = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
+
+static uint32_t nr_slots(const struct ubr_nbd *nb)
+{
+	return (uint32_t)nb->dev->opts.nr_queues * nb->depth;
+}
+
+static bool held(const struct ubr_nbd *nb, uint32_t i)
+{
+	return nb->slots[i].awaiting && !nb->slots[i].replied;
+}
+
+/* The lost socket, once no SQE is on it any more. */
+static void close_old(struct ubr_nbd *nb)
+{
+	if (nb->old_fd >= 0 && !nb->send_stale && !nb->recv_stale) {
+		close(nb->old_fd);
+		nb->old_fd = -1;
+	}
+}
+
+void ubr_nbd_fail_held(struct ubr_nbd *nb)
+{
+	uint32_t i, n = nr_slots(nb);
+
 	for (i = 0; i < n; i++)
-		if (nb->slots[i].awaiting && !nb->slots[i].replied)
+		if (held(nb, i))
 			answer(nb, i, -EIO);
+}
+
+void ubr_nbd_conn_lost(struct ubr_nbd *nb, const char *why)
+{
+	uint32_t i, n = nr_slots(nb), failed = 0, kept = 0;
+	uint64_t now = now_ms();
+
+	if (nb->conn != UBR_NBD_UP)
+		return;
+	nb->conn = UBR_NBD_DOWN;
+	shutdown(nb->fd, SHUT_RDWR);
+	nb->old_fd = nb->fd;
+	nb->fd = -1;
+	nb->send_stale = nb->send_busy;
+	nb->recv_stale = nb->recv_busy;
+	close_old(nb);
+	nb->sq_head = nb->sq_tail = 0;
+	nb->rx_off = nb->rx_len = 0;
+	nb->rx_state = UBR_NBD_RX_HDR;
+	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
+	for (i = 0; i < n; i++) {
+		if (!held(nb, i))
+			continue;
+		if (ubr_nbd_loss_gives_up(&nb->slots[i].lost_at, now,
+					  nb->rc.timeout_ms)) {
+			answer(nb, i, -EIO);
+			failed++;
+		} else {
+			kept++;
+		}
+	}
+	ubr_err("dev %u: nbd: %s: the connection is lost; %u request(s) held, %u failed (lost before, over --reconnect-timeout); reconnecting",
+		nb->dev->id, why, kept, failed);
+	ubr_nbd_reconnect_start(nb);
+	ubr_nbd_desc(nb);
+}
+
+static void kick_send(struct ubr_nbd *nb);
+static void kick_recv(struct ubr_nbd *nb, uint32_t hint);
+
+void ubr_nbd_conn_up(struct ubr_nbd *nb, int fd,
+		     const struct ubr_nbd_export_info *info)
+{
+	uint32_t i, n = nr_slots(nb), resent = 0;
+	struct ubr_nbd_slot *s;
+
+	nb->fd = fd;
+	nb->info = *info;
+	nb->conn = UBR_NBD_UP;
+	for (i = 0; i < n; i++) {
+		if (!held(nb, i))
+			continue;
+		s = &nb->slots[i];
+		s->req.cookie = ubr_nbd_cookie_make(
+			(uint16_t)(i / nb->depth), (uint16_t)(i % nb->depth),
+			++nb->seq);
+		/* It was encoded once: only the cookie differs. */
+		(void)ubr_nbd_req_encode(&s->req, s->hdr);
+		s->result = 0;
+		s->covered = 0;
+		s->next = 0;
+		if (nb->sq_tail)
+			nb->slots[nb->sq_tail - 1].next = i + 1;
+		else
+			nb->sq_head = i + 1;
+		nb->sq_tail = i + 1;
+		resent++;
+	}
+	ubr_info("dev %u: nbd: reconnected; %u request(s) resent", nb->dev->id,
+		 resent);
+	ubr_nbd_desc(nb);
+	kick_send(nb);
+	kick_recv(nb, UINT32_MAX);
 }
 
 /* --- send ----------------------------------------------------------------- */
@@ -125,7 +228,7 @@ static void kick_send(struct ubr_nbd *nb)
 {
 	uint32_t i;
 
-	if (nb->send_busy || nb->dead || !nb->sq_head)
+	if (nb->send_busy || nb->conn != UBR_NBD_UP || !nb->sq_head)
 		return;
 	nb->iov_nr = 0;
 	nb->send_owner = nb->sq_head - 1;
@@ -169,11 +272,15 @@ static void send_done(struct ubr_nbd *nb, int res)
 	char why[64];
 
 	nb->send_busy = false;
-	if (nb->dead)
+	if (nb->send_stale) {
+		nb->send_stale = false;
+		close_old(nb);
+		kick_send(nb);
 		return;
+	}
 	if (res < 0) {
 		snprintf(why, sizeof(why), "send: %s", strerror(-res));
-		conn_fail(nb, why);
+		ubr_nbd_conn_lost(nb, why);
 		return;
 	}
 	if (!send_rest(nb, (size_t)res))
@@ -185,10 +292,10 @@ static void send_done(struct ubr_nbd *nb, int res)
 /* An SQE needs a tag: that of a request still waiting for its reply. */
 static uint32_t recv_owner(struct ubr_nbd *nb)
 {
-	uint32_t i, n = (uint32_t)nb->dev->opts.nr_queues * nb->depth;
+	uint32_t i, n = nr_slots(nb);
 
 	for (i = 0; i < n; i++)
-		if (nb->slots[i].awaiting && !nb->slots[i].replied)
+		if (held(nb, i))
 			return i;
 	return UINT32_MAX;
 }
@@ -200,7 +307,7 @@ static void kick_recv(struct ubr_nbd *nb, uint32_t hint)
 	void *buf;
 	size_t len;
 
-	if (nb->recv_busy || nb->dead || !nb->awaiting)
+	if (nb->recv_busy || nb->conn != UBR_NBD_UP || !nb->awaiting)
 		return;
 	if (owner == UINT32_MAX || !nb->slots[owner].awaiting ||
 	    nb->slots[owner].replied)
@@ -241,6 +348,7 @@ static void reply_part_done(struct ubr_nbd *nb)
 		    (nb->reply.flags & UBR_NBD_REPLY_FLAG_DONE);
 
 	next_header(nb);
+	ubr_nbd_reconnect_proven(nb);
 	if (!last)
 		return;
 	/* A successful read must have had every byte of its range answered. */
@@ -356,7 +464,7 @@ static void parse(struct ubr_nbd *nb)
 	uint32_t avail, n;
 	int ret = 0;
 
-	while (!nb->dead && ret >= 0) {
+	while (nb->conn == UBR_NBD_UP && ret >= 0) {
 		avail = nb->rx_len - nb->rx_off;
 		if (nb->rx_state == UBR_NBD_RX_DATA) {
 			if (!avail)
@@ -383,7 +491,7 @@ static void parse(struct ubr_nbd *nb)
 		}
 	}
 	if (ret < 0)
-		conn_fail(nb, err);
+		ubr_nbd_conn_lost(nb, err);
 }
 
 static void recv_done(struct ubr_nbd *nb, int res)
@@ -391,12 +499,15 @@ static void recv_done(struct ubr_nbd *nb, int res)
 	char why[64];
 
 	nb->recv_busy = false;
-	if (nb->dead)
-		return;
+	if (nb->recv_stale) {
+		nb->recv_stale = false;
+		close_old(nb);
+		return; /* io_done kicks the next recv */
+	}
 	if (res <= 0) {
 		snprintf(why, sizeof(why), "%s",
 			 res ? strerror(-res) : "the server closed the connection");
-		conn_fail(nb, why);
+		ubr_nbd_conn_lost(nb, why);
 		return;
 	}
 	if (nb->recv_direct) {
@@ -464,7 +575,7 @@ void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 	struct ubr_nbd_slot *s = &nb->slots[i];
 	int ret;
 
-	if (nb->dead) {
+	if (nb->conn == UBR_NBD_FAILED) {
 		ubr_io_complete(q, tag, -EIO);
 		return;
 	}
@@ -482,8 +593,11 @@ void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 	s->replied = false;
 	s->result = 0;
 	s->covered = 0;
+	s->lost_at = 0;
 	s->next = 0;
 	nb->awaiting++;
+	if (nb->conn != UBR_NBD_UP)
+		return; /* held: sent once reconnected */
 	if (nb->sq_tail)
 		nb->slots[nb->sq_tail - 1].next = i + 1;
 	else

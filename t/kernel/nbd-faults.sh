@@ -2,9 +2,10 @@
 # The nbd target's bad input and failures. Bad URIs and options: one line,
 # exit 2, no device. A server that is not there, or that accepts and never
 # speaks: add fails with one line (the latter within the handshake's
-# deadline). A server killed under a device: the device's I/O fails with
-# EIO, another device of the same daemon keeps serving, the nbd device
-# can still be deleted.
+# deadline). A server killed under a device (--reconnect-timeout 3): the
+# device's I/O fails with EIO, another device of the same daemon keeps
+# serving, the nbd device can still be deleted (t/kernel/nbd-reconnect.sh
+# has the server coming back).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 . "$(dirname "$0")/nbd.bash"
@@ -37,6 +38,9 @@ bad "http" nbd "http://127.0.0.1/x"
 bad "socket" nbd "nbd+unix:///x"
 bad "--connections" nbd --connections 0 "nbd://127.0.0.1"
 bad "--connections" nbd --connections 2 "nbd://127.0.0.1"
+bad "--reconnect-timeout" nbd --reconnect-timeout 0 "nbd://127.0.0.1"
+bad "--reconnect-timeout" nbd --reconnect-timeout 86401 "nbd://127.0.0.1"
+bad "--reconnect-timeout" nbd --reconnect-timeout 3s "nbd://127.0.0.1"
 bad "nbd" nbd
 bad "nbd" nbd "nbd://127.0.0.1" "nbd://127.0.0.2"
 refused "cannot connect" nbd "nbd+unix:///?socket=$UBR_SCRATCH/none.sock"
@@ -62,7 +66,7 @@ dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
 # The server killed under a device.
 sock=$UBR_SCRATCH/mem.sock
 nbdkit_unix "$sock" memory 64M
-add_dev nbd "nbd+unix:///?socket=$sock"
+add_dev nbd --reconnect-timeout 3 "nbd+unix:///?socket=$sock"
 head -c 1M /dev/urandom >"$UBR_SCRATCH/data"
 dd if="$UBR_SCRATCH/data" of="$DEV" bs=64k oflag=direct 2>/dev/null ||
 	fail "write to $DEV failed while the server lives"

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reconnecting a device's lost NBD connection, without ever blocking the
+ * reactor: a non-blocking socket watched by the loop (libev, whose epoll
+ * descriptor the ring polls), connect() then the handshake's state machine
+ * (nbd_handshake.h) fed from it, a timer for the backoff (nbd_retry.h)
+ * and one for each attempt's deadline, another for --reconnect-timeout.
+ * Nothing here touches the ring: the requests wait in nbd_io.c, held,
+ * until ubr_nbd_conn_up() resends them.
+ *
+ * Who connects: the daemon itself, as root, like it does for the config
+ * file and `recover` (only root may add a device: the admin socket refuses
+ * everyone else, so the caller whose rights made the first connection was
+ * root too). TCP goes to the address the first connection reached (no
+ * name lookup in the reactor: a resolver would block it); a unix socket
+ * to the URI's path, which connect() reaches at once or refuses.
+ *
+ * The export must still fit the device: at least its size, writable if the
+ * device is, the same flush, FUA, trim and write-zeroes, block sizes that
+ * fit the device's. A server that fails
+ * that, or the handshake, is tried again after the backoff like one that
+ * refused the connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nbd.h"
+#include "nbd_retry.h"
+#include "ubr_log.h"
+#include "ubr_reactor.h"
+#include "ubr_util.h"
+
+/* How long one attempt may take, connect and handshake together. */
+#define ATTEMPT_TIMEOUT_S 10.0
+
+static struct ev_loop *loop_of(struct ubr_nbd *nb)
+{
+	return nb->dev->r->loop;
+}
+
+static void attempt_end(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	ev_io_stop(loop_of(nb), &rc->io);
+	if (rc->fd >= 0)
+		close(rc->fd);
+	rc->fd = -1;
+	free(rc->hs);
+	rc->hs = NULL;
+}
+
+/* Wait for the backoff, then try again. */
+static void schedule(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	rc->backoff_ms = ubr_nbd_backoff_next(rc->backoff_ms);
+	ubr_timer_stop(nb->dev->r, &rc->retry);
+	ev_timer_set(&rc->retry, rc->backoff_ms / 1000.0, 0.);
+	ubr_timer_start(nb->dev->r, &rc->retry);
+}
+
+/* This attempt failed (why: one line): say so once per loss, go on. */
+static void attempt_failed(struct ubr_nbd *nb, const char *why)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	if (!rc->attempts++)
+		ubr_warn("dev %u: nbd: reconnect: %s; retrying every %u s at most",
+			 nb->dev->id, why, UBR_NBD_BACKOFF_MAX_MS / 1000);
+	else
+		ubr_dbg("dev %u: nbd: reconnect attempt %u: %s", nb->dev->id,
+			rc->attempts, why);
+	attempt_end(nb);
+	schedule(nb);
+}
+
+/* Does the export the handshake found still fit the device? */
+static const char *export_mismatch(struct ubr_nbd *nb,
+				   const struct ubr_nbd_export_info *in)
+{
+	const struct ublk_param_basic *b = &nb->dev->params.basic;
+
+	if (in->size < (uint64_t)b->dev_sectors << 9)
+		return "the export is now smaller than the device";
+	if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
+	    (in->flags & UBR_NBD_FLAG_READ_ONLY))
+		return "the export is now read-only";
+	/* What the device offers must still reach the server: a flush the
+	 * new server cannot take would be dropped, not done. */
+	if (nb->info.flags & ~in->flags &
+	    (UBR_NBD_FLAG_SEND_FLUSH | UBR_NBD_FLAG_SEND_FUA |
+	     UBR_NBD_FLAG_SEND_TRIM | UBR_NBD_FLAG_SEND_WRITE_ZEROES))
+		return "the export no longer takes flush, FUA, trim or write-zeroes as before";
+	if (in->min_block > 1U << b->logical_bs_shift)
+		return "the export's minimum block is now larger than the device's";
+	if (in->max_block < (uint32_t)b->max_sectors << 9)
+		return "the export's maximum block is now smaller than the device's";
+	return NULL;
+}
+
+static void handshake_done(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_export_info info = *ubr_nbd_hs_result(rc->hs);
+	const char *bad = export_mismatch(nb, &info);
+	int fd = rc->fd;
+
+	if (bad) {
+		attempt_failed(nb, bad);
+		return;
+	}
+	rc->fd = -1; /* the connection's now */
+	attempt_end(nb);
+	ubr_timer_stop(nb->dev->r, &rc->retry);
+	ubr_timer_stop(nb->dev->r, &rc->expire);
+	rc->attempts = 0;
+	ubr_nbd_conn_up(nb, fd, &info);
+}
+
+/* Watch the attempt's socket for what it waits for. */
+static void watch(struct ubr_nbd *nb, int events)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	if (ev_is_active(&rc->io) && rc->io.events == events)
+		return;
+	ev_io_stop(loop_of(nb), &rc->io);
+	ev_io_set(&rc->io, rc->fd, events);
+	ev_io_start(loop_of(nb), &rc->io);
+}
+
+/*
+ * Move the handshake on as far as the socket allows: 0 (waiting for the
+ * socket, or finished), or -errno (the socket failed).
+ */
+static int handshake_step(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	uint8_t buf[4096];
+	const uint8_t *out;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		switch (ubr_nbd_hs_status(rc->hs)) {
+		case UBR_NBD_HS_DONE:
+			handshake_done(nb);
+			return 0;
+		case UBR_NBD_HS_FAILED:
+			attempt_failed(nb, ubr_nbd_hs_error(rc->hs));
+			return 0;
+		case UBR_NBD_HS_SEND:
+			out = ubr_nbd_hs_out(rc->hs, &len);
+			n = send(rc->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				watch(nb, EV_WRITE);
+				return 0;
+			}
+			if (n < 0)
+				return -errno;
+			if (ubr_nbd_hs_sent(rc->hs, (size_t)n) < 0)
+				return -EPROTO;
+			break;
+		case UBR_NBD_HS_RECV:
+			len = ubr_nbd_hs_need(rc->hs);
+			if (len > sizeof(buf))
+				len = sizeof(buf);
+			n = recv(rc->fd, buf, len, MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				watch(nb, EV_READ);
+				return 0;
+			}
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				(void)ubr_nbd_hs_closed(rc->hs);
+			else if (ubr_nbd_hs_feed(rc->hs, buf, (size_t)n) < 0 &&
+				 ubr_nbd_hs_status(rc->hs) == UBR_NBD_HS_RECV)
+				return -EPROTO;
+			break;
+		}
+	}
+}
+
+static void handshake_start(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	char why[96];
+	int ret;
+
+	rc->connecting = false;
+	rc->hs = malloc(sizeof(*rc->hs));
+	if (!rc->hs) {
+		attempt_failed(nb, "out of memory");
+		return;
+	}
+	ret = ubr_nbd_hs_init(rc->hs, nb->uri.export_name);
+	if (!ret)
+		ret = handshake_step(nb);
+	if (ret < 0) {
+		snprintf(why, sizeof(why), "handshake: %s", strerror(-ret));
+		attempt_failed(nb, why);
+	}
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.io);
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	socklen_t len = sizeof(int);
+	char why[96];
+	int err = 0, ret;
+
+	(void)loop;
+	(void)revents;
+	if (rc->connecting) {
+		if (getsockopt(rc->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			snprintf(why, sizeof(why), "cannot connect: %s",
+				 strerror(err));
+			attempt_failed(nb, why);
+			return;
+		}
+		handshake_start(nb);
+		return;
+	}
+	ret = handshake_step(nb);
+	if (ret < 0) {
+		snprintf(why, sizeof(why), "handshake: %s", strerror(-ret));
+		attempt_failed(nb, why);
+	}
+}
+
+/* A non-blocking socket to the server, connecting: 0 or -errno. */
+static int attempt_start(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	const struct sockaddr *sa = (const struct sockaddr *)&rc->addr;
+	socklen_t sa_len = rc->addr_len;
+	int one = 1, s;
+
+	if (nb->uri.transport == UBR_NBD_UNIX) {
+		/* The URI parser bounds the path to sun_path. */
+		memcpy(un.sun_path, nb->uri.socket, strlen(nb->uri.socket) + 1);
+		sa = (const struct sockaddr *)&un;
+		sa_len = sizeof(un);
+	} else if (!sa_len) {
+		return -EDESTADDRREQ;
+	}
+	s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		   0);
+	if (s < 0)
+		return -errno;
+	if (sa->sa_family != AF_UNIX)
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rc->fd = s;
+	if (connect(s, sa, sa_len) == 0) {
+		handshake_start(nb);
+		return 0;
+	}
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		return -errno;
+	rc->connecting = true;
+	watch(nb, EV_WRITE);
+	return 0;
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.retry);
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	char why[96];
+	int ret;
+
+	(void)loop;
+	(void)revents;
+	ubr_timer_stop(nb->dev->r, w);
+	/* A delete waits for every request: give the held ones back. */
+	if (ubr_dev_going_away(nb->dev))
+		ubr_nbd_fail_held(nb);
+	if (rc->fd >= 0) { /* the attempt's deadline */
+		attempt_failed(nb, rc->connecting ?
+					   "the connection was not accepted in time" :
+					   "the server did not answer the handshake in time");
+		return;
+	}
+	/* The lost socket's SQEs are not back yet (shutdown makes them
+	 * come at once): no new connection before, so that a loss of it
+	 * never finds the last lost socket still open. */
+	if (nb->old_fd >= 0) {
+		schedule(nb);
+		return;
+	}
+	ret = attempt_start(nb);
+	if (ret < 0) {
+		snprintf(why, sizeof(why), "cannot connect: %s",
+			 strerror(-ret));
+		attempt_failed(nb, why);
+		return;
+	}
+	if (rc->fd >= 0) { /* still under way: bound it */
+		ev_timer_set(&rc->retry, ATTEMPT_TIMEOUT_S, 0.);
+		ubr_timer_start(nb->dev->r, &rc->retry);
+	}
+}
+
+static void expire_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.expire);
+
+	(void)loop;
+	(void)revents;
+	ubr_timer_stop(nb->dev->r, w);
+	if (nb->conn != UBR_NBD_DOWN)
+		return;
+	nb->conn = UBR_NBD_FAILED;
+	ubr_err("dev %u: nbd: no connection for %llu s (--reconnect-timeout): I/O fails with EIO until a reconnect succeeds",
+		nb->dev->id, (unsigned long long)(nb->rc.timeout_ms / 1000));
+	ubr_nbd_fail_held(nb);
+	ubr_nbd_desc(nb);
+}
+
+void ubr_nbd_reconnect_init(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	const struct ubr_nbd_opts *o = nb->dev->opts.tgt_opts;
+	unsigned secs = o && o->reconnect_timeout ?
+				o->reconnect_timeout :
+				UBR_NBD_RECONNECT_TIMEOUT_DEFAULT;
+
+	rc->fd = -1;
+	rc->timeout_ms = (uint64_t)secs * 1000;
+	ev_timer_init(&rc->retry, retry_cb, 0., 0.);
+	ev_timer_init(&rc->expire, expire_cb, 0., 0.);
+	ev_io_init(&rc->io, io_cb, -1, EV_READ);
+	rc->addr_len = sizeof(rc->addr);
+	if (nb->uri.transport != UBR_NBD_TCP ||
+	    getpeername(nb->fd, (struct sockaddr *)&rc->addr, &rc->addr_len) <
+		    0 ||
+	    (rc->addr.ss_family != AF_INET && rc->addr.ss_family != AF_INET6))
+		rc->addr_len = 0;
+}
+
+void ubr_nbd_reconnect_start(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	rc->attempts = 0;
+	ubr_timer_stop(nb->dev->r, &rc->expire);
+	ev_timer_set(&rc->expire, (double)rc->timeout_ms / 1000.0, 0.);
+	ubr_timer_start(nb->dev->r, &rc->expire);
+	schedule(nb);
+}
+
+void ubr_nbd_reconnect_stop(struct ubr_nbd *nb)
+{
+	attempt_end(nb);
+	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
+	ubr_timer_stop(nb->dev->r, &nb->rc.expire);
+}
