@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Elements in a true array (not a pointer). */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,6 +43,12 @@ void ubr_format_size(uint64_t bytes, char *buf, size_t len);
  * short messages and for sorting lists of devices.
  */
 const char *ubr_strstr(const char *hay, const char *needle);
+/*
+ * strncasecmp for ASCII (URI schemes, host names): 0 when the first n
+ * bytes of a and b are equal but for case (n = SIZE_MAX: strcasecmp).
+ * musl's two weigh 0.3 KiB, for one scheme and one hosts file.
+ */
+int ubr_strncasecmp(const char *a, const char *b, size_t n);
 void ubr_sort(void *base, size_t n, size_t w,
 	      int (*cmp)(const void *, const void *));
 
@@ -55,6 +62,16 @@ void ubr_sort(void *base, size_t n, size_t w,
  */
 char *ubr_fd_path(int fd);
 char *ubr_realpath(const char *path);
+
+/*
+ * Text built with stdio into memory: ubr_memfile_open() gives a stream on
+ * an anonymous memory file (memfd), ubr_memfile_take() closes it and
+ * returns what was written as a malloc'd string (NULL if anything failed;
+ * the stream is closed either way). open_memstream does this too, but
+ * weighs 0.7 KiB in a static musl binary, where fdopen is linked anyway.
+ */
+FILE *ubr_memfile_open(void);
+char *ubr_memfile_take(FILE *f);
 
 #define UBR_RUNDIR_DEFAULT "/run/ublk-reactor"
 

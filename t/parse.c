@@ -147,6 +147,15 @@ static void test_search_sort(void)
 	ok(ubr_strstr(h, "") == h, "strstr: empty needle");
 	ok(!ubr_strstr("", "a"), "strstr: empty haystack");
 	ok(ubr_strstr("aaab", "aab") != NULL, "strstr: after a false start");
+	ok(!ubr_strncasecmp("NBD+Unix", "nbd+unix", 8), "strncasecmp: case aside, equal");
+	ok(!ubr_strncasecmp("nbdX", "nbdY", 3), "strncasecmp: only n bytes");
+	ok(ubr_strncasecmp("nbd", "nbe", 3) < 0 && ubr_strncasecmp("nbe", "NBD", 3) > 0,
+	   "strncasecmp: ordered as strncasecmp");
+	ok(!ubr_strncasecmp("LocalHost", "localhost", SIZE_MAX), "strcasecmp: equal");
+	ok(ubr_strncasecmp("localhost", "localhost6", SIZE_MAX) != 0 &&
+	   ubr_strncasecmp("localhost6", "localhost", SIZE_MAX) != 0,
+	   "strcasecmp: a prefix is not equal, either way");
+	ok(!ubr_strncasecmp("ab", "AB", 10), "strncasecmp: n past both ends");
 	ubr_sort(NULL, 0, sizeof(int), int_cmp); /* kdev_scan's empty list */
 	sort_is(few, 1, "one element");
 	sort_is(few, 3, "three");

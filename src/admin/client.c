@@ -443,6 +443,7 @@ static int parse_upgrade(int argc, char **argv, const char **binary,
 /* Does PATH start at all? Its --version, run here, must exit 0. */
 static bool binary_runs(const char *path)
 {
+	char *argv[] = { "ublk-reactor", "--version", NULL };
 	int status, null;
 	pid_t pid;
 
@@ -456,7 +457,7 @@ static bool binary_runs(const char *path)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execl(path, "ublk-reactor", "--version", (char *)NULL);
+		execv(path, argv); /* not execl: its varargs copy is 0.3 KiB static */
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)

@@ -92,17 +92,15 @@ static void cmd_add(struct ubr_reactor *r, int argc, char **argv, int *fds,
 int ubr_reply_stream(struct ubr_reply *rep, void (*fn)(FILE *, void *),
 		      void *arg)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f = ubr_memfile_open();
+	char *text;
 
 	if (!f)
 		return -ENOMEM;
 	fn(f, arg);
-	if (fclose(f) || !text) {
-		free(text);
+	text = ubr_memfile_take(f);
+	if (!text)
 		return -ENOMEM;
-	}
 	ubr_reply_printf(rep, 1, "%s", text);
 	free(text);
 	return 0;

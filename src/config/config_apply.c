@@ -58,8 +58,7 @@ struct run {
 	bool adding;	  /* deletes are done */
 	unsigned pending; /* deletes or adds in flight, +1 while starting */
 	FILE *out;	  /* what changed, for `reload` */
-	char *out_text;
-	size_t out_len;
+	char *out_text;	  /* what out held, once taken */
 	struct waiter *waiters;
 };
 
@@ -128,10 +127,11 @@ static void run_finish(struct run *run)
 	ubr_config_sort_errors(&run->cfg);
 	for (i = 0; i < run->cfg.nr_errors; i++)
 		ubr_err("%s", run->cfg.errors[i].text);
-	if (fclose(run->out) < 0)
+	run->out_text = ubr_memfile_take(run->out);
+	if (!run->out_text)
 		ubr_err("config: out of memory for the summary");
 	run->out = NULL;
-	res.changes = run->out_text; /* set by fclose() */
+	res.changes = run->out_text;
 	waiters_answer(run->waiters, &res);
 	run->waiters = NULL;
 	ctl->run = NULL;
@@ -379,7 +379,7 @@ static struct run *run_new(struct ubr_config_ctl *ctl, struct waiter *waiters)
 	run->ctl = ctl;
 	run->waiters = waiters;
 	run->pending = 1;
-	run->out = open_memstream(&run->out_text, &run->out_len);
+	run->out = ubr_memfile_open();
 	if (!run->out) {
 		free(run);
 		return NULL;

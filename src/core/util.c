@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -125,6 +126,16 @@ const char *ubr_strstr(const char *hay, const char *needle)
 	return len ? NULL : hay;
 }
 
+int ubr_strncasecmp(const char *a, const char *b, size_t n)
+{
+	int d = 0;
+
+	for (; n && !(d = tolower((unsigned char)*a) - tolower((unsigned char)*b)) && *a;
+	     n--, a++, b++)
+		;
+	return n ? d : 0;
+}
+
 void ubr_sort(void *base, size_t n, size_t w,
 	      int (*cmp)(const void *, const void *))
 {
@@ -176,6 +187,44 @@ char *ubr_realpath(const char *path)
 	close(fd);
 	errno = saved;
 	return abs;
+}
+
+/* --- memory files (see ubr_util.h) -------------------------------------- */
+
+FILE *ubr_memfile_open(void)
+{
+	int fd = memfd_create("ublk-reactor-text", MFD_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+char *ubr_memfile_take(FILE *f)
+{
+	char *text = NULL;
+	off_t len;
+	int fd = fileno(f);
+
+	if (fflush(f) || ferror(f))
+		goto out;
+	len = lseek(fd, 0, SEEK_END);
+	if (len < 0)
+		goto out;
+	text = malloc((size_t)len + 1);
+	if (text && pread(fd, text, (size_t)len, 0) != len) {
+		free(text);
+		text = NULL;
+	}
+	if (text)
+		text[len] = '\0';
+out:
+	fclose(f);
+	return text;
 }
 
 /* --- run directory ------------------------------------------------------- */

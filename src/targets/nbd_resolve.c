@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,7 +64,7 @@ void ubr_hosts_find(FILE *f, const char *name, struct ubr_nbd_addrs *out)
 		if (!addr)
 			continue;
 		while ((w = strtok_r(NULL, blanks, &save)))
-			if (!strcasecmp(w, name))
+			if (!ubr_strncasecmp(w, name, SIZE_MAX))
 				break;
 		one.n = 0;
 		if (w && addr_parse(addr, &one))

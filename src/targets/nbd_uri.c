@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "nbd_uri.h"
 #include "ubr_util.h"
@@ -94,15 +93,15 @@ static int check_raw(const char *text, char *err, size_t errlen)
 static int parse_scheme(struct span s, struct ubr_nbd_uri *u, char *err,
 			size_t errlen)
 {
-	if (s.n == 3 && !strncasecmp(s.p, "nbd", 3))
+	if (s.n == 3 && !ubr_strncasecmp(s.p, "nbd", 3))
 		u->transport = UBR_NBD_TCP;
-	else if (s.n == 8 && !strncasecmp(s.p, "nbd+unix", 8))
+	else if (s.n == 8 && !ubr_strncasecmp(s.p, "nbd+unix", 8))
 		u->transport = UBR_NBD_UNIX;
-	else if ((s.n == 4 && !strncasecmp(s.p, "nbds", 4)) ||
-		 (s.n == 9 && !strncasecmp(s.p, "nbds+unix", 9)))
+	else if ((s.n == 4 && !ubr_strncasecmp(s.p, "nbds", 4)) ||
+		 (s.n == 9 && !ubr_strncasecmp(s.p, "nbds+unix", 9)))
 		return fail(-EOPNOTSUPP, err, errlen,
 			    "%.*s://: TLS is not supported", (int)s.n, s.p);
-	else if (s.n == 9 && !strncasecmp(s.p, "nbd+vsock", 9))
+	else if (s.n == 9 && !ubr_strncasecmp(s.p, "nbd+vsock", 9))
 		return fail(-EOPNOTSUPP, err, errlen,
 			    "nbd+vsock://: vsock is not supported");
 	else
