@@ -76,6 +76,13 @@ nbd-server -C "$dir/nbd-server.conf" -p "$dir/nbd-server.pid" \
 # It daemonizes, and serves each connection from a child of its own.
 on_exit pkill -KILL -f "nbd-server -C $dir/"
 wait_for 30 test -S "$dir/nbd-server.sock" || fail "nbd-server made no socket"
+# Its socket comes before it serves: twice (loaded hosts) its first
+# handshake took longer than add's 10 s deadline. It is ready once another
+# client's handshake succeeds.
+nbd_server_ready() {
+	qemu-img info "nbd+unix:///disk?socket=$dir/nbd-server.sock" >/dev/null 2>&1
+}
+wait_for 60 nbd_server_ready || fail "nbd-server did not answer qemu-img's handshake in 60 s"
 add_dev nbd "nbd+unix:///disk?socket=$dir/nbd-server.sock"
 expect_in_list "$DEV_ID" "/disk"
 fio_verify "$DEV" "$size"
