@@ -98,14 +98,6 @@ static const struct ubr_tgt_opt nbd_opt_table[] = {
 
 /* --- handshake ------------------------------------------------------------ */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd can do `events`, within the deadline; 0 or -ETIMEDOUT. */
 static int wait_fd(int fd, short events, const int64_t *deadline)
 {
@@ -114,7 +106,7 @@ static int wait_fd(int fd, short events, const int64_t *deadline)
 	int ret;
 
 	do {
-		left = *deadline - now_ms();
+		left = *deadline - (int64_t)ubr_nbd_now_ms();
 		ret = left > 0 ? poll(&p, 1, (int)left) : 0;
 	} while (ret < 0 && errno == EINTR);
 	if (ret <= 0)
@@ -158,7 +150,7 @@ static int hs_step(struct ubr_nbd_hs *hs, int fd, const int64_t *deadline)
 static int handshake(struct ubr_dev *dev, struct ubr_nbd *nb)
 {
 	struct ubr_nbd_hs *hs = malloc(sizeof(*hs));
-	int64_t deadline = now_ms() + HANDSHAKE_TIMEOUT_MS;
+	int64_t deadline = (int64_t)ubr_nbd_now_ms() + HANDSHAKE_TIMEOUT_MS;
 	int ret;
 
 	if (!hs) {

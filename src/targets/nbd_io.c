@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nbd.h"
@@ -101,14 +100,6 @@ static void answer(struct ubr_nbd *nb, uint32_t i, int err)
 	try_finish(nb, i);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
-}
-
 static uint32_t nr_slots(const struct ubr_nbd *nb)
 {
 	return (uint32_t)nb->dev->opts.nr_queues * nb->depth;
@@ -140,7 +131,7 @@ void ubr_nbd_fail_held(struct ubr_nbd *nb)
 void ubr_nbd_conn_lost(struct ubr_nbd *nb, const char *why)
 {
 	uint32_t i, n = nr_slots(nb), failed = 0, kept = 0;
-	uint64_t now = now_ms();
+	uint64_t now = ubr_nbd_now_ms();
 
 	if (nb->conn != UBR_NBD_UP)
 		return;

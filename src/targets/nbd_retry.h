@@ -22,12 +22,26 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define UBR_NBD_BACKOFF_MIN_MS 100U
 #define UBR_NBD_BACKOFF_MAX_MS 5000U
 /* --reconnect-timeout's default and largest value, in seconds. */
 #define UBR_NBD_RECONNECT_TIMEOUT_DEFAULT 30U
 #define UBR_NBD_RECONNECT_TIMEOUT_MAX 86400U
+
+/*
+ * The target's clock: CLOCK_MONOTONIC in milliseconds, never 0 (lost_at
+ * below takes 0 for "never"), for the handshake's, the resolver's and the
+ * reconnect's deadlines alike.
+ */
+static inline uint64_t ubr_nbd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
 
 /* The wait before the next attempt, after waiting cur_ms (0: none yet). */
 static inline unsigned ubr_nbd_backoff_next(unsigned cur_ms)
