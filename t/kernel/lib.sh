@@ -200,3 +200,26 @@ user_threads() {
 fd_count() {
 	ls /proc/"$1"/fd | wc -l
 }
+
+# The fd count once it holds still for half a second (within 10 s): the
+# admin connection of a command that just returned may still be open for
+# a moment, until the daemon's next turn sees the client hang up.
+fd_count_settled() {
+	local before now deadline=$((SECONDS + 10))
+	now=$(fd_count "$1")
+	while ((SECONDS < deadline)); do
+		before=$now
+		sleep 0.5
+		now=$(fd_count "$1")
+		((now == before)) && break
+	done
+	echo "$now"
+}
+
+# What each of a process's fds points at, one line each (for messages).
+fd_targets() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		echo "${fd##*/} -> $(readlink "$fd")"
+	done
+}

@@ -15,7 +15,8 @@ private_daemon
 anchor=$("$UBR" add null --size 64M)
 pid=$(daemon_pid)
 [[ -n $pid ]] || fail "no daemon pid"
-fds_idle=$(fd_count "$pid")
+fds_idle=$(fd_count_settled "$pid")
+fd_targets "$pid" >"$UBR_SCRATCH/fds-idle"
 
 round() { # round COUNT QUEUES
 	local count=$1 queues=$2 devs=() ids=() i dev json
@@ -62,8 +63,12 @@ round() { # round COUNT QUEUES
 	for dev in "${devs[@]}"; do
 		wait_for 10 test ! -e "$dev" || fail "$dev still exists after del"
 	done
-	fds=$(fd_count "$pid")
-	((fds == fds_idle)) || fail "daemon has $fds fds after deleting $count devices, $fds_idle before"
+	fds=$(fd_count_settled "$pid")
+	if ((fds != fds_idle)); then
+		echo "# fds when idle:"; sed 's/^/#   /' "$UBR_SCRATCH/fds-idle"
+		echo "# fds now:"; fd_targets "$pid" | sed 's/^/#   /'
+		fail "daemon has $fds fds after deleting $count devices, $fds_idle before"
+	fi
 	echo "$count devices deleted; daemon fds back to $fds (${SECONDS}s)"
 }
 
