@@ -611,33 +611,53 @@ static void default_scheduler_done_cb(void *ctx, int res)
 }
 
 /*
- * Write --scheduler to the disk's queue/scheduler, from a helper process
- * (src/core/child.c says why not here, nor on an io_uring worker of ours): the
- * switch freezes the queue until the requests in flight (the partition
+ * Write a scheduler to disk `id`'s queue/scheduler, from a helper process
+ * (src/core/child.c says why not here, nor on an io_uring worker of ours):
+ * the switch freezes the queue until the requests in flight (the partition
  * scan's, udev's) are served, by this very thread. The switch took
- * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md); add waits for a
+ * 35-55 ms of add's time under TCG (doc/PERFORMANCE.md). add waits for a
  * scheduler named on its command line, and fails if the kernel refuses
- * it, but not for the default, set just after add answers (a failure only
- * logged: the device works either way).
+ * it, but not for the default (see start_done_cb).
  */
-static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev,
-			 bool background)
+static int spawn_scheduler(struct ubr_reactor *r, unsigned id,
+			   const char *sched, ubr_child_cb cb, void *ctx)
 {
-	char id[16], name[UBR_SCHED_NAME_MAX + 1];
-	char *argv[] = { "ublk-reactor", UBR_HELPER_SET_SCHEDULER, id, name, NULL };
-	int ret;
+	char id_arg[16], name[UBR_SCHED_NAME_MAX + 1];
+	char *argv[] = { "ublk-reactor", UBR_HELPER_SET_SCHEDULER, id_arg, name,
+			 NULL };
 
-	snprintf(id, sizeof(id), "%u", dev->id);
-	snprintf(name, sizeof(name), "%s",
-		 background ? UBR_DEFAULT_SCHEDULER : dev->opts.scheduler);
-	ret = ubr_kernel_helper(r, argv,
-				background ? default_scheduler_done_cb :
-					     scheduler_done_cb,
-				background ? (void *)(uintptr_t)dev->id : dev);
+	snprintf(id_arg, sizeof(id_arg), "%u", id);
+	snprintf(name, sizeof(name), "%s", sched);
+	return ubr_kernel_helper(r, argv, cb, ctx);
+}
+
+/* --scheduler NAME: add answers once the helper has set it. */
+static int set_scheduler(struct ubr_reactor *r, struct ubr_dev *dev)
+{
+	int ret = spawn_scheduler(r, dev->id, dev->opts.scheduler,
+				  scheduler_done_cb, dev);
+
 	if (ret < 0)
 		ubr_dev_set_err(dev, "dev %u: cannot start the I/O scheduler's helper: %s",
 				dev->id, strerror(-ret));
 	return ret;
+}
+
+/*
+ * The default scheduler, after add answered: starting the helper holds
+ * this thread for the child's fork and exec (30-40 ms of add's 80 under
+ * TCG, measured in the sid VM), which the caller need not wait for. A
+ * failure is only logged: the device works either way.
+ */
+static void set_default_scheduler(struct ubr_reactor *r, unsigned id)
+{
+	int ret = spawn_scheduler(r, id, UBR_DEFAULT_SCHEDULER,
+				  default_scheduler_done_cb,
+				  (void *)(uintptr_t)id);
+
+	if (ret < 0)
+		ubr_warn("dev %u: cannot start the I/O scheduler's helper: %s",
+			 id, strerror(-ret));
 }
 
 static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
@@ -654,13 +674,16 @@ static void start_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 		return;
 	}
 	if (!strcmp(dev->opts.scheduler, UBR_DEFAULT_SCHEDULER)) {
-		if (set_scheduler(r, dev, true) < 0)
-			ubr_warn("%s", dev->err_msg);
-		dev->err_msg[0] = '\0';
+		/* Going live may tear the device down (a del that waited). */
+		unsigned id = dev->id;
+		bool stays = !dev->del_queued && !r->stopping;
+
 		add_done_live(dev);
+		if (stays)
+			set_default_scheduler(r, id);
 		return;
 	}
-	res = set_scheduler(r, dev, false);
+	res = set_scheduler(r, dev);
 	if (res < 0)
 		add_failed(dev, res, "setting the I/O scheduler");
 }
