@@ -128,12 +128,13 @@ const char *ubr_strstr(const char *hay, const char *needle)
 
 int ubr_strncasecmp(const char *a, const char *b, size_t n)
 {
-	int d = 0;
+	for (; n; n--, a++, b++) {
+		int d = tolower((unsigned char)*a) - tolower((unsigned char)*b);
 
-	for (; n && !(d = tolower((unsigned char)*a) - tolower((unsigned char)*b)) && *a;
-	     n--, a++, b++)
-		;
-	return n ? d : 0;
+		if (d || !*a)
+			return d;
+	}
+	return 0;
 }
 
 void ubr_sort(void *base, size_t n, size_t w,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "nbd_resolve.h"
+#include "nbd_retry.h"
 #include "nbd_uri.h"
 #include "ubr_util.h"
 
@@ -231,12 +232,10 @@ bad: /* nothing from a malformed reply, not even its first records */
 
 /* --- asking -------------------------------------------------------------- */
 
+/* The target's clock (nbd_retry.h), signed for the waits' arithmetic. */
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ubr_nbd_now_ms();
 }
 
 /* One UDP socket per server, connected: the kernel drops other senders. */
