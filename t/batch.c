@@ -43,7 +43,7 @@ static void test_load(void)
 	for (i = 0; i < 1000; i++)
 		ubr_batch_turn(&b, 1 + i % 2, true);
 	is_int(ubr_batch_poll_us(&b), 50,
-	       "polls that find work go on polling, single completions too");
+	       "polls that find work go on polling, a single completion between");
 	ubr_batch_turn(&b, 5, false);
 	is_int(ubr_batch_poll_us(&b), 0, "a poll that found nothing: stop");
 	ubr_batch_turn(&b, 1, true);
@@ -52,18 +52,32 @@ static void test_load(void)
 	is_int(ubr_batch_poll_us(&b), 50, "two at once: poll again");
 }
 
-/* A probe that pays turns polling on, as concurrency would. */
-static void test_probe_pays(void)
+/*
+ * iodepth 1 with a round trip shorter than the window: every poll finds
+ * the next request, one at a time. Polling must not become the rule.
+ */
+static void test_quick_single(void)
 {
 	struct ubr_batch b;
-	unsigned i;
+	unsigned i, polled = 0;
 
 	ubr_batch_init(&b, 50);
 	for (i = 0; i < UBR_BATCH_PROBE_TURNS; i++)
 		ubr_batch_turn(&b, 1, true);
 	is_int(ubr_batch_poll_us(&b), 50, "PROBE_TURNS single turns: probe");
+	for (i = 1; i < UBR_BATCH_POLL_SINGLES; i++)
+		ubr_batch_turn(&b, 1, true);
+	is_int(ubr_batch_poll_us(&b), 50, "found work: polls on for a while");
 	ubr_batch_turn(&b, 1, true);
-	is_int(ubr_batch_poll_us(&b), 50, "the probe found work: keep polling");
+	is_int(ubr_batch_poll_us(&b), 0,
+	       "POLL_SINGLES polled turns of one completion: stop");
+	ubr_batch_init(&b, 50);
+	for (i = 0; i < 6500; i++) {
+		polled += ubr_batch_poll_us(&b) != 0;
+		ubr_batch_turn(&b, 1, true);
+	}
+	ok(polled <= 6500 / UBR_BATCH_PROBE_TURNS * UBR_BATCH_POLL_SINGLES,
+	   "at most POLL_SINGLES polled turns per probe (%u of 6500)", polled);
 }
 
 static void test_off(void)
@@ -83,7 +97,7 @@ int main(void)
 {
 	test_single();
 	test_load();
-	test_probe_pays();
+	test_quick_single();
 	test_off();
 	return done_testing();
 }

@@ -17,8 +17,12 @@ void ubr_batch_turn(struct ubr_batch *b, unsigned n, bool found)
 		return;
 	if (b->on) {
 		/* A poll that had to give up and sleep: nothing to gain. */
-		b->on = found;
-		b->singles = 0;
+		if (!found || (n == 1 && ++b->singles >= UBR_BATCH_POLL_SINGLES)) {
+			b->on = false;
+			b->singles = 0;
+		} else if (n >= 2) {
+			b->singles = 0;
+		}
 		return;
 	}
 	if (n >= 2 || ++b->singles >= UBR_BATCH_PROBE_TURNS) {
