@@ -58,8 +58,9 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	/*
 	 * SQE128 carries control and I/O uring_cmds. One issuer (this
 	 * thread) and deferred task work: completions are run only when we
-	 * enter the kernel, so nothing interrupts the thread between turns.
-	 * A CQ four times the SQ absorbs the commands of many devices
+	 * enter the kernel, so nothing interrupts the thread between turns;
+	 * TASKRUN_FLAG marks in the SQ ring that some are waiting, which is
+	 * what a polling turn looks at (wait_turn()). A CQ four times the SQ absorbs the commands of many devices
 	 * completing together.
 	 */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
