@@ -134,6 +134,13 @@ void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
 void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
 
 /*
+ * Every ev_io starts through this, not ev_io_start(): one started outside
+ * libev's callbacks (from a ring completion) would not be watched until
+ * libev next runs, which nothing might ever ask for (src/core/reactor.c).
+ */
+void ubr_io_start(struct ubr_reactor *r, ev_io *w);
+
+/*
  * A sparse registered-buffer table of n slots on the ring (zero copy):
  * 0 or -errno. Then n consecutive slots of it, or -ENOSPC.
  */
