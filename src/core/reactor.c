@@ -60,8 +60,8 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	 * thread) and deferred task work: completions are run only when we
 	 * enter the kernel, so nothing interrupts the thread between turns;
 	 * TASKRUN_FLAG marks in the SQ ring that some are waiting, which is
-	 * what a polling turn looks at (wait_turn()). A CQ four times the SQ absorbs the commands of many devices
-	 * completing together.
+	 * what a polling turn looks at (wait_turn()). A CQ four times the SQ
+	 * absorbs the commands of many devices completing together.
 	 */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
 		  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
@@ -446,6 +446,11 @@ static bool poll_for_work(const struct ubr_reactor *r, unsigned us)
  * looks for work for up to poll_us without sleeping, within the timer's
  * bound; *found says whether that paid. Then, or at once when not
  * polling, it waits for one completion: at once if the poll saw some.
+ * Without a timer the wait has no bound, and needs none: whatever can
+ * wake the loop completes on the ring, libev's events included, as long
+ * as libev is run after a watcher starts (ubr_io_start()). A bound would
+ * only hide a watcher that missed that, as the batched waits' 10 s bound
+ * did before issue 16.
  */
 static int wait_turn(struct ubr_reactor *r, bool *found)
 {
