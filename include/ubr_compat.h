@@ -18,30 +18,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* --- io_uring_enter's min wait (kernel 6.12, liburing 2.8) --------------- */
+/* --- io_uring_enter with a timeout (kernel 5.11, liburing 2.8) ---------- */
 
 /*
- * What the io_uring ABI has that the system's liburing (2.3 on Debian 12)
- * does not say: the min-wait of io_uring_enter (kernel 6.12). Written from
- * the kernel's documented ABI (include/uapi/linux/io_uring.h).
- *
- * With IORING_ENTER_EXT_ARG, io_uring_enter's sig argument points to this
- * struct and its size argument is sizeof the struct. The wait then:
- *  - returns as soon as min_complete completions are there;
- *  - once min_wait_usec have passed, returns if any completion is there;
- *  - else goes on waiting, until the first completion or ts (relative).
- * Without a ts the min wait ends the wait, completions or not, so a batched
- * wait always passes one. Kernels without IORING_FEAT_MIN_TIMEOUT read
- * min_wait_usec as padding: it must then be 0.
+ * The raw io_uring_enter with IORING_ENTER_EXT_ARG: its sig argument points
+ * to this struct (the kernel's io_uring_getevents_arg, written from the
+ * documented ABI in include/uapi/linux/io_uring.h) and its size argument is
+ * sizeof the struct. ts is a relative timeout. min_wait_usec, the kernel's
+ * min wait (6.12), stays 0: it was the reactor's batching until issue 16
+ * showed it costing wake-ups (see ubr_batch.h); "pad" in liburing 2.3.
  *
  * Can go, with ubr_sq_flush() and ubr_ring_enter() below, once the oldest
  * liburing we build with has io_uring_submit_and_wait_min_timeout() (2.8),
- * if its cost per turn measures the same (doc/PERFORMANCE.md).
+ * if its cost per turn measures the same (doc/PERFORMANCE.md); liburing
+ * 2.3's io_uring_submit_and_wait_timeout() costs an extra enter to submit.
  */
-#ifndef IORING_FEAT_MIN_TIMEOUT
-#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
-#endif
-
 struct ubr_getevents_arg {
 	__u64 sigmask;	     /* sigset_t *, or 0 */
 	__u32 sigmask_sz;
@@ -61,7 +52,7 @@ static_assert(offsetof(struct ubr_getevents_arg, ts) == 16,
  * yet to consume. liburing maps SQ slots to SQEs one to one when it sets
  * the ring up, so moving the tail is all a submission needs. This is
  * liburing's own bookkeeping (sqe_head, sqe_tail, ktail): we do it because
- * the raw enter below submits, and liburing 2.3 cannot pass a min wait.
+ * the raw enter below submits.
  */
 static inline unsigned ubr_sq_flush(struct io_uring *ring)
 {
@@ -75,16 +66,14 @@ static inline unsigned ubr_sq_flush(struct io_uring *ring)
 }
 
 /*
- * Submit what is queued and wait for wait_nr completions, at most
- * min_wait_us for more than one, never past ts: the raw io_uring_enter
- * with the extended argument. >= 0 or -errno.
+ * Submit what is queued and wait for wait_nr completions, never past ts
+ * (NULL: no bound): the raw io_uring_enter with the extended argument.
+ * >= 0 or -errno.
  */
 static inline int ubr_ring_enter(struct io_uring *ring, unsigned wait_nr,
-				 unsigned min_wait_us,
 				 const struct __kernel_timespec *ts)
 {
 	struct ubr_getevents_arg arg = {
-		.min_wait_usec = min_wait_us,
 		.ts = (uint64_t)(uintptr_t)ts,
 	};
 	unsigned n = ubr_sq_flush(ring);

@@ -43,7 +43,7 @@ struct ubr_reactor_counters {
 	uint64_t io_cqes;    /* ublk I/O command completions */
 	uint64_t ev_runs;    /* times libev was run */
 	uint64_t turns;      /* loop iterations */
-	uint64_t batched;    /* enters that waited with a min wait */
+	uint64_t batched;    /* turns that polled before sleeping */
 };
 
 struct ubr_reactor {
@@ -119,11 +119,11 @@ void ubr_reactor_dispatch(struct ubr_reactor *r,
 int ubr_reactor_run(struct ubr_reactor *r);
 
 /*
- * Let a loaded ring's waits last up to us microseconds to gather more
- * completions (see ubr_batch.h); 0: never. Returns what is in force: 0
- * where the kernel has no min wait. The default is UBR_BATCH_WAIT_US.
+ * Let a loaded ring's turns look for more work for up to us microseconds
+ * before they sleep (see ubr_batch.h); 0: never. The default is
+ * UBR_BATCH_WAIT_US.
  */
-unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us);
+void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
@@ -132,6 +132,13 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
 /* libev timers that must bound the ring's wait go through these. */
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
 void ubr_timer_stop(struct ubr_reactor *r, ev_timer *w);
+
+/*
+ * Every ev_io starts through this, not ev_io_start(): one started outside
+ * libev's callbacks (from a ring completion) would not be watched until
+ * libev next runs, which nothing might ever ask for (src/core/reactor.c).
+ */
+void ubr_io_start(struct ubr_reactor *r, ev_io *w);
 
 /*
  * A sparse registered-buffer table of n slots on the ring (zero copy):

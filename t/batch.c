@@ -1,74 +1,103 @@
 /* SPDX-License-Identifier: MIT */
-/* The adaptive batching policy, driven by made-up turns. */
+/* The adaptive polling policy, driven by made-up turns. */
 #include "config.h"
 
 #include "tap.h"
 #include "ubr_batch.h"
 
-/* iodepth 1: every turn reaps one completion. */
+/* iodepth 1: every turn reaps one completion, and a poll never pays. */
 static void test_single(void)
 {
 	struct ubr_batch b;
-	unsigned i, batched = 0, in_a_row = 0, worst = 0;
+	unsigned i, polled = 0, in_a_row = 0, worst = 0;
 
 	ubr_batch_init(&b, 50);
-	is_int(ubr_batch_wait_nr(&b), 1, "starts unbatched: wait for 1");
-	is_int(ubr_batch_wait_us(&b), 0, "and no min wait");
+	is_int(ubr_batch_poll_us(&b), 0, "starts without polling");
 	for (i = 0; i < 6500; i++) {
-		if (ubr_batch_wait_us(&b)) {
-			batched++;
+		bool polls = ubr_batch_poll_us(&b) != 0;
+
+		if (polls) {
+			polled++;
 			in_a_row++;
 			worst = in_a_row > worst ? in_a_row : worst;
 		} else {
 			in_a_row = 0;
 		}
-		ubr_batch_turn(&b, 1);
+		ubr_batch_turn(&b, 1, !polls);
 	}
-	is_int(batched, 6500 / (UBR_BATCH_PROBE_TURNS + 1),
+	is_int(polled, 6500 / (UBR_BATCH_PROBE_TURNS + 1),
 	       "one probe every PROBE_TURNS + 1 turns");
-	is_int(worst, 1, "a probe that finds one completion is not repeated");
+	is_int(worst, 1, "a probe that finds nothing is not repeated");
 }
 
 static void test_load(void)
 {
 	struct ubr_batch b;
+	unsigned i;
 
 	ubr_batch_init(&b, 50);
-	ubr_batch_turn(&b, 8);
-	ok(ubr_batch_wait_us(&b) == 50 && ubr_batch_wait_nr(&b) == 11,
-	   "8 completions in a turn: batch, waiting for 8 + 8/4 + 1");
-	ubr_batch_turn(&b, 0);
-	is_int(ubr_batch_wait_nr(&b), 11, "an empty turn (a timer) changes nothing");
-	ubr_batch_turn(&b, 40);
-	is_int(ubr_batch_wait_nr(&b), 51, "the batch follows the load up");
-	ubr_batch_turn(&b, 3);
-	is_int(ubr_batch_wait_nr(&b), 4, "and down");
-	ubr_batch_turn(&b, 100000);
-	is_int(ubr_batch_wait_nr(&b), UBR_BATCH_MAX_NR, "capped");
-	ubr_batch_turn(&b, 1);
-	ok(ubr_batch_wait_nr(&b) == 1 && ubr_batch_wait_us(&b) == 0,
-	   "a batched turn that reaps one: unbatched again");
-	ubr_batch_turn(&b, 2);
-	is_int(ubr_batch_wait_us(&b), 50, "two at once: batched again");
+	ubr_batch_turn(&b, 8, true);
+	is_int(ubr_batch_poll_us(&b), 50, "8 completions in a turn: poll");
+	ubr_batch_turn(&b, 0, false);
+	is_int(ubr_batch_poll_us(&b), 50, "an empty turn (a timer) changes nothing");
+	for (i = 0; i < 1000; i++)
+		ubr_batch_turn(&b, 1 + i % 2, true);
+	is_int(ubr_batch_poll_us(&b), 50,
+	       "polls that find work go on polling, a single completion between");
+	ubr_batch_turn(&b, 5, false);
+	is_int(ubr_batch_poll_us(&b), 0, "a poll that found nothing: stop");
+	ubr_batch_turn(&b, 1, true);
+	is_int(ubr_batch_poll_us(&b), 0, "one completion does not restart it");
+	ubr_batch_turn(&b, 2, true);
+	is_int(ubr_batch_poll_us(&b), 50, "two at once: poll again");
+}
+
+/*
+ * iodepth 1 with a round trip shorter than the window: every poll finds
+ * the next request, one at a time. Polling must not become the rule.
+ */
+static void test_quick_single(void)
+{
+	struct ubr_batch b;
+	unsigned i, polled = 0;
+
+	ubr_batch_init(&b, 50);
+	for (i = 0; i < UBR_BATCH_PROBE_TURNS; i++)
+		ubr_batch_turn(&b, 1, true);
+	is_int(ubr_batch_poll_us(&b), 50, "PROBE_TURNS single turns: probe");
+	for (i = 1; i < UBR_BATCH_POLL_SINGLES; i++)
+		ubr_batch_turn(&b, 1, true);
+	is_int(ubr_batch_poll_us(&b), 50, "found work: polls on for a while");
+	ubr_batch_turn(&b, 1, true);
+	is_int(ubr_batch_poll_us(&b), 0,
+	       "POLL_SINGLES polled turns of one completion: stop");
+	ubr_batch_init(&b, 50);
+	for (i = 0; i < 6500; i++) {
+		polled += ubr_batch_poll_us(&b) != 0;
+		ubr_batch_turn(&b, 1, true);
+	}
+	ok(polled <= 6500 / UBR_BATCH_PROBE_TURNS * UBR_BATCH_POLL_SINGLES,
+	   "at most POLL_SINGLES polled turns per probe (%u of 6500)", polled);
 }
 
 static void test_off(void)
 {
 	struct ubr_batch b;
-	unsigned i, batched = 0;
+	unsigned i, polled = 0;
 
 	ubr_batch_init(&b, 0);
 	for (i = 0; i < 1000; i++) {
-		batched += ubr_batch_wait_us(&b) != 0 || ubr_batch_wait_nr(&b) != 1;
-		ubr_batch_turn(&b, i % 7);
+		polled += ubr_batch_poll_us(&b) != 0;
+		ubr_batch_turn(&b, i % 7, i % 3 == 0);
 	}
-	is_int(batched, 0, "no min wait (old kernel): never batched");
+	is_int(polled, 0, "poll window 0: never polls");
 }
 
 int main(void)
 {
 	test_single();
 	test_load();
+	test_quick_single();
 	test_off();
 	return done_testing();
 }

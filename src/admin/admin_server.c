@@ -110,7 +110,7 @@ static void conn_flush(struct ubr_reply *c)
 	while ((f = c->head)) {
 		ret = frame_send(c, f);
 		if (ret == -EAGAIN || ret == -ENOBUFS) {
-			ev_io_start(loop, &c->write_w);
+			ubr_io_start(c->srv->r, &c->write_w);
 			return;
 		}
 		if (ret < 0) {
@@ -196,7 +196,7 @@ void ubr_reply_printf(struct ubr_reply *rep, int fd, const char *fmt, ...)
 		       text, (size_t)n) < 0)
 		ubr_err("admin: out of memory for a reply");
 	free(text);
-	ev_io_start(rep->srv->r->loop, &rep->write_w);
+	ubr_io_start(rep->srv->r, &rep->write_w);
 }
 
 void ubr_reply_finish(struct ubr_reply *rep, int status)
@@ -291,7 +291,7 @@ static void accept_pause(struct ubr_admin_server *s, bool retry)
 static void accept_resume(struct ubr_admin_server *s)
 {
 	if (s->listen_fd >= 0 && s->nr_conns < UBR_ADMIN_MAX_CONNS)
-		ev_io_start(s->r->loop, &s->accept_w);
+		ubr_io_start(s->r, &s->accept_w);
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -351,7 +351,7 @@ static int conn_new(struct ubr_admin_server *s, int fd)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nr_conns++;
-	ev_io_start(s->r->loop, &c->read_w);
+	ubr_io_start(s->r, &c->read_w);
 	ubr_timer_start(s->r, &c->timeout_w);
 	return 0;
 }
@@ -407,7 +407,7 @@ int ubr_admin_server_init(struct ubr_daemon_ctx *dc, int listen_fd)
 	ev_io_init(&s->accept_w, accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&s->retry_w, retry_cb, UBR_ADMIN_ACCEPT_RETRY, 0);
 	s->accept_w.data = s->retry_w.data = s;
-	ev_io_start(r->loop, &s->accept_w);
+	ubr_io_start(r, &s->accept_w);
 	dc->server = s;
 	return 0;
 }

@@ -375,7 +375,10 @@ static void lock_write_pid(struct daemon *d)
 			 strerror(errno));
 }
 
-/* UBLK_REACTOR_MIN_WAIT_US: the batched waits' min wait (0: none). */
+/*
+ * UBLK_REACTOR_MIN_WAIT_US: how long a loaded turn polls before it sleeps
+ * (0: never). The name is from when this was the kernel's min wait.
+ */
 static void min_wait_from_env(struct ubr_reactor *r)
 {
 	const char *env = getenv("UBLK_REACTOR_MIN_WAIT_US");
@@ -388,8 +391,7 @@ static void min_wait_from_env(struct ubr_reactor *r)
 			 env, UBR_BATCH_MAX_WAIT_US);
 		return;
 	}
-	if (ubr_reactor_set_min_wait(r, (unsigned)us) != us)
-		ubr_warn("UBLK_REACTOR_MIN_WAIT_US ignored: the kernel has no min wait");
+	ubr_reactor_set_poll(r, (unsigned)us);
 }
 
 /*

@@ -200,7 +200,7 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 	c->cb = cb;
 	c->ctx = ctx;
 	ev_io_init(&c->w, child_exit_cb, fd, EV_READ);
-	ev_io_start(r->loop, &c->w);
+	ubr_io_start(r, &c->w);
 	c->next = r->children;
 	r->children = c;
 	ubr_dbg("helper %d: %s", (int)c->pid, argv[1]);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ubr_child.h"
@@ -22,8 +23,6 @@
 
 #define UBR_DEFAULT_SQ 512
 #define UBR_EVENT_LIBEV 1
-/* A batched wait's bound when no timer gives one, in seconds. */
-#define UBR_BATCH_IDLE_BOUND 10.0
 
 /*
  * How many fixed-file slots (and so devices) we can have: the kernel caps a
@@ -59,13 +58,14 @@ static int ring_setup(struct ubr_reactor *r, unsigned sq_entries)
 	/*
 	 * SQE128 carries control and I/O uring_cmds. One issuer (this
 	 * thread) and deferred task work: completions are run only when we
-	 * enter the kernel, so nothing interrupts the thread between turns.
-	 * A CQ four times the SQ absorbs the commands of many devices
-	 * completing together.
+	 * enter the kernel, so nothing interrupts the thread between turns;
+	 * TASKRUN_FLAG marks in the SQ ring that some are waiting, which is
+	 * what a polling turn looks at (wait_turn()). A CQ four times the SQ
+	 * absorbs the commands of many devices completing together.
 	 */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
 		  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		  IORING_SETUP_COOP_TASKRUN;
+		  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 	p.cq_entries = sq_entries * 4;
 	ret = io_uring_queue_init_params(sq_entries, &r->ring, &p);
 	if (ret < 0)
@@ -122,12 +122,9 @@ void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
 		memset(r->buf_slot_used + base, 0, n);
 }
 
-unsigned ubr_reactor_set_min_wait(struct ubr_reactor *r, unsigned us)
+void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us)
 {
-	if (!(r->ring.features & IORING_FEAT_MIN_TIMEOUT))
-		us = 0;
 	ubr_batch_init(&r->batch, us);
-	return us;
 }
 
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
@@ -156,7 +153,7 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		goto free_loop;
 	}
 	ubr_pool_init(&r->pool, UBR_POOL_DEFAULT_LIMIT);
-	ubr_reactor_set_min_wait(r, UBR_BATCH_WAIT_US);
+	ubr_reactor_set_poll(r, UBR_BATCH_WAIT_US);
 	return 0;
 free_loop:
 	ev_loop_destroy(r->loop);
@@ -314,6 +311,28 @@ static bool timers_next(struct ubr_reactor *r, double *secs)
 	return any;
 }
 
+/* --- io watchers --------------------------------------------------------- */
+
+/*
+ * libev hands a started ev_io to its epoll descriptor only on its next
+ * run, and the reactor runs libev only when the ring tells it to (a
+ * completion of the poll on that descriptor, a due timer, a control
+ * command): an ev_io started from a ring completion handler would never
+ * be watched, and the ring would sleep past its event. Seen as a hang: a
+ * device stopped by another process's `del --force` aborts our FETCHes,
+ * the handler spawns the STOP_DEV helper and watches its pidfd, and the
+ * helper's exit, which lets the device go, went unnoticed. Until issue
+ * 16 a batched wait after the abort's burst of completions always had a
+ * 10 s bound, whose expiry ran libev and hid this. So mark libev due: it
+ * runs once more before the ring sleeps (a no-op inside libev's own
+ * callbacks, where ev_run_due() already runs it again).
+ */
+void ubr_io_start(struct ubr_reactor *r, ev_io *w)
+{
+	ev_io_start(r->loop, w);
+	r->ev_due = true;
+}
+
 /* --- the loop ----------------------------------------------------------- */
 
 /*
@@ -369,16 +388,14 @@ static bool loop_done(const struct ubr_reactor *r)
 }
 
 /*
- * The one io_uring_enter of a turn: submit everything, then wait for
- * wait_nr completions, at most min_wait_us for more than one (see
- * ubr_compat.h), and never past ts. Returns >= 0 or -errno.
+ * An io_uring_enter: submit everything, then wait for wait_nr completions,
+ * never past ts. Returns >= 0 or -errno.
  */
 static int ring_enter(struct ubr_reactor *r, unsigned wait_nr,
-		      unsigned min_wait_us, const struct __kernel_timespec *ts)
+		      const struct __kernel_timespec *ts)
 {
 	r->counters.enters++;
-	r->counters.batched += min_wait_us != 0;
-	return ubr_ring_enter(&r->ring, wait_nr, min_wait_us, ts);
+	return ubr_ring_enter(&r->ring, wait_nr, ts);
 }
 
 static void ts_set(struct __kernel_timespec *ts, double secs)
@@ -390,34 +407,80 @@ static void ts_set(struct __kernel_timespec *ts, double secs)
 }
 
 /*
- * The wait's bound: the next libev timer, run first if it is already due.
- * A batched wait needs a bound even without a timer (see ubr_compat.h),
- * and a min wait that would overrun the timer is dropped.
+ * Whether the kernel has something for us: completions in the CQ, or task
+ * work queued for our next enter (IORING_SQ_TASKRUN, which TASKRUN_FLAG
+ * makes the kernel set: with DEFER_TASKRUN every completion, a new ublk
+ * request included, first waits there as task work).
  */
-static int wait_turn(struct ubr_reactor *r)
+static bool work_ready(const struct ubr_reactor *r)
+{
+	return io_uring_cq_ready(&r->ring) ||
+	       (io_uring_smp_load_acquire(r->ring.sq.kflags) & IORING_SQ_TASKRUN);
+}
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Look for work for up to us microseconds, without sleeping. */
+static bool poll_for_work(const struct ubr_reactor *r, unsigned us)
+{
+	long long end = now_ns() + us * 1000LL;
+	unsigned i;
+
+	do {
+		for (i = 0; i < 64; i++)
+			if (work_ready(r))
+				return true;
+	} while (now_ns() < end);
+	return false;
+}
+
+/*
+ * The wait's bound: the next libev timer, run first if it is already due.
+ * A polling turn (see ubr_batch.h) first submits without waiting, then
+ * looks for work for up to poll_us without sleeping, within the timer's
+ * bound; *found says whether that paid. Then, or at once when not
+ * polling, it waits for one completion: at once if the poll saw some.
+ * Without a timer the wait has no bound, and needs none: whatever can
+ * wake the loop completes on the ring, libev's events included, as long
+ * as libev is run after a watcher starts (ubr_io_start()). A bound would
+ * only hide a watcher that missed that, as the batched waits' 10 s bound
+ * did before issue 16.
+ */
+static int wait_turn(struct ubr_reactor *r, bool *found)
 {
 	struct __kernel_timespec ts, *tsp = NULL;
-	unsigned wait_nr = ubr_batch_wait_nr(&r->batch);
-	unsigned wait_us = ubr_batch_wait_us(&r->batch);
+	unsigned poll_us = ubr_batch_poll_us(&r->batch);
 	double next = 0;
 	bool timed = timers_next(r, &next);
 	int ret;
 
+	*found = true;
 	if (timed && next <= 0) {
 		ev_run_due(r);
 		if (loop_done(r))
 			return 0;
 		timed = timers_next(r, &next);
 	}
-	if (!timed)
-		next = wait_us ? UBR_BATCH_IDLE_BOUND : -1;
-	if (next >= 0) {
+	if (timed) {
 		ts_set(&ts, next);
 		tsp = &ts;
 	}
-	if (wait_us && next * 1e6 <= wait_us)
-		wait_nr = 1, wait_us = 0;
-	ret = ring_enter(r, wait_nr, wait_us, tsp);
+	if (poll_us && (!timed || next * 1e6 > poll_us)) {
+		r->counters.batched++;
+		ret = ring_enter(r, 0, NULL);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			return ret;
+		if (io_uring_cq_ready(&r->ring))
+			return 0;
+		*found = poll_for_work(r, poll_us);
+	}
+	ret = ring_enter(r, 1, tsp);
 	if (ret == -ETIME) {
 		r->ev_due = true; /* a libev timer is due */
 		return 0;
@@ -429,18 +492,19 @@ static int wait_turn(struct ubr_reactor *r)
 
 int ubr_reactor_run(struct ubr_reactor *r)
 {
+	bool found;
 	int ret;
 
 	ev_set_invoke_pending_cb(r->loop, ev_invoke_pending_cb);
 	ev_run_due(r);
 	while (!loop_done(r)) {
 		r->counters.turns++;
-		ret = wait_turn(r);
+		ret = wait_turn(r, &found);
 		if (ret < 0) {
 			ubr_err("io_uring_enter: %s", strerror(-ret));
 			return ret;
 		}
-		ubr_batch_turn(&r->batch, reap(r));
+		ubr_batch_turn(&r->batch, reap(r), found);
 		if (r->ev_due)
 			ev_run_due(r);
 	}

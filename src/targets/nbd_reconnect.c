@@ -136,7 +136,7 @@ static void watch(struct ubr_nbd *nb, int events)
 		return;
 	ev_io_stop(loop_of(nb), &rc->io);
 	ev_io_set(&rc->io, rc->fd, events);
-	ev_io_start(loop_of(nb), &rc->io);
+	ubr_io_start(nb->dev->r, &rc->io);
 }
 
 /*
