@@ -317,14 +317,10 @@ static bool timers_next(struct ubr_reactor *r, double *secs)
  * libev hands a started ev_io to its epoll descriptor only on its next
  * run, and the reactor runs libev only when the ring tells it to (a
  * completion of the poll on that descriptor, a due timer, a control
- * command): an ev_io started from a ring completion handler would never
- * be watched, and the ring would sleep past its event. Seen as a hang: a
- * device stopped by another process's `del --force` aborts our FETCHes,
- * the handler spawns the STOP_DEV helper and watches its pidfd, and the
- * helper's exit, which lets the device go, went unnoticed. Until issue
- * 16 a batched wait after the abort's burst of completions always had a
- * 10 s bound, whose expiry ran libev and hid this. So mark libev due: it
- * runs once more before the ring sleeps (a no-op inside libev's own
+ * command): an ev_io started from a ring completion handler (say, the
+ * pidfd of the STOP_DEV helper that an aborted FETCH spawns) would never
+ * be watched, and the ring would sleep past its event. So mark libev due:
+ * it runs once more before the ring sleeps (a no-op inside libev's own
  * callbacks, where ev_run_due() already runs it again).
  */
 void ubr_io_start(struct ubr_reactor *r, ev_io *w)
@@ -449,8 +445,7 @@ static bool poll_for_work(const struct ubr_reactor *r, unsigned us)
  * Without a timer the wait has no bound, and needs none: whatever can
  * wake the loop completes on the ring, libev's events included, as long
  * as libev is run after a watcher starts (ubr_io_start()). A bound would
- * only hide a watcher that missed that, as the batched waits' 10 s bound
- * did before issue 16.
+ * only hide, behind its delay, a watcher that missed that.
  */
 static int wait_turn(struct ubr_reactor *r, bool *found)
 {
