@@ -25,9 +25,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -86,6 +86,22 @@ static void attempt_failed(struct ubr_nbd *nb, const char *why)
 	schedule(nb);
 }
 
+/* Does the device offer flush, FUA, trim or write-zeroes the export lacks? */
+static bool ops_missing(const struct ublk_params *p, uint16_t flags)
+{
+	const struct ublk_param_discard *d = &p->discard;
+	bool discard = p->types & UBLK_PARAM_TYPE_DISCARD;
+
+	return ((p->basic.attrs & UBLK_ATTR_VOLATILE_CACHE) &&
+		!(flags & UBR_NBD_FLAG_SEND_FLUSH)) ||
+	       ((p->basic.attrs & UBLK_ATTR_FUA) &&
+		!(flags & UBR_NBD_FLAG_SEND_FUA)) ||
+	       (discard && d->max_discard_sectors &&
+		!(flags & UBR_NBD_FLAG_SEND_TRIM)) ||
+	       (discard && d->max_write_zeroes_sectors &&
+		!(flags & UBR_NBD_FLAG_SEND_WRITE_ZEROES));
+}
+
 /*
  * Does the export a handshake found fit the device whose params are p? 0,
  * or -ESTALE with why (one line). What the device offers must reach the
@@ -96,7 +112,6 @@ int ubr_nbd_export_fits(const struct ublk_params *p,
 			size_t len)
 {
 	const struct ublk_param_basic *b = &p->basic;
-	bool discard = p->types & UBLK_PARAM_TYPE_DISCARD;
 	uint64_t size = (uint64_t)b->dev_sectors << 9;
 
 	if (in->size < size)
@@ -105,14 +120,7 @@ int ubr_nbd_export_fits(const struct ublk_params *p,
 	else if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
 		 (in->flags & UBR_NBD_FLAG_READ_ONLY))
 		snprintf(why, len, "the export is now read-only");
-	else if (((b->attrs & UBLK_ATTR_VOLATILE_CACHE) &&
-		  !(in->flags & UBR_NBD_FLAG_SEND_FLUSH)) ||
-		 ((b->attrs & UBLK_ATTR_FUA) &&
-		  !(in->flags & UBR_NBD_FLAG_SEND_FUA)) ||
-		 (discard && p->discard.max_discard_sectors &&
-		  !(in->flags & UBR_NBD_FLAG_SEND_TRIM)) ||
-		 (discard && p->discard.max_write_zeroes_sectors &&
-		  !(in->flags & UBR_NBD_FLAG_SEND_WRITE_ZEROES)))
+	else if (ops_missing(p, in->flags))
 		snprintf(why, len, "the export no longer takes flush, FUA, trim or write-zeroes as the device does");
 	else if (in->min_block > 1U << b->logical_bs_shift)
 		snprintf(why, len, "the export's minimum block is now larger than the device's");
