@@ -6,8 +6,9 @@
 # ends without an I/O error and its verify passes, a fresh fio reads back
 # and checks everything it wrote, and the devices read the same bytes as
 # the servers' files. Twice in a row. Then a server that now serves a
-# smaller export: recover fails for that device with the reason, exit 1,
-# the device waits on, and `del` deletes it.
+# smaller export, over unix then TCP: recover brings back the other
+# device and fails for that one with the reason in one line, exit 1; the
+# device waits on: recovered once its export is back, or deleted by del.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 . "$(dirname "$0")/nbd.bash"
@@ -30,13 +31,27 @@ imgs=("$UBR_SCRATCH/unix.img" "$UBR_SCRATCH/tcp.img")
 for img in "${imgs[@]}"; do
 	filled_file "$img" "$size"
 done
-# One thread per connection: nbdkit 1.32 (Debian 12's) with worker
-# threads aborts now and then when its client dies with replies due
+# serve I IMG: server I (0: unix, 1: TCP) serves IMG from now on. One
+# thread per connection: nbdkit 1.32 (Debian 12's) with worker threads
+# aborts now and then when its client dies with replies due
 # (connections.c: raw_send_socket: Assertion `sock >= 0' failed), as the
 # killed daemon does. Requests still come 32 and more at a time.
-nbdkit_unix "$sock" --threads 1 file "${imgs[0]}"
-unix_pid=$NBDKIT_PID
-nbdkit_tcp "$port" --threads 1 file "${imgs[1]}"
+serve() {
+	if [[ -n ${pids[$1]:-} ]]; then
+		kill -KILL "${pids[$1]}"
+		wait "${pids[$1]}" 2>/dev/null || true
+	fi
+	if (($1 == 0)); then
+		nbdkit_unix "$sock" --threads 1 file "$2"
+	else
+		nbdkit_tcp "$port" --threads 1 file "$2"
+	fi
+	pids[$1]=$NBDKIT_PID
+}
+
+pids=()
+serve 0 "${imgs[0]}"
+serve 1 "${imgs[1]}"
 
 ids=() devs=()
 for uri in "${uris[@]}"; do
@@ -94,22 +109,39 @@ for ((c = 1; c <= CYCLES; c++)); do
 	done
 done
 
-echo "--- recover with the server now serving a smaller export"
-id=${ids[0]} dev=${devs[0]}
-check_exit 0 "$UBR" del "${ids[1]}"
-kill_daemon
-kill -KILL "$unix_pid"
-wait "$unix_pid" 2>/dev/null || true
+# refused I: `recover` brings back the other device, and refuses device I
+# (its server serves a smaller export) in one line, exit 1; I waits on.
+refused() {
+	local i=$1 o=$((1 - $1))
+	capture timeout 120 "$UBR" recover
+	((GOT == 1)) || fail "recover with a smaller export exited $GOT, expected 1"
+	[[ $(cat "$OUT") == "${devs[o]}" ]] ||
+		fail "recover did not bring back ${devs[o]} alone: '$(cat "$OUT")'"
+	grep -qxF "ublk-reactor: device ${ids[i]}: ${uris[i]}: the export is now smaller than the device ($((size / 2)) < $size bytes): not recovered" "$ERR" ||
+		fail "recover did not say why device ${ids[i]} was not recovered"
+	(($(wc -l <"$ERR") == 1)) || fail "recover's error is not one line"
+	[[ -b ${devs[i]} ]] || fail "a refused recover lost ${devs[i]}"
+	expect_in_list "${ids[i]}" "waits for recover"
+	expect_in_list "${ids[o]}" "connected)"
+}
+
 small=$UBR_SCRATCH/small.img
 filled_file "$small" $((size / 2))
-nbdkit_unix "$sock" --threads 1 file "$small"
-capture timeout 120 "$UBR" recover "$id"
-((GOT == 1)) || fail "recover onto a smaller export exited $GOT, expected 1"
-grep -qF "device $id: ${uris[0]}: the export is now smaller than the device ($((size / 2)) < $size bytes): not recovered" "$ERR" ||
-	fail "recover did not say why the device was not recovered"
-(($(wc -l <"$ERR") == 1)) || fail "recover's error is not one line"
-[[ -b $dev ]] || fail "a refused recover lost the device"
-expect_in_list "$id" "waits for recover"
-check_exit 0 "$UBR" del "$id"
-[[ ! -e /dev/ublkc$id && ! -e $dev ]] || fail "del left device $id"
+for i in 0 1; do
+	echo "--- recover with ${uris[i]} now serving a smaller export"
+	kill_daemon
+	serve "$i" "$small"
+	refused "$i"
+	if ((i == 0)); then
+		# The right export back: the device recovers, data intact.
+		serve 0 "${imgs[0]}"
+		recover_all "${ids[0]}"
+		expect_in_list "${ids[0]}" "connected)"
+		cmp <(dd if="${devs[0]}" bs=1M iflag=direct status=none) \
+			"${imgs[0]}" || fail "${devs[0]} lost data across the refusal"
+	fi
+done
+# And a device left waiting by a refusal can be deleted.
+check_exit 0 "$UBR" del "${ids[1]}"
+[[ ! -e /dev/ublkc${ids[1]} && ! -e ${devs[1]} ]] || fail "del left device ${ids[1]}"
 echo "nbd-recover: ok"
