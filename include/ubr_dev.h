@@ -179,6 +179,11 @@ struct ubr_dev {
 	struct ubr_drain *drain;
 	uint64_t file_dev[UBR_MAX_FILES], file_ino[UBR_MAX_FILES];
 	void *recover;	   /* src/device/dev_recover.c's state while recovering */
+	/*
+	 * Only while a recovery runs the target's init: the kernel's params
+	 * of the device, which a recovery cannot change (NULL in an add).
+	 */
+	const struct ublk_params *recover_params;
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;

@@ -94,7 +94,9 @@ struct ubr_target_ops {
 	 * UBR_BACKING_SOCKET: connect to the address `word` (a FILE word) and
 	 * return the connected socket in *fd; 0, or -errno with one line in
 	 * err. Run by whoever opens the backing: the client as the caller,
-	 * or the daemon for the config file and recovery.
+	 * or the daemon for the config file and recovery. A recovery cannot
+	 * tell a socket from another by its inode: the target's init checks
+	 * what it reached instead (dev->recover_params).
 	 */
 	int (*connect)(const char *word, int *fd, char *err, size_t len);
 	/* Its own options beyond the common ones, ended by a NULL name. */
@@ -123,6 +125,9 @@ struct ubr_target_ops {
 	 * Check dev->opts, take what the target needs from it (the descriptor
 	 * in opts.fds now belongs to the target), and fill dev->params: size,
 	 * block sizes, attributes, discard limits. -errno with dev->err_msg set.
+	 * In a recovery dev->recover_params holds the kernel's params, which
+	 * stay: a target whose backing can change behind it (a server) checks
+	 * that what it reached still serves them.
 	 */
 	int (*init)(struct ubr_dev *dev);
 	void (*deinit)(struct ubr_dev *dev);

@@ -5,7 +5,8 @@
  * recover reads each device's record (its typed options; a version 1
  * record's add words are parsed again), opens
  * the recorded files itself (root recorded them; no client passes them)
- * and checks they are the same files, then reattaches the device. Every
+ * and checks they are the same files (a socket-backed target connects to
+ * its recorded address and checks the server), then reattaches it. Every
  * device is tried on its own: one that cannot be recovered is reported and
  * left as it is, the others recover.
  */
@@ -27,6 +28,7 @@
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_record.h"
+#include "ubr_target.h"
 
 /*
  * One `recover` for several devices: answered when the last is done, to
@@ -74,10 +76,15 @@ static void recover_done_cb(void *ctx, int err, const char *msg, uint32_t id)
 	batch_put(b);
 }
 
-/* Is each FILE still the file the device was made with? */
+/*
+ * Is each FILE still the file the device was made with? A socket-backed
+ * target's FILE is an address: its new connection is another socket, and
+ * the target's init checks the server still fits the device instead.
+ */
 static int check_files(const struct ubr_dev_opts *o,
 		       const struct ubr_record *rec, char *err, size_t len)
 {
+	const struct ubr_target_ops *t = ubr_target_find(o->target);
 	struct stat st;
 	unsigned i;
 
@@ -86,6 +93,8 @@ static int check_files(const struct ubr_dev_opts *o,
 			 rec->nr_files, o->nr_files);
 		return -EINVAL;
 	}
+	if (t && t->backing == UBR_BACKING_SOCKET)
+		return 0;
 	for (i = 0; i < o->nr_files; i++) {
 		if (fstat(o->fds[i], &st) < 0) {
 			snprintf(err, len, "cannot stat %s: %s", o->paths[i],

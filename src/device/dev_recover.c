@@ -193,7 +193,9 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 	/* The target serves the kernel's size: update-size may have changed it. */
 	dev->opts.size = req->buf.params.basic.dev_sectors << 9;
+	dev->recover_params = &req->buf.params;
 	ret = ubr_dev_prepare(dev);
+	dev->recover_params = NULL;
 	dev->opts.size = st->asked_size;
 	dev->opts.copy_mode = st->asked_copy;
 	dev->recovery = kernel_recovery(dev->info.flags);

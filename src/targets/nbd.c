@@ -9,6 +9,10 @@
  * connected, so a live server answers in microseconds, and the timeout
  * bounds what a stalled one can cost the reactor. A lost connection is
  * made again by the daemon, off the loop (nbd_reconnect.c).
+ *
+ * `recover` (and the config file) connect in the daemon, as root, to the
+ * recorded URI; the handshake then runs here as for an add, and the
+ * export must fit the kernel's device as after a reconnect.
  */
 #include "config.h"
 
@@ -275,6 +279,26 @@ static int nbd_params(struct ubr_dev *dev, struct ubr_nbd *nb)
 	return 0;
 }
 
+/*
+ * A recovery: the device keeps the kernel's params, and the export must
+ * serve them as a reconnect's must (a smaller export would lose the end
+ * of the disk). Refused, the device waits for another recover.
+ */
+static int recover_params(struct ubr_dev *dev, struct ubr_nbd *nb)
+{
+	char why[128];
+	int ret;
+
+	ret = ubr_nbd_export_fits(dev->recover_params, &nb->info, why,
+				  sizeof(why));
+	if (ret < 0) {
+		ubr_dev_set_err(dev, "%s: %s", dev->opts.paths[0], why);
+		return ret;
+	}
+	dev->params = *dev->recover_params;
+	return 0;
+}
+
 static const char *const conn_names[] = {
 	[UBR_NBD_UP] = "connected",
 	[UBR_NBD_DOWN] = "reconnecting",
@@ -362,7 +386,8 @@ static int nbd_init(struct ubr_dev *dev)
 	ret = handshake(dev, nb);
 	if (ret < 0)
 		goto fail;
-	ret = nbd_params(dev, nb);
+	ret = dev->recover_params ? recover_params(dev, nb) :
+				    nbd_params(dev, nb);
 	if (ret < 0)
 		goto fail;
 	ubr_nbd_reconnect_init(nb);

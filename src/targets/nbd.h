@@ -136,6 +136,14 @@ void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 		     const struct io_uring_cqe *cqe);
 
 /* nbd_reconnect.c */
+/*
+ * Does the export info a handshake found fit a device of params p (its
+ * size, writable, flush, FUA, trim, write-zeroes, block sizes)? 0, or
+ * -ESTALE with why. For a reconnect and a recovery alike.
+ */
+int ubr_nbd_export_fits(const struct ublk_params *p,
+			const struct ubr_nbd_export_info *in, char *why,
+			size_t len);
 /* Remember where to reconnect to (at init, on the first connection). */
 void ubr_nbd_reconnect_init(struct ubr_nbd *nb);
 /* The connection was lost: start reconnecting. */

@@ -15,17 +15,19 @@
  * name lookup in the reactor: a resolver would block it); a unix socket
  * to the URI's path, which connect() reaches at once or refuses.
  *
- * The export must still fit the device: at least its size, writable if the
- * device is, the same flush, FUA, trim and write-zeroes, block sizes that
- * fit the device's. A server that fails
- * that, or the handshake, is tried again after the backoff like one that
- * refused the connection.
+ * The export must still fit the device (ubr_nbd_export_fits, which a
+ * recovery's init asks too): at least its size, writable if the device
+ * is, flush, FUA, trim and write-zeroes where the device offers them,
+ * block sizes that fit the device's. A server that fails that, or the
+ * handshake, is tried again after the backoff like one that refused the
+ * connection.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,39 +86,60 @@ static void attempt_failed(struct ubr_nbd *nb, const char *why)
 	schedule(nb);
 }
 
-/* Does the export the handshake found still fit the device? */
-static const char *export_mismatch(struct ubr_nbd *nb,
-				   const struct ubr_nbd_export_info *in)
+/* Does the device offer flush, FUA, trim or write-zeroes the export lacks? */
+static bool ops_missing(const struct ublk_params *p, uint16_t flags)
 {
-	const struct ublk_param_basic *b = &nb->dev->params.basic;
+	const struct ublk_param_discard *d = &p->discard;
+	bool discard = p->types & UBLK_PARAM_TYPE_DISCARD;
 
-	if (in->size < (uint64_t)b->dev_sectors << 9)
-		return "the export is now smaller than the device";
-	if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
-	    (in->flags & UBR_NBD_FLAG_READ_ONLY))
-		return "the export is now read-only";
-	/* What the device offers must still reach the server: a flush the
-	 * new server cannot take would be dropped, not done. */
-	if (nb->info.flags & ~in->flags &
-	    (UBR_NBD_FLAG_SEND_FLUSH | UBR_NBD_FLAG_SEND_FUA |
-	     UBR_NBD_FLAG_SEND_TRIM | UBR_NBD_FLAG_SEND_WRITE_ZEROES))
-		return "the export no longer takes flush, FUA, trim or write-zeroes as before";
-	if (in->min_block > 1U << b->logical_bs_shift)
-		return "the export's minimum block is now larger than the device's";
-	if (in->max_block < (uint32_t)b->max_sectors << 9)
-		return "the export's maximum block is now smaller than the device's";
-	return NULL;
+	return ((p->basic.attrs & UBLK_ATTR_VOLATILE_CACHE) &&
+		!(flags & UBR_NBD_FLAG_SEND_FLUSH)) ||
+	       ((p->basic.attrs & UBLK_ATTR_FUA) &&
+		!(flags & UBR_NBD_FLAG_SEND_FUA)) ||
+	       (discard && d->max_discard_sectors &&
+		!(flags & UBR_NBD_FLAG_SEND_TRIM)) ||
+	       (discard && d->max_write_zeroes_sectors &&
+		!(flags & UBR_NBD_FLAG_SEND_WRITE_ZEROES));
+}
+
+/*
+ * Does the export a handshake found fit the device whose params are p? 0,
+ * or -ESTALE with why (one line). What the device offers must reach the
+ * server: a flush the server cannot take would be dropped, not done.
+ */
+int ubr_nbd_export_fits(const struct ublk_params *p,
+			const struct ubr_nbd_export_info *in, char *why,
+			size_t len)
+{
+	const struct ublk_param_basic *b = &p->basic;
+	uint64_t size = (uint64_t)b->dev_sectors << 9;
+
+	if (in->size < size)
+		snprintf(why, len, "the export is now smaller than the device (%llu < %llu bytes)",
+			 (unsigned long long)in->size, (unsigned long long)size);
+	else if (!(b->attrs & UBLK_ATTR_READ_ONLY) &&
+		 (in->flags & UBR_NBD_FLAG_READ_ONLY))
+		snprintf(why, len, "the export is now read-only");
+	else if (ops_missing(p, in->flags))
+		snprintf(why, len, "the export no longer takes flush, FUA, trim or write-zeroes as the device does");
+	else if (in->min_block > 1U << b->logical_bs_shift)
+		snprintf(why, len, "the export's minimum block is now larger than the device's");
+	else if (in->max_block < (uint32_t)b->max_sectors << 9)
+		snprintf(why, len, "the export's maximum block is now smaller than the device's");
+	else
+		return 0;
+	return -ESTALE;
 }
 
 static void handshake_done(struct ubr_nbd *nb)
 {
 	struct ubr_nbd_reconnect *rc = &nb->rc;
 	struct ubr_nbd_export_info info = *ubr_nbd_hs_result(rc->hs);
-	const char *bad = export_mismatch(nb, &info);
+	char why[128];
 	int fd = rc->fd;
 
-	if (bad) {
-		attempt_failed(nb, bad);
+	if (ubr_nbd_export_fits(&nb->dev->params, &info, why, sizeof(why))) {
+		attempt_failed(nb, why);
 		return;
 	}
 	rc->fd = -1; /* the connection's now */
