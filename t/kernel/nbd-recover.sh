@@ -5,7 +5,9 @@
 # mid-run and `recover` brings both back: they say "connected" again, fio
 # ends without an I/O error and its verify passes, a fresh fio reads back
 # and checks everything it wrote, and the devices read the same bytes as
-# the servers' files. Twice in a row. Then a server that now serves a
+# the servers' files. Twice in a row; then once more with the daemon
+# killed while it reconnects (the unix server killed first, I/O held),
+# the server started again before recover. Then a server that now serves a
 # smaller export, over unix then TCP: recover brings back the other
 # device and fails for that one with the reason in one line, exit 1; the
 # device waits on: recovered once its export is back, or deleted by del.
@@ -107,6 +109,29 @@ for ((c = 1; c <= CYCLES; c++)); do
 			"${imgs[i]}" ||
 			fail "${devs[i]} (${uris[i]}) reads other bytes than the server's file"
 	done
+done
+
+echo "--- the daemon killed while it reconnects to the unix server"
+fio_bg "${devs[@]}"
+fio_wait_writing
+kill -KILL "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null || true
+pids[0]=
+in_list() { list_line "$1" | grep -qF -- "$2"; }
+wait_for 30 in_list "${ids[0]}" "reconnecting)" ||
+	fail "device ${ids[0]} does not say reconnecting: $(list_line "${ids[0]}")"
+expect_in_list "${ids[0]}" "reconnecting)"
+kill_daemon
+serve 0 "${imgs[0]}"
+recover_all "${ids[@]}"
+for id in "${ids[@]}"; do
+	expect_in_list "$id" "connected)"
+done
+fio_bg_check
+echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
+for i in "${!devs[@]}"; do
+	cmp <(dd if="${devs[i]}" bs=1M iflag=direct status=none) "${imgs[i]}" ||
+		fail "${devs[i]} (${uris[i]}) reads other bytes than the server's file"
 done
 
 # refused I: `recover` brings back the other device, and refuses device I
