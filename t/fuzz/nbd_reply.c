@@ -79,12 +79,14 @@ static void walk(struct stream *s, const struct ubr_nbd_req *req,
 
 	while (!stop) {
 		h = s->p;
+		/* Written only when the decoder refuses: "" otherwise. */
+		err[0] = '\0';
 		rc = ubr_nbd_reply_decode(h, s->left, structured, &r, err,
 					  sizeof(err));
+		if (strchr(err, '\n'))
+			abort(); /* a refusal's message is one line */
 		if (rc < 0 || !take(s, (size_t)rc))
 			return;
-		if (strchr(err, '\n'))
-			abort();
 		if (r.kind == UBR_NBD_REPLY_CHUNK) {
 			if (chunk(s, &r, req, buf, &stop))
 				return;
