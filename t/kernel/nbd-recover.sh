@@ -88,27 +88,39 @@ fio_bg() {
 	FIO_PID=$!
 }
 
+# After recover: both devices connected, the interrupted fio clean.
+recovered_clean() {
+	local id
+	for id in "${ids[@]}"; do
+		expect_in_list "$id" "connected)"
+	done
+	fio_bg_check
+	echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
+}
+
+# Each device reads its server's file, byte for byte.
+same_as_files() {
+	local i
+	for i in "${!devs[@]}"; do
+		cmp <(dd if="${devs[i]}" bs=1M iflag=direct status=none) \
+			"${imgs[i]}" ||
+			fail "${devs[i]} (${uris[i]}) reads other bytes than the server's file"
+	done
+}
+
 for ((c = 1; c <= CYCLES; c++)); do
 	echo "--- cycle $c: the daemon killed under fio, then recover"
 	fio_bg "${devs[@]}"
 	fio_wait_writing
 	kill_daemon
 	recover_all "${ids[@]}"
-	for id in "${ids[@]}"; do
-		expect_in_list "$id" "connected)"
-	done
-	fio_bg_check
-	echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
+	recovered_clean
 	# A fresh read of everything fio wrote, checked.
 	# shellcheck disable=SC2046
 	run_fio --ioengine=io_uring --direct=1 --iodepth=32 --rw=randwrite \
 		--size="$half" --verify=crc32c --verify_only=1 --verify_fatal=1 \
 		$(fio_jobs "${devs[@]}")
-	for i in "${!devs[@]}"; do
-		cmp <(dd if="${devs[i]}" bs=1M iflag=direct status=none) \
-			"${imgs[i]}" ||
-			fail "${devs[i]} (${uris[i]}) reads other bytes than the server's file"
-	done
+	same_as_files
 done
 
 echo "--- the daemon killed while it reconnects to the unix server"
@@ -124,15 +136,8 @@ expect_in_list "${ids[0]}" "reconnecting)"
 kill_daemon
 serve 0 "${imgs[0]}"
 recover_all "${ids[@]}"
-for id in "${ids[@]}"; do
-	expect_in_list "$id" "connected)"
-done
-fio_bg_check
-echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
-for i in "${!devs[@]}"; do
-	cmp <(dd if="${devs[i]}" bs=1M iflag=direct status=none) "${imgs[i]}" ||
-		fail "${devs[i]} (${uris[i]}) reads other bytes than the server's file"
-done
+recovered_clean
+same_as_files
 
 # refused I: `recover` brings back the other device, and refuses device I
 # (its server serves a smaller export) in one line, exit 1; I waits on.
