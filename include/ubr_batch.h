@@ -21,11 +21,11 @@
  *    in case completions arrive one at a time only because we are quick.
  * Turns that reap nothing (a timer, a signal) teach nothing.
  *
- * Why not the kernel's min wait (io_uring_enter's min_wait_usec, which
- * this policy drove until issue 16): ublk queues a new request's command
- * as task work that wakes a sleeping waiter at once, whatever the wait
- * asked for, so a wait for N completions slept and woke once per arrival
- * until it had them (doc/PERFORMANCE.md).
+ * Why not the kernel's min wait (io_uring_enter's min_wait_usec): ublk
+ * queues a new request's command as task work that wakes a sleeping
+ * waiter at once, whatever the wait asked for, so a wait for N
+ * completions slept and woke once per arrival until it had them
+ * (measured: doc/PERFORMANCE.md).
  */
 #ifndef UBR_BATCH_H
 #define UBR_BATCH_H

@@ -25,8 +25,8 @@
  * to this struct (the kernel's io_uring_getevents_arg, written from the
  * documented ABI in include/uapi/linux/io_uring.h) and its size argument is
  * sizeof the struct. ts is a relative timeout. min_wait_usec, the kernel's
- * min wait (6.12), stays 0: it was the reactor's batching until issue 16
- * showed it costing wake-ups (see ubr_batch.h); "pad" in liburing 2.3.
+ * min wait (6.12), stays 0: it costs wake-ups under ublk (see
+ * ubr_batch.h); "pad" in liburing 2.3.
  *
  * Can go, with ubr_sq_flush() and ubr_ring_enter() below, once the oldest
  * liburing we build with has io_uring_submit_and_wait_min_timeout() (2.8),
