@@ -47,6 +47,12 @@ list_line() {
 	"$UBR" list | awk -v id="$1" '$1 == id'
 }
 
+# list_says ID TEXT: whether the device's list line contains TEXT (for
+# wait_for).
+list_says() {
+	list_line "$1" | grep -qF -- "$2"
+}
+
 # expect_in_list ID TEXT: the device's list line contains TEXT.
 expect_in_list() {
 	local line

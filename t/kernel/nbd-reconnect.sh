@@ -33,10 +33,6 @@ kill_server() {
 	wait "$NBDKIT_PID" 2>/dev/null || true
 }
 
-says() { # says ID TEXT: the device's list line has TEXT
-	list_line "$1" | grep -qF -- "$2"
-}
-
 uri_of() {
 	if [[ $1 == unix ]]; then
 		echo "nbd+unix:///?socket=$UBR_SCRATCH/file.sock"
@@ -66,7 +62,7 @@ for t in unix tcp; do
 		fail "$t: fio ended before the server was killed"
 	}
 	kill_server
-	wait_for 30 says "$DEV_ID" reconnecting ||
+	wait_for 30 list_says "$DEV_ID" reconnecting ||
 		fail "$t: the device does not say it reconnects"
 	sleep 1
 	start_server "$t"
@@ -124,7 +120,7 @@ kill -0 "$(daemon_pid)" || fail "the daemon died"
 
 # The server back: the device serves again, with the data written before.
 start_server unix
-wait_for 60 says "$nbd_id" "connected)" ||
+wait_for 60 list_says "$nbd_id" "connected)" ||
 	fail "the device did not reconnect once the server came back"
 cmp -n 1048576 "$UBR_SCRATCH/data" <(dd if="$nbd" bs=64k count=16 \
 	iflag=direct 2>/dev/null) || fail "the data differs after the reconnect"
@@ -134,7 +130,7 @@ cmp -n 1048576 "$UBR_SCRATCH/data" <(dd if="$nbd" bs=64k count=16 \
 kill_server
 timeout 60 dd if="$nbd" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null &
 held=$!
-wait_for 30 says "$nbd_id" reconnecting ||
+wait_for 30 list_says "$nbd_id" reconnecting ||
 	fail "the device does not say it reconnects"
 capture timeout 60 "$UBR" del --force "$nbd_id"
 ((GOT == 0)) || fail "del of a device waiting for its server: exit $GOT"

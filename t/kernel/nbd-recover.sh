@@ -129,8 +129,7 @@ fio_wait_writing
 kill -KILL "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 pids[0]=
-in_list() { list_line "$1" | grep -qF -- "$2"; }
-wait_for 30 in_list "${ids[0]}" "reconnecting)" ||
+wait_for 30 list_says "${ids[0]}" "reconnecting)" ||
 	fail "device ${ids[0]} does not say reconnecting: $(list_line "${ids[0]}")"
 expect_in_list "${ids[0]}" "reconnecting)"
 kill_daemon
