@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Elements in a true array (not a pointer). */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -19,6 +20,20 @@
 /* The struct that embeds *ptr as its member `member`. */
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* CLOCK_MONOTONIC in nanoseconds, and in milliseconds: for deadlines. */
+static inline long long ubr_mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static inline long long ubr_mono_ms(void)
+{
+	return ubr_mono_ns() / 1000000;
+}
 
 /*
  * Leading decimal digits of s (at least one) into *out, *end just past

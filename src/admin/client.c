@@ -49,14 +49,6 @@ int ubr_client_error(int status, const char *fmt, ...)
 	return status;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -205,7 +197,7 @@ static struct conn_state last_conn;
 static int daemon_connect(enum if_none if_none, bool quiet, int *status)
 {
 	struct conn_state st = { 0 };
-	long long deadline = now_ms() + CONNECT_WAIT_MS;
+	long long deadline = ubr_mono_ms() + CONNECT_WAIT_MS;
 	bool spawned = false;
 	int fd;
 
@@ -231,7 +223,7 @@ static int daemon_connect(enum if_none if_none, bool quiet, int *status)
 			spawned = true;
 			continue;
 		}
-		if ((fd != -EAGAIN && fd != -ENOENT) || now_ms() > deadline) {
+		if ((fd != -EAGAIN && fd != -ENOENT) || ubr_mono_ms() > deadline) {
 			connect_failed(&st, fd);
 			return -1;
 		}
@@ -384,8 +376,8 @@ static int client_stop(int argc, char **argv)
 	status = request(sock, argc, argv, NULL, 0);
 	if (status)
 		return status;
-	deadline = now_ms() + STOP_WAIT_MS;
-	while ((pid = daemon_probe(NULL)) && now_ms() < deadline)
+	deadline = ubr_mono_ms() + STOP_WAIT_MS;
+	while ((pid = daemon_probe(NULL)) && ubr_mono_ms() < deadline)
 		sleep_ms(RETRY_MS);
 	if (pid)
 		return ubr_client_error(UBR_EXIT_FAIL, "the daemon is still stopping after %d s",

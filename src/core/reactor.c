@@ -12,7 +12,6 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ubr_child.h"
@@ -20,6 +19,7 @@
 #include "ubr_log.h"
 #include "ubr_reactor.h"
 #include "ubr_user_data.h"
+#include "ubr_util.h"
 
 #define UBR_DEFAULT_SQ 512
 #define UBR_EVENT_LIBEV 1
@@ -414,25 +414,17 @@ static bool work_ready(const struct ubr_reactor *r)
 	       (io_uring_smp_load_acquire(r->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 /* Look for work for up to us microseconds, without sleeping. */
 static bool poll_for_work(const struct ubr_reactor *r, unsigned us)
 {
-	long long end = now_ns() + us * 1000LL;
+	long long end = ubr_mono_ns() + us * 1000LL;
 	unsigned i;
 
 	do {
 		for (i = 0; i < 64; i++)
 			if (work_ready(r))
 				return true;
-	} while (now_ns() < end);
+	} while (ubr_mono_ns() < end);
 	return false;
 }
 

@@ -23,13 +23,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nbd.h"
 #include "nbd_retry.h"
 #include "targets.h"
 #include "ubr_log.h"
+#include "ubr_util.h"
 
 /* How long a server may take over the whole handshake. */
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -110,7 +110,7 @@ static int wait_fd(int fd, short events, const int64_t *deadline)
 	int ret;
 
 	do {
-		left = *deadline - (int64_t)ubr_nbd_now_ms();
+		left = *deadline - ubr_mono_ms();
 		ret = left > 0 ? poll(&p, 1, (int)left) : 0;
 	} while (ret < 0 && errno == EINTR);
 	if (ret <= 0)
@@ -154,7 +154,7 @@ static int hs_step(struct ubr_nbd_hs *hs, int fd, const int64_t *deadline)
 static int handshake(struct ubr_dev *dev, struct ubr_nbd *nb)
 {
 	struct ubr_nbd_hs *hs = malloc(sizeof(*hs));
-	int64_t deadline = (int64_t)ubr_nbd_now_ms() + HANDSHAKE_TIMEOUT_MS;
+	int64_t deadline = ubr_mono_ms() + HANDSHAKE_TIMEOUT_MS;
 	int ret;
 
 	if (!hs) {

@@ -14,11 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nbd_resolve.h"
-#include "nbd_retry.h"
 #include "nbd_uri.h"
 #include "ubr_util.h"
 
@@ -232,12 +230,6 @@ bad: /* nothing from a malformed reply, not even its first records */
 
 /* --- asking -------------------------------------------------------------- */
 
-/* The target's clock (nbd_retry.h), signed for the waits' arithmetic. */
-static long long now_ms(void)
-{
-	return (long long)ubr_nbd_now_ms();
-}
-
 /* One UDP socket per server, connected: the kernel drops other senders. */
 static unsigned ns_open(const struct ubr_resolv_conf *c, struct pollfd *pfd)
 {
@@ -280,8 +272,8 @@ static int ask(const struct ubr_resolv_conf *c, struct pollfd *pfd,
 	struct ubr_nbd_addrs got[2] = { { 0 }, { 0 } };
 	uint8_t q[2][UBR_NBD_HOST_MAX + 20], r[512];
 	int qlen[2], i, left = 2;
-	uint16_t id = (uint16_t)(now_ms() ^ getpid() * 40503U);
-	long long end = now_ms() + c->timeout_s * 1000LL, next = 0, wait;
+	uint16_t id = (uint16_t)(ubr_mono_ms() ^ getpid() * 40503U);
+	long long end = ubr_mono_ms() + c->timeout_s * 1000LL, next = 0, wait;
 	bool done[2] = { false, false };
 	unsigned k;
 	ssize_t n;
@@ -292,15 +284,15 @@ static int ask(const struct ubr_resolv_conf *c, struct pollfd *pfd,
 		if (qlen[i] < 0)
 			return qlen[i];
 	}
-	while (left && now_ms() < end) {
-		if (now_ms() >= next) {
+	while (left && ubr_mono_ms() < end) {
+		if (ubr_mono_ms() >= next) {
 			for (i = 0; i < 2; i++)
 				for (k = 0; !done[i] && k < nfd; k++)
 					send(pfd[k].fd, q[i], (size_t)qlen[i],
 					     MSG_NOSIGNAL);
-			next = now_ms() + c->timeout_s * 1000LL / c->attempts;
+			next = ubr_mono_ms() + c->timeout_s * 1000LL / c->attempts;
 		}
-		wait = (next < end ? next : end) - now_ms();
+		wait = (next < end ? next : end) - ubr_mono_ms();
 		if (poll(pfd, nfd, wait > 0 ? (int)wait : 0) <= 0)
 			continue;
 		for (k = 0; k < nfd; k++)

@@ -22,7 +22,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "ubr_util.h"
 
 #define UBR_NBD_BACKOFF_MIN_MS 100U
 #define UBR_NBD_BACKOFF_MAX_MS 5000U
@@ -31,16 +32,12 @@
 #define UBR_NBD_RECONNECT_TIMEOUT_MAX 86400U
 
 /*
- * The target's clock: CLOCK_MONOTONIC in milliseconds, never 0 (lost_at
- * below takes 0 for "never"), for the handshake's, the resolver's and the
- * reconnect's deadlines alike.
+ * The reconnect's clock: ubr_mono_ms() shifted by one, never 0 (lost_at
+ * below takes 0 for "never").
  */
 static inline uint64_t ubr_nbd_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+	return (uint64_t)ubr_mono_ms() + 1;
 }
 
 /* The wait before the next attempt, after waiting cur_ms (0: none yet). */
