@@ -24,6 +24,11 @@ log_count() {
 	grep -cE -- "$1" "$log" || true
 }
 
+# logged_at_least N PATTERN: the log has N such lines (read on every try).
+logged_at_least() {
+	(($(log_count "$2") >= $1))
+}
+
 # --- commands: what the block layer asks for reaches the server ---------------
 sock=$UBR_SCRATCH/log.sock
 nbdkit_unix "$sock" --filter=log memory "$size" logfile="$log"
@@ -39,22 +44,22 @@ grep -q "write back" "/sys/block/$disk/queue/write_cache" ||
 [[ $(cat "/sys/block/$disk/queue/fua") == 1 ]] || fail "no FUA, the server has it"
 
 blkdiscard -o 0 -l 1M "$DEV" || fail "blkdiscard failed"
-wait_for 10 test "$(log_count ' Trim id=[0-9]+ offset=0x0 ')" -ge 1 ||
+wait_for 10 logged_at_least 1 ' Trim id=[0-9]+ offset=0x0 ' ||
 	fail "no TRIM at offset 0 reached the server"
 blkdiscard -z -o 1M -l 1M "$DEV" || fail "blkdiscard -z failed"
-wait_for 10 test "$(log_count ' Zero id=[0-9]+ offset=0x100000 ')" -ge 1 ||
+wait_for 10 logged_at_least 1 ' Zero id=[0-9]+ offset=0x100000 ' ||
 	fail "no WRITE_ZEROES at 1 MiB reached the server"
 dd if=/dev/urandom of="$DEV" bs=4k count=1 seek=512 oflag=direct,dsync 2>/dev/null ||
 	fail "an O_DSYNC write failed"
-wait_for 10 test "$(log_count ' Write id=[0-9]+ offset=0x200000 count=0x1000 fua=1 ')" -ge 1 ||
+wait_for 10 logged_at_least 1 ' Write id=[0-9]+ offset=0x200000 count=0x1000 fua=1 ' ||
 	fail "the O_DSYNC write did not reach the server with FUA"
 dd if=/dev/urandom of="$DEV" bs=4k count=1 seek=1024 oflag=direct 2>/dev/null ||
 	fail "a plain write failed"
-wait_for 10 test "$(log_count ' Write id=[0-9]+ offset=0x400000 count=0x1000 fua=0 ')" -ge 1 ||
+wait_for 10 logged_at_least 1 ' Write id=[0-9]+ offset=0x400000 count=0x1000 fua=0 ' ||
 	fail "the plain write reached the server with FUA, or not at all"
 flushes=$(log_count ' Flush id=')
 sync "$DEV" || fail "fsync of the device failed" # coreutils: fsync(2) of it
-wait_for 10 test "$(log_count ' Flush id=')" -gt "$flushes" ||
+wait_for 10 logged_at_least $((flushes + 1)) ' Flush id=' ||
 	fail "the flush did not reach the server"
 grep -E ' (Trim|Zero|Flush|Write) id=' "$log" | head -n 20
 del_dev "$DEV_ID"

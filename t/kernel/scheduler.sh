@@ -13,9 +13,14 @@ active() {
 	sed -n 's/.*\[\(.*\)\].*/\1/p' "/sys/block/ublkb$1/queue/scheduler"
 }
 
+# scheduler_is ID NAME: read afresh on every try of wait_for.
+scheduler_is() {
+	[[ $(active "$1") == "$2" ]]
+}
+
 # The default is set just after add returns.
 add_dev null
-wait_for 30 test "$(active "$DEV_ID")" == none ||
+wait_for 30 scheduler_is "$DEV_ID" none ||
 	fail "default scheduler: $(cat "/sys/block/ublkb$DEV_ID/queue/scheduler")"
 del_dev "$DEV_ID"
 
