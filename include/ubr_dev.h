@@ -400,4 +400,10 @@ void ubr_dev_names_unpublish(const struct ubr_dev *dev); /* going away */
  */
 int ubr_name_check(const char *name, char *err, size_t errlen);
 
+/*
+ * A scheduler's name as add --scheduler and a record take it: 1..
+ * UBR_SCHED_NAME_MAX of [a-z0-9_-] (src/device/dev.c).
+ */
+bool ubr_scheduler_name_ok(const char *name);
+
 #endif /* UBR_DEV_H */

@@ -56,6 +56,13 @@ int ubr_name_check(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+bool ubr_scheduler_name_ok(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	return name[0] && !name[n] && n <= UBR_SCHED_NAME_MAX;
+}
+
 void ubr_dev_opts_init(struct ubr_dev_opts *o)
 {
 	unsigned i;

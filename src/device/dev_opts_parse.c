@@ -268,9 +268,7 @@ static int set_no_part_scan(struct add_state *s, const char *val)
 /* A name the kernel might know (none, mq-deadline, bfq, kyber), or "kernel". */
 static int set_scheduler(struct add_state *s, const char *val)
 {
-	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-_");
-
-	if (!val[0] || val[n] || n > UBR_SCHED_NAME_MAX)
+	if (!ubr_scheduler_name_ok(val))
 		return say(s->err, s->errlen,
 			   "invalid --scheduler '%s': a scheduler's name (none, mq-deadline, bfq, kyber) or 'kernel'",
 			   val);

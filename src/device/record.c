@@ -350,6 +350,12 @@ static int parse_v2(struct parse *p, const char *key, const char *v)
 	struct ubr_record *rec = p->rec;
 	int ret;
 
+	/*
+	 * Never written (an empty string has no line): read, it would not
+	 * be what a formatting of it gives back.
+	 */
+	if (!*v)
+		return bad(p, "'%.32s' without a value", key);
 	if (!strcmp(key, "dev-copy-mode")) {
 		p->have_copy = true;
 		return parse_copy(p, v, &rec->copy_mode);
@@ -479,6 +485,8 @@ static int check_v2(struct parse *p)
 		return bad(p, "queues, depth, max-io-size or logical-block-size out of range");
 	if (o->name[0] && ubr_name_check(o->name, nerr, sizeof(nerr)) < 0)
 		return bad(p, "bad name: %s", nerr);
+	if (!ubr_scheduler_name_ok(o->scheduler))
+		return bad(p, "bad scheduler '%.32s'", o->scheduler);
 	return 0;
 }
 
