@@ -47,6 +47,7 @@
 #endif
 #include "ubr_log.h"
 #include "ubr_reactor.h"
+#include "ubr_util.h"
 
 struct ubr_child {
 	ev_io w; /* on the pidfd: readable once the child has exited */
@@ -179,6 +180,7 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 		    void *ctx)
 {
 	struct ubr_child *c = calloc(1, sizeof(*c));
+	long long t0 = ubr_mono_ns();
 	int ret, fd;
 
 	if (!c)
@@ -203,7 +205,9 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 	ubr_io_start(r, &c->w);
 	c->next = r->children;
 	r->children = c;
-	ubr_dbg("helper %d: %s", (int)c->pid, argv[1]);
+	/* The time this thread stood still for it (see spawn_self). */
+	ubr_dbg("helper %d: %s, started in %lld us", (int)c->pid, argv[1],
+		(ubr_mono_ns() - t0) / 1000);
 	return 0;
 free_c:
 	free(c);
