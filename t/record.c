@@ -272,8 +272,10 @@ static void test_v2_corrupt(void)
 	   "a file count the target refuses is refused");
 	ok(parses(V2_HEAD "target null\ndepth 0\nend\n", "out of range"), "depth 0 refused");
 	ok(parses(V2_HEAD "target null\nname 123\nend\n", "bad name"), "a bad name refused");
-	/* Found by t/fuzz/record: an empty value read as "", formatted as
-	 * no line, read back as the default. */
+	/*
+	 * Found by t/fuzz/record: an empty value read as "", formatted as no
+	 * line, read back as the default.
+	 */
 	ok(parses(V2_HEAD "target null\nscheduler \nend\n", "line 7: 'scheduler' without a value"),
 	   "an empty scheduler refused");
 	ok(parses(V2_HEAD "target null\nname \nend\n", "'name' without a value"), "an empty name refused");
