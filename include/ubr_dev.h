@@ -99,6 +99,7 @@ struct ubr_dev_opts {
 #define UBR_DEFAULT_MAX_IO (512U << 10)
 
 enum ubr_dev_state {
+	UBR_DEV_PREPARING, /* the target's init runs on (an NBD handshake) */
 	UBR_DEV_ADDING,	  /* ADD_DEV .. SET_PARAMS */
 	UBR_DEV_STARTING, /* FETCHes queued, START_DEV in flight */
 	UBR_DEV_RECOVERING, /* START_USER_RECOVERY .. END_USER_RECOVERY */
@@ -184,6 +185,8 @@ struct ubr_dev {
 	 * of the device, which a recovery cannot change (NULL in an add).
 	 */
 	const struct ublk_params *recover_params;
+	/* What follows the target's init (ubr_dev_prepare): add or recovery. */
+	void (*prepared)(struct ubr_dev *dev, int ret);
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
@@ -327,7 +330,19 @@ bool ubr_queues_idle(const struct ubr_dev *dev);
  * I/O still in flight: what a quiesce or a stop's drain waits for.
  */
 bool ubr_queues_serving(const struct ubr_dev *dev);
-int ubr_dev_prepare(struct ubr_dev *dev);
+/*
+ * Ready dev for the kernel: choose its copy mode and recovery, and run the
+ * target's init. The device is PREPARING meanwhile, in the table; then
+ * done(dev, 0 or -errno) runs once: at once, or later from the loop when
+ * the target's init takes a while (ubr_dev_init_done).
+ */
+void ubr_dev_prepare(struct ubr_dev *dev,
+		     void (*done)(struct ubr_dev *dev, int ret));
+/*
+ * Stop a PREPARING device's target init (a shutdown): its done runs at
+ * once with err, and the target's deinit ends what the init started.
+ */
+void ubr_dev_prepare_cancel(struct ubr_dev *dev, int err, const char *why);
 /*
  * Close /dev/ublkcN and unregister it; the queues are freed, or with
  * keep_queues only unmapped (a quiesce: resume maps them again).

@@ -128,6 +128,12 @@ struct ubr_target_ops {
 	 * In a recovery dev->recover_params holds the kernel's params, which
 	 * stay: a target whose backing can change behind it (a server) checks
 	 * that what it reached still serves them.
+	 *
+	 * An init that waits on something outside (a server's handshake)
+	 * must not block the loop: it sets dev->tgt, returns -EINPROGRESS,
+	 * and calls ubr_dev_init_done() once, later, from the loop. Until
+	 * then the device is PREPARING; a shutdown ends that through deinit,
+	 * which then owes no ubr_dev_init_done().
 	 */
 	int (*init)(struct ubr_dev *dev);
 	void (*deinit)(struct ubr_dev *dev);
@@ -152,6 +158,12 @@ struct ubr_target_ops {
 	 */
 	int (*resize)(struct ubr_dev *dev, uint64_t new_size);
 };
+
+/*
+ * An init that returned -EINPROGRESS has finished: 0, or -errno with
+ * dev->err_msg set (src/device/dev_lifecycle.c). dev may be freed by it.
+ */
+void ubr_dev_init_done(struct ubr_dev *dev, int ret);
 
 /* The registry (src/targets/registry.c): the one list of targets. */
 const struct ubr_target_ops *ubr_target_find(const char *name);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "ubr_ctrl.h"
 #include "ubr_record.h"
 #include "ubr_reactor.h"
+#include "ubr_target.h"
 
 /* A kernel without QUIESCE (6.12-like, with user copy and recovery). */
 #define F_BASE (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY | \
@@ -751,6 +753,93 @@ static void test_exit_deletes_all(void)
 	end();
 }
 
+/* --- a target whose init waits (nbd's handshake) ----------------------- */
+
+static bool answered(void *arg)
+{
+	return ((struct answer *)arg)->calls > 0;
+}
+
+/*
+ * An nbd add on one end of a socket pair: the other end, *peer, is the
+ * server, which says nothing until the test makes it. -1 if this build
+ * has no nbd target.
+ */
+static int add_nbd(const char *name, struct answer *a, int *peer)
+{
+	struct ubr_dev_opts o;
+	int sv[2];
+
+	if (!ubr_target_find("nbd"))
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		printf("Bail out! socketpair: %s\n", strerror(errno));
+		exit(1);
+	}
+	ubr_dev_opts_init(&o);
+	snprintf(o.target, sizeof(o.target), "nbd");
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	snprintf(o.scheduler, sizeof(o.scheduler), UBR_SCHED_KERNEL);
+	o.nr_queues = 1;
+	o.depth = 2;
+	o.nr_files = 1;
+	o.paths[0] = strdup("nbd+unix:///?socket=/nowhere.sock");
+	o.fds[0] = sv[0];
+	*peer = sv[1];
+	return ubr_dev_add(&R, &o, answer_cb, a);
+}
+
+static void test_prepare_waits_off_the_loop(void)
+{
+	struct answer a = { 0 }, b = { 0 }, c = { 0 };
+	int peer, peer2;
+
+	diag("a target's init that waits: the device prepares in the table");
+	begin(F_BASE);
+	if (add_nbd("slow", &a, &peer) < 0) {
+		skip(7, "this build has no nbd target");
+		end();
+		return;
+	}
+	log_is("", "prepare: nothing reaches the kernel during the handshake");
+	ok(dev0() && dev0()->state == UBR_DEV_PREPARING,
+	   "prepare: the device is in the table, preparing");
+	is_int(a.calls, 0, "prepare: add not answered yet");
+	add_nbd("slow", &b, &peer2);
+	close(peer2);
+	answered_once(&b, -EEXIST, "prepare: its name is taken meanwhile");
+	fk_next_id = 0;
+	add_live(&c, UBR_RECOVERY_OFF);
+	answered_once(&c, 0, "prepare: another device goes live meanwhile");
+	close(peer); /* the server hangs up mid-handshake */
+	fk_wait(&R, 5, answered, &a);
+	answered_once(&a, -EPROTO, "prepare: the hang-up fails the add");
+	ok(strstr(a.msg, "nbd handshake") != NULL,
+	   "prepare: ... saying where: %s", a.msg);
+	end();
+}
+
+static void test_exit_cancels_prepare(void)
+{
+	struct answer a = { 0 };
+	int peer;
+
+	diag("exit: a device still preparing ends at once");
+	begin(F_BASE);
+	if (add_nbd("", &a, &peer) < 0) {
+		skip(4, "this build has no nbd target");
+		end();
+		return;
+	}
+	ubr_reactor_stop(&R, 0);
+	answered_once(&a, -ESHUTDOWN, "exit: the preparing add");
+	is_str(a.msg, "the daemon is shutting down", "exit: ... says why");
+	log_is("", "exit: nothing sent to the kernel");
+	ok(R.nr_devs == 0 && R.ctrl_inflight == 0, "exit: the loop may end now");
+	close(peer);
+	end();
+}
+
 static void test_stop_quiesces(void)
 {
 	struct answer a = { 0 };
@@ -1203,6 +1292,8 @@ int main(void)
 	test_stop_drains_without_quiesce();
 	test_stop_quiesces();
 	test_exit_deletes_all();
+	test_prepare_waits_off_the_loop();
+	test_exit_cancels_prepare();
 	test_recover();
 	test_recover_refused();
 	test_recover_waits_for_quiesce(dead_pid());

@@ -151,6 +151,7 @@ bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
 const char *ubr_dev_state_name(enum ubr_dev_state s)
 {
 	switch (s) {
+	case UBR_DEV_PREPARING: return "preparing";
 	case UBR_DEV_ADDING: return "adding";
 	case UBR_DEV_STARTING: return "starting";
 	case UBR_DEV_RECOVERING: return "recovering";
@@ -212,7 +213,10 @@ unsigned ubr_dev_slots(const struct ubr_reactor *r)
 	return r->nr_slots;
 }
 
-/* Only devices whose kernel id is known (ADD_DEV answered) are found. */
+/*
+ * Only devices whose kernel id is known (ADD_DEV answered) are found, and
+ * not one a recovery is still preparing: it is not served yet.
+ */
 struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id)
 {
 	unsigned slot;
@@ -220,7 +224,8 @@ struct ubr_dev *ubr_dev_find(struct ubr_reactor *r, uint32_t id)
 	for (slot = 0; slot < r->nr_slots; slot++) {
 		struct ubr_dev *dev = r->devs[slot];
 
-		if (dev && dev->state != UBR_DEV_ADDING && dev->id == id)
+		if (dev && dev->state != UBR_DEV_ADDING &&
+		    dev->state != UBR_DEV_PREPARING && dev->id == id)
 			return dev;
 	}
 	return NULL;

@@ -157,6 +157,19 @@ static void dev_detach(struct ubr_dev *dev)
 		detached(dev);
 }
 
+/*
+ * A device whose target is still getting ready (a server's handshake) has
+ * nothing in the kernel yet, or nothing changed there (a recovery): it
+ * ends here, at once, rather than holding the daemon up to a timeout.
+ */
+static bool cancel_prepare(struct ubr_dev *dev)
+{
+	if (dev->state != UBR_DEV_PREPARING)
+		return false;
+	ubr_dev_prepare_cancel(dev, -ESHUTDOWN, "the daemon is shutting down");
+	return true;
+}
+
 void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
 {
 	unsigned slot;
@@ -167,7 +180,7 @@ void ubr_reactor_stop(struct ubr_reactor *r, int exit_status)
 	r->exit_status = exit_status;
 	ubr_info("stopping: deleting %u device(s)", r->nr_devs);
 	for (slot = 0; slot < r->nr_slots; slot++)
-		if (r->devs[slot])
+		if (r->devs[slot] && !cancel_prepare(r->devs[slot]))
 			ubr_dev_del(r, r->devs[slot]->id, NULL, NULL);
 }
 
@@ -189,6 +202,8 @@ void ubr_reactor_detach(struct ubr_reactor *r)
 	for (slot = 0; slot < r->nr_slots; slot++) {
 		dev = r->devs[slot];
 		if (!dev)
+			continue;
+		if (cancel_prepare(dev))
 			continue;
 		if (ubr_dev_detachable(dev))
 			dev_detach(dev);

@@ -790,7 +790,7 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	p->buf.params.len = sizeof(p->buf.params);
 }
 
-int ubr_dev_prepare(struct ubr_dev *dev)
+static int prepare_checks(struct ubr_dev *dev)
 {
 	int ret;
 
@@ -813,8 +813,39 @@ int ubr_dev_prepare(struct ubr_dev *dev)
 		ubr_dev_set_err(dev, "--no-partition-scan is not available: the kernel lacks UBLK_F_NO_AUTO_PART_SCAN");
 		return -EOPNOTSUPP;
 	}
-	memset(&dev->params, 0, sizeof(dev->params));
-	return dev->ops->init(dev);
+	return 0;
+}
+
+void ubr_dev_prepare(struct ubr_dev *dev,
+		     void (*done)(struct ubr_dev *dev, int ret))
+{
+	int ret;
+
+	dev->state = UBR_DEV_PREPARING;
+	dev->prepared = done;
+	ret = prepare_checks(dev);
+	if (!ret) {
+		memset(&dev->params, 0, sizeof(dev->params));
+		ret = dev->ops->init(dev);
+	}
+	if (ret != -EINPROGRESS)
+		ubr_dev_init_done(dev, ret);
+}
+
+void ubr_dev_init_done(struct ubr_dev *dev, int ret)
+{
+	void (*done)(struct ubr_dev *dev, int ret) = dev->prepared;
+
+	dev->prepared = NULL;
+	done(dev, ret);
+}
+
+void ubr_dev_prepare_cancel(struct ubr_dev *dev, int err, const char *why)
+{
+	if (!dev->prepared)
+		return;
+	ubr_dev_set_err(dev, "%s", why);
+	ubr_dev_init_done(dev, err);
 }
 
 int ubr_dev_name_in_use(struct ubr_dev *dev, const char *name)
@@ -854,11 +885,30 @@ struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
 	return dev;
 }
 
+/* The target is ready (or not): ADD_DEV. */
+static void add_prepared(struct ubr_dev *dev, int ret)
+{
+	struct ubr_ctrl_req *req;
+
+	if (ret < 0) {
+		dev->err = ret;
+		ubr_dev_finish(dev);
+		return;
+	}
+	dev->state = UBR_DEV_ADDING;
+	req = ubr_ctrl_submit(dev->r, UBLK_U_CMD_ADD_DEV, dev->opts.id, 0,
+			      add_done_cb, dev);
+	if (!req) {
+		add_failed(dev, -ENOMEM, "ADD_DEV");
+		return;
+	}
+	fill_dev_info(dev, &req->buf.info);
+}
+
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 		ubr_dev_done_cb cb, void *ctx)
 {
 	struct ubr_dev *dev = ubr_dev_new(r, opts);
-	struct ubr_ctrl_req *req;
 	int ret;
 
 	if (!dev) {
@@ -876,9 +926,7 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 	}
 	if (ubr_dev_find_name(r, opts->name))
 		return ubr_dev_refused(dev, ubr_dev_name_in_use(dev, opts->name), cb, ctx);
-	ret = ubr_dev_prepare(dev);
-	if (ret < 0)
-		return ubr_dev_refused(dev, ret, cb, ctx);
+	/* In the table from here: a name it takes is taken while it prepares. */
 	ret = ubr_dev_slot_alloc(r, dev);
 	if (ret < 0) {
 		ubr_dev_set_err(dev, "too many devices (at most %u)",
@@ -887,13 +935,6 @@ int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
 	}
 	dev->add_cb = cb;
 	dev->add_ctx = ctx;
-	dev->state = UBR_DEV_ADDING;
-	req = ubr_ctrl_submit(r, UBLK_U_CMD_ADD_DEV, dev->opts.id, 0,
-			      add_done_cb, dev);
-	if (!req) {
-		add_failed(dev, -ENOMEM, "ADD_DEV");
-		return -ENOMEM;
-	}
-	fill_dev_info(dev, &req->buf.info);
+	ubr_dev_prepare(dev, add_prepared);
 	return 0;
 }

@@ -56,6 +56,7 @@ struct recover_state {
 	 */
 	enum ubr_copy_mode asked_copy;
 	uint64_t asked_size;
+	struct ublk_params params; /* the kernel's, for the target's init */
 };
 
 static void recover_state_free(struct ubr_dev *dev)
@@ -177,12 +178,28 @@ static enum ubr_recovery kernel_recovery(uint64_t flags)
 	return UBR_RECOVERY_QUEUE;
 }
 
+/* The target is ready to serve the kernel's device (or not). */
+static void recover_prepared(struct ubr_dev *dev, int ret)
+{
+	struct recover_state *st = dev->recover;
+
+	dev->recover_params = NULL;
+	dev->opts.size = st->asked_size;
+	dev->opts.copy_mode = st->asked_copy;
+	dev->recovery = kernel_recovery(dev->info.flags);
+	dev->state = UBR_DEV_ADDING;
+	if (ret < 0) {
+		recover_refused(dev, ret);
+		return;
+	}
+	start_recovery(dev);
+}
+
 static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 			   int res)
 {
 	struct ubr_dev *dev = req->ctx;
 	struct recover_state *st = dev->recover;
-	int ret;
 
 	(void)r;
 	if (res < 0) {
@@ -193,17 +210,10 @@ static void params_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	}
 	/* The target serves the kernel's size: update-size may have changed it. */
 	dev->opts.size = req->buf.params.basic.dev_sectors << 9;
-	dev->recover_params = &req->buf.params;
-	ret = ubr_dev_prepare(dev);
-	dev->recover_params = NULL;
-	dev->opts.size = st->asked_size;
-	dev->opts.copy_mode = st->asked_copy;
-	dev->recovery = kernel_recovery(dev->info.flags);
-	if (ret < 0) {
-		recover_refused(dev, ret);
-		return;
-	}
-	start_recovery(dev);
+	/* Kept here: the target's init may outlive this request. */
+	st->params = req->buf.params;
+	dev->recover_params = &st->params;
+	ubr_dev_prepare(dev, recover_prepared);
 }
 
 static const char *kernel_state_name(unsigned s)

@@ -4,11 +4,11 @@
  *
  * Who connects: the client, with the caller's rights (nbd_connect.c), like
  * the files loop opens; the daemon gets the connected socket. The daemon
- * runs the handshake on that socket in init, blocking with a timeout: the
- * handshake is a few small messages on a socket that is already
- * connected, so a live server answers in microseconds, and the timeout
- * bounds what a stalled one can cost the reactor. A lost connection is
- * made again by the daemon, off the loop (nbd_reconnect.c).
+ * runs the handshake on that socket from the loop, as a reconnect's
+ * (nbd_reconnect.c): init returns at once, and the device waits, in the
+ * table, until the server has answered or the deadline has passed. A
+ * stalled server then costs the other devices nothing. A lost connection
+ * is made again by the daemon, off the loop too.
  *
  * `recover` (and the config file) connect in the daemon, as root, to the
  * recorded URI; the handshake then runs here as for an add, and the
@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,89 +98,6 @@ static const struct ubr_tgt_opt nbd_opt_table[] = {
 	  set_reconnect_timeout },
 	{ .name = NULL },
 };
-
-/* --- handshake ------------------------------------------------------------ */
-
-/* Wait until fd can do `events`, within the deadline; 0 or -ETIMEDOUT. */
-static int wait_fd(int fd, short events, const int64_t *deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int64_t left;
-	int ret;
-
-	do {
-		left = *deadline - ubr_mono_ms();
-		ret = left > 0 ? poll(&p, 1, (int)left) : 0;
-	} while (ret < 0 && errno == EINTR);
-	if (ret <= 0)
-		return ret < 0 ? -errno : -ETIMEDOUT;
-	return 0;
-}
-
-static int hs_step(struct ubr_nbd_hs *hs, int fd, const int64_t *deadline)
-{
-	uint8_t buf[4096];
-	const uint8_t *out;
-	size_t len;
-	ssize_t n;
-	int ret;
-
-	if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_SEND) {
-		out = ubr_nbd_hs_out(hs, &len);
-		ret = wait_fd(fd, POLLOUT, deadline);
-		if (ret < 0)
-			return ret;
-		n = send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		return ubr_nbd_hs_sent(hs, (size_t)n);
-	}
-	len = ubr_nbd_hs_need(hs);
-	if (len > sizeof(buf))
-		len = sizeof(buf);
-	ret = wait_fd(fd, POLLIN, deadline);
-	if (ret < 0)
-		return ret;
-	n = recv(fd, buf, len, MSG_DONTWAIT);
-	if (n == 0)
-		return ubr_nbd_hs_closed(hs);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	n = ubr_nbd_hs_feed(hs, buf, (size_t)n);
-	return n < 0 ? (int)n : 0;
-}
-
-static int handshake(struct ubr_dev *dev, struct ubr_nbd *nb)
-{
-	struct ubr_nbd_hs *hs = malloc(sizeof(*hs));
-	int64_t deadline = ubr_mono_ms() + HANDSHAKE_TIMEOUT_MS;
-	int ret;
-
-	if (!hs) {
-		ubr_dev_set_err(dev, "out of memory");
-		return -ENOMEM;
-	}
-	ret = ubr_nbd_hs_init(hs, nb->uri.export_name);
-	while (!ret && ubr_nbd_hs_status(hs) != UBR_NBD_HS_DONE &&
-	       ubr_nbd_hs_status(hs) != UBR_NBD_HS_FAILED)
-		ret = hs_step(hs, nb->fd, &deadline);
-	if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_DONE) {
-		nb->info = *ubr_nbd_hs_result(hs);
-		ret = 0;
-	} else if (ubr_nbd_hs_status(hs) == UBR_NBD_HS_FAILED) {
-		ubr_dev_set_err(dev, "nbd handshake: %s", ubr_nbd_hs_error(hs));
-		ret = ret < 0 ? ret : -EPROTO;
-	} else {
-		if (!ret)
-			ret = -ETIMEDOUT;
-		ubr_dev_set_err(dev, "nbd handshake: %s",
-				ret == -ETIMEDOUT ?
-					"the server did not answer in time" :
-					strerror(-ret));
-	}
-	free(hs);
-	return ret;
-}
 
 /* --- the device ----------------------------------------------------------- */
 
@@ -317,10 +233,14 @@ int ubr_nbd_desc(struct ubr_nbd *nb)
 		ubr_dev_set_err(dev, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies, %s)", uri,
-		 (unsigned long long)nb->info.size, nb->info.flags,
-		 nb->info.structured ? "structured" : "simple",
-		 conn_names[nb->conn]);
+	if (nb->rc.first)
+		snprintf(s, len, "%s (handshake)", uri);
+	else
+		snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies, %s)",
+			 uri, (unsigned long long)nb->info.size,
+			 nb->info.flags,
+			 nb->info.structured ? "structured" : "simple",
+			 conn_names[nb->conn]);
 	free(dev->tgt_desc);
 	dev->tgt_desc = s;
 	return 0;
@@ -383,23 +303,39 @@ static int nbd_init(struct ubr_dev *dev)
 		goto fail;
 	}
 	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
-	ret = handshake(dev, nb);
-	if (ret < 0)
-		goto fail;
-	ret = dev->recover_params ? recover_params(dev, nb) :
-				    nbd_params(dev, nb);
-	if (ret < 0)
-		goto fail;
 	ubr_nbd_reconnect_init(nb);
-	ret = ubr_nbd_desc(nb);
+	ret = ubr_nbd_first_handshake(nb, HANDSHAKE_TIMEOUT_MS);
+	if (ret < 0) {
+		ubr_dev_set_err(dev, "nbd handshake: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = ubr_nbd_desc(nb); /* `list` shows the handshake */
 	if (ret < 0)
 		goto fail;
 	dev->mem_bytes += UBR_NBD_RX_BUF;
 	dev->tgt = nb;
-	return 0;
+	return -EINPROGRESS;
 fail:
 	nbd_free(nb);
 	return ret;
+}
+
+void ubr_nbd_first_done(struct ubr_nbd *nb, int err, const char *why,
+			const struct ubr_nbd_export_info *info)
+{
+	struct ubr_dev *dev = nb->dev;
+
+	if (err < 0) {
+		ubr_dev_set_err(dev, "nbd handshake: %s", why);
+		ubr_dev_init_done(dev, err);
+		return;
+	}
+	nb->info = *info;
+	err = dev->recover_params ? recover_params(dev, nb) :
+				    nbd_params(dev, nb);
+	if (!err)
+		err = ubr_nbd_desc(nb);
+	ubr_dev_init_done(dev, err);
 }
 
 /* Say goodbye as the protocol asks, then close. */
@@ -411,7 +347,7 @@ static void nbd_deinit(struct ubr_dev *dev)
 
 	if (!nb)
 		return;
-	if (nb->conn == UBR_NBD_UP && !nb->send_busy &&
+	if (nb->conn == UBR_NBD_UP && !nb->rc.first && !nb->send_busy &&
 	    ubr_nbd_req_encode(&disc, hdr) == 0)
 		(void)!send(nb->fd, hdr, sizeof(hdr),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -73,6 +73,7 @@ struct ubr_nbd_reconnect {
 	ev_io io;	 /* the attempt's socket: connect, then handshake */
 	int fd;		 /* the attempt's socket, or -1 */
 	bool connecting; /* connect() in progress, else the handshake */
+	bool first;	 /* the device's first handshake (init), not a reconnect */
 	struct ubr_nbd_hs *hs;
 	unsigned backoff_ms; /* the last wait, 0: start from the minimum */
 	unsigned attempts;   /* failed attempts since the loss */
@@ -154,5 +155,17 @@ static inline void ubr_nbd_reconnect_proven(struct ubr_nbd *nb)
 	nb->rc.backoff_ms = 0;
 }
 void ubr_nbd_reconnect_stop(struct ubr_nbd *nb);
+/*
+ * The device's first handshake, on the socket the client connected
+ * (nb->fd, which it takes), on the loop like a reconnect's: 0, then
+ * ubr_nbd_first_done() once; or -errno at once.
+ */
+int ubr_nbd_first_handshake(struct ubr_nbd *nb, unsigned timeout_ms);
+/*
+ * nbd.c: it ended. 0 with the socket back in nb->fd and info; or -errno
+ * and why, one line.
+ */
+void ubr_nbd_first_done(struct ubr_nbd *nb, int err, const char *why,
+			const struct ubr_nbd_export_info *info);
 
 #endif /* UBR_TGT_NBD_H */

@@ -71,10 +71,27 @@ static void schedule(struct ubr_nbd *nb)
 	ubr_timer_start(nb->dev->r, &rc->retry);
 }
 
-/* This attempt failed (why: one line): say so once per loss, go on. */
-static void attempt_failed(struct ubr_nbd *nb, const char *why)
+/* The first handshake failed: init fails with why; nb may be freed. */
+static void first_failed(struct ubr_nbd *nb, int err, const char *why)
+{
+	nb->rc.first = false;
+	attempt_end(nb);
+	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
+	ubr_nbd_first_done(nb, err, why, NULL);
+}
+
+/*
+ * This attempt failed (why: one line, err its errno): say so once per
+ * loss, go on. A first handshake is not tried again: its add fails.
+ */
+static void attempt_failed(struct ubr_nbd *nb, int err, const char *why)
 {
 	struct ubr_nbd_reconnect *rc = &nb->rc;
+
+	if (rc->first) {
+		first_failed(nb, err, why);
+		return;
+	}
 
 	if (!rc->attempts++)
 		ubr_warn("dev %u: nbd: reconnect: %s; retrying every %u s at most",
@@ -138,13 +155,20 @@ static void handshake_done(struct ubr_nbd *nb)
 	char why[128];
 	int fd = rc->fd;
 
-	if (ubr_nbd_export_fits(&nb->dev->params, &info, why, sizeof(why))) {
-		attempt_failed(nb, why);
+	if (!rc->first &&
+	    ubr_nbd_export_fits(&nb->dev->params, &info, why, sizeof(why))) {
+		attempt_failed(nb, -ESTALE, why);
 		return;
 	}
 	rc->fd = -1; /* the connection's now */
 	attempt_end(nb);
 	ubr_timer_stop(nb->dev->r, &rc->retry);
+	if (rc->first) {
+		rc->first = false;
+		nb->fd = fd;
+		ubr_nbd_first_done(nb, 0, NULL, &info);
+		return;
+	}
 	ubr_timer_stop(nb->dev->r, &rc->expire);
 	rc->attempts = 0;
 	ubr_nbd_conn_up(nb, fd, &info);
@@ -180,7 +204,7 @@ static int handshake_step(struct ubr_nbd *nb)
 			handshake_done(nb);
 			return 0;
 		case UBR_NBD_HS_FAILED:
-			attempt_failed(nb, ubr_nbd_hs_error(rc->hs));
+			attempt_failed(nb, -EPROTO, ubr_nbd_hs_error(rc->hs));
 			return 0;
 		case UBR_NBD_HS_SEND:
 			out = ubr_nbd_hs_out(rc->hs, &len);
@@ -215,25 +239,35 @@ static int handshake_step(struct ubr_nbd *nb)
 	}
 }
 
+/* The socket failed under the handshake. */
+static void step_failed(struct ubr_nbd *nb, int err)
+{
+	char why[96];
+
+	if (nb->rc.first) {
+		first_failed(nb, err, strerror(-err));
+		return;
+	}
+	snprintf(why, sizeof(why), "handshake: %s", strerror(-err));
+	attempt_failed(nb, err, why);
+}
+
 static void handshake_start(struct ubr_nbd *nb)
 {
 	struct ubr_nbd_reconnect *rc = &nb->rc;
-	char why[96];
 	int ret;
 
 	rc->connecting = false;
 	rc->hs = malloc(sizeof(*rc->hs));
 	if (!rc->hs) {
-		attempt_failed(nb, "out of memory");
+		attempt_failed(nb, -ENOMEM, "out of memory");
 		return;
 	}
 	ret = ubr_nbd_hs_init(rc->hs, nb->uri.export_name);
 	if (!ret)
 		ret = handshake_step(nb);
-	if (ret < 0) {
-		snprintf(why, sizeof(why), "handshake: %s", strerror(-ret));
-		attempt_failed(nb, why);
-	}
+	if (ret < 0)
+		step_failed(nb, ret);
 }
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -252,17 +286,15 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (err) {
 			snprintf(why, sizeof(why), "cannot connect: %s",
 				 strerror(err));
-			attempt_failed(nb, why);
+			attempt_failed(nb, -err, why);
 			return;
 		}
 		handshake_start(nb);
 		return;
 	}
 	ret = handshake_step(nb);
-	if (ret < 0) {
-		snprintf(why, sizeof(why), "handshake: %s", strerror(-ret));
-		attempt_failed(nb, why);
-	}
+	if (ret < 0)
+		step_failed(nb, ret);
 }
 
 /* A non-blocking socket to the server, connecting: 0 or -errno. */
@@ -314,7 +346,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (ubr_dev_going_away(nb->dev))
 		ubr_nbd_fail_held(nb);
 	if (rc->fd >= 0) { /* the attempt's deadline */
-		attempt_failed(nb, rc->connecting ?
+		attempt_failed(nb, -ETIMEDOUT, rc->connecting ?
 					   "the connection was not accepted in time" :
 					   "the server did not answer the handshake in time");
 		return;
@@ -330,7 +362,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "cannot connect: %s",
 			 strerror(-ret));
-		attempt_failed(nb, why);
+		attempt_failed(nb, ret, why);
 		return;
 	}
 	if (rc->fd >= 0) { /* still under way: bound it */
@@ -392,4 +424,29 @@ void ubr_nbd_reconnect_stop(struct ubr_nbd *nb)
 	attempt_end(nb);
 	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
 	ubr_timer_stop(nb->dev->r, &nb->rc.expire);
+}
+
+int ubr_nbd_first_handshake(struct ubr_nbd *nb, unsigned timeout_ms)
+{
+	struct ubr_nbd_reconnect *rc = &nb->rc;
+	int ret;
+
+	rc->hs = malloc(sizeof(*rc->hs));
+	if (!rc->hs)
+		return -ENOMEM;
+	ret = ubr_nbd_hs_init(rc->hs, nb->uri.export_name);
+	if (ret < 0) {
+		free(rc->hs);
+		rc->hs = NULL;
+		return ret;
+	}
+	rc->first = true;
+	rc->fd = nb->fd;
+	nb->fd = -1;
+	/* Only from the loop, so that init has returned before it ends. */
+	watch(nb, ubr_nbd_hs_status(rc->hs) == UBR_NBD_HS_SEND ? EV_WRITE :
+								  EV_READ);
+	ev_timer_set(&rc->retry, timeout_ms / 1000.0, 0.);
+	ubr_timer_start(nb->dev->r, &rc->retry);
+	return 0;
 }

@@ -2,7 +2,7 @@
 # The nbd target's bad input and failures. Bad URIs and options: one line,
 # exit 2, no device. A server that is not there, or that accepts and never
 # speaks: add fails with one line (the latter within the handshake's
-# deadline). A server killed under a device (--reconnect-timeout 3): the
+# deadline, during which the daemon serves on). A server killed under a device (--reconnect-timeout 3): the
 # device's I/O fails with EIO, another device of the same daemon keeps
 # serving, the nbd device can still be deleted (t/kernel/nbd-reconnect.sh
 # has the server coming back).
@@ -62,6 +62,23 @@ refused "did not answer" nbd "nbd+unix:///?socket=$mute"
 ((SECONDS - start < 60)) || fail "the stalled handshake took $((SECONDS - start)) s"
 dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
 	fail "the other device failed after the stalled handshake"
+
+# While a handshake stalls, the daemon serves on: `list` answers and shows
+# the device preparing, and the other device's I/O goes through, both
+# before the handshake's deadline ends the add.
+preparing() { "$UBR" list | grep -F preparing | grep -qF "(handshake)"; }
+"$UBR" add nbd "nbd+unix:///?socket=$mute" >/dev/null 2>"$UBR_SCRATCH/mute.err" &
+add_pid=$!
+wait_for 30 preparing || fail "list never showed the device preparing"
+dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
+	fail "the other device failed during the stalled handshake"
+preparing || fail "the handshake's deadline came before the other device's read"
+rc=0
+wait "$add_pid" || rc=$?
+((rc == 1)) || fail "add against a mute server: exit $rc, not 1"
+grep -qF "did not answer" "$UBR_SCRATCH/mute.err" ||
+	fail "add against a mute server: $(cat "$UBR_SCRATCH/mute.err")"
+"$UBR" list | grep -qF preparing && fail "the failed add left a device behind"
 
 # The server killed under a device.
 sock=$UBR_SCRATCH/mem.sock
