@@ -19,7 +19,13 @@ struct ubr_dev_opts;
  */
 int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 		     size_t len);
-/* Every o->paths[i] into o->fds[i]; the paths become absolute. */
-int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len);
+/*
+ * Every o->paths[i] into o->fds[i]; the paths become absolute. A socket-
+ * backed target's addresses are connected here too, unless the daemon
+ * asks (connect false): a device leaves them to its preparation then,
+ * which connects off the loop (src/device/backing_connect.c).
+ */
+int ubr_backing_open_all(struct ubr_dev_opts *o, bool connect, char *err,
+			 size_t len);
 
 #endif /* UBR_BACKING_H */

@@ -28,6 +28,19 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 		    void *ctx);
 
 /*
+ * The same, with the child's standard output on out (a socket it answers
+ * on): the child gets its own copy, the caller keeps out.
+ */
+int ubr_child_spawn_out(struct ubr_reactor *r, char *const argv[], int out,
+			ubr_child_cb cb, void *ctx);
+
+/*
+ * Kill the children started with ctx: their callbacks are not called
+ * (the loop still reaps them).
+ */
+void ubr_child_cancel(struct ubr_reactor *r, void *ctx);
+
+/*
  * The reactor goes: stop watching the children still running, without
  * waiting for them or calling their callbacks. They finish on their own
  * (init reaps them).

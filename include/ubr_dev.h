@@ -187,6 +187,8 @@ struct ubr_dev {
 	const struct ublk_params *recover_params;
 	/* What follows the target's init (ubr_dev_prepare): add or recovery. */
 	void (*prepared)(struct ubr_dev *dev, int ret);
+	/* Its sockets being connected by helpers (src/device/backing_connect.c) */
+	struct ubr_connects *connects;
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ubr_dev_opts opts;
@@ -343,6 +345,16 @@ void ubr_dev_prepare(struct ubr_dev *dev,
  * once with err, and the target's deinit ends what the init started.
  */
 void ubr_dev_prepare_cancel(struct ubr_dev *dev, int err, const char *why);
+/*
+ * A socket-backed device without its sockets (the daemon's own add or
+ * recovery) gets them from helper processes: -EINPROGRESS, and
+ * ubr_dev_backing_ready() later; or 0 (nothing to connect), or -errno with
+ * dev->err_msg set (src/device/backing_connect.c).
+ */
+int ubr_backing_connect_start(struct ubr_dev *dev);
+void ubr_backing_connect_cancel(struct ubr_dev *dev);
+/* The device's backing is in (0), or will not be: prepare goes on. */
+void ubr_dev_backing_ready(struct ubr_dev *dev, int ret);
 /*
  * Close /dev/ublkcN and unregister it; the queues are freed, or with
  * keep_queues only unmapped (a quiesce: resume maps them again).

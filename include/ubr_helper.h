@@ -19,9 +19,17 @@
 #define UBR_HELPER_STOP_DEV "helper-stop-dev"
 /* helper-stop-dev ID try: TRY_STOP_DEV instead, EBUSY if the disk is open */
 #define UBR_HELPER_STOP_TRY "try"
+/*
+ * helper-connect TARGET WORD: the target's connection to the address WORD
+ * (its connect hook), handed back over standard output, a unix socket
+ * (include/ubr_fd_pass.h): not a kernel call, but a wait on the network
+ * (src/admin/helper_connect.c).
+ */
+#define UBR_HELPER_CONNECT "helper-connect"
 
 bool ubr_is_helper_command(const char *cmd);
 /* argv[0] is the command word. Returns the exit status. */
 int ubr_helper_main(int argc, char **argv);
+int ubr_helper_connect(int argc, char **argv);
 
 #endif /* UBR_HELPER_H */

@@ -338,7 +338,7 @@ static int client_add(int argc, char **argv)
 		return ubr_client_error(ret == -EINVAL ? UBR_EXIT_USAGE : UBR_EXIT_FAIL,
 			     "%s", err);
 	/* The daemon runs elsewhere (cwd "/"): its words have absolute paths. */
-	ret = ubr_backing_open_all(&o, err, sizeof(err));
+	ret = ubr_backing_open_all(&o, true, err, sizeof(err));
 	if (ret) {
 		ret = ubr_client_error(UBR_EXIT_FAIL, "%s", err);
 		goto out;

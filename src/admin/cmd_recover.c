@@ -140,7 +140,7 @@ static int record_to_opts(struct ubr_record *rec, struct ubr_dev_opts *o,
 	if (ret < 0)
 		return ret;
 	o->id = rec->id;
-	ret = ubr_backing_open_all(o, err, len);
+	ret = ubr_backing_open_all(o, false, err, len);
 	if (!ret)
 		ret = check_files(o, rec, err, len);
 	if (ret < 0)

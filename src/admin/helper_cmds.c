@@ -81,7 +81,7 @@ static int set_scheduler(unsigned id, const char *name)
 	char path[64];
 	int fd, ret;
 
-	if (!len || len > UBR_SCHED_NAME_MAX)
+	if (!ubr_scheduler_name_ok(name))
 		return EINVAL;
 	snprintf(path, sizeof(path), "/sys/block/ublkb%u/queue/scheduler", id);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -125,13 +125,16 @@ static int try_stop_dev(unsigned id)
 bool ubr_is_helper_command(const char *cmd)
 {
 	return !strcmp(cmd, UBR_HELPER_SET_SCHEDULER) ||
-	       !strcmp(cmd, UBR_HELPER_STOP_DEV);
+	       !strcmp(cmd, UBR_HELPER_STOP_DEV) ||
+	       !strcmp(cmd, UBR_HELPER_CONNECT);
 }
 
 int ubr_helper_main(int argc, char **argv)
 {
 	unsigned id;
 
+	if (!strcmp(argv[0], UBR_HELPER_CONNECT))
+		return ubr_helper_connect(argc, argv);
 	if (argc < 2 || parse_id(argv[1], &id) < 0)
 		return EINVAL;
 	if (!strcmp(argv[0], UBR_HELPER_SET_SCHEDULER) && argc == 3)

@@ -230,7 +230,7 @@ static void add_start(struct run *run, unsigned i)
 	char err[256];
 
 	ubr_dev_opts_init(&e->opts);
-	if (ubr_backing_open_all(&opts, err, sizeof(err))) {
+	if (ubr_backing_open_all(&opts, false, err, sizeof(err))) {
 		run_error(run, i, e->name, err);
 		ubr_dev_opts_release(&opts);
 		return;

@@ -33,7 +33,7 @@ static int check_files(struct ubr_config *c)
 
 	for (i = 0; i < c->nr_entries; i++) {
 		e = &c->entries[i];
-		if (!e->ok || ubr_backing_open_all(&e->opts, err, sizeof(err)) == 0)
+		if (!e->ok || ubr_backing_open_all(&e->opts, true, err, sizeof(err)) == 0)
 			continue;
 		e->ok = false;
 		ret = ubr_config_error(c, e->line, "%s", err);

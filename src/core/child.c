@@ -102,7 +102,8 @@ static void child_exit_cb(struct ev_loop *loop, ev_io *w, int revents)
 		status = EXIT_FAILURE << 8; /* cannot happen: it is ours */
 	ubr_dbg("helper %d ended: status 0x%x", (int)c->pid, status);
 	child_free(r, c);
-	cb(ctx, exit_result(status));
+	if (cb)
+		cb(ctx, exit_result(status));
 }
 
 /*
@@ -125,13 +126,13 @@ static int spawn_attr_init(posix_spawnattr_t *attr)
 	return 0;
 }
 
-/* 0-2 on /dev/null in the child. */
-static int spawn_files_init(posix_spawn_file_actions_t *fa)
+/* 0-2 on /dev/null in the child, or 1 on out if out >= 0. */
+static int spawn_files_init(posix_spawn_file_actions_t *fa, int out)
 {
 	if (posix_spawn_file_actions_init(fa))
 		return -ENOMEM;
 	if (posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDWR, 0) ||
-	    posix_spawn_file_actions_adddup2(fa, 0, 1) ||
+	    posix_spawn_file_actions_adddup2(fa, out >= 0 ? out : 0, 1) ||
 	    posix_spawn_file_actions_adddup2(fa, 0, 2)) {
 		posix_spawn_file_actions_destroy(fa);
 		return -ENOMEM;
@@ -154,7 +155,7 @@ static int all_close_on_exec(void)
 	return 0;
 }
 
-static int spawn_self(char *const argv[], pid_t *pid)
+static int spawn_self(char *const argv[], int out, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -163,7 +164,7 @@ static int spawn_self(char *const argv[], pid_t *pid)
 	ret = all_close_on_exec();
 	if (ret < 0)
 		return ret;
-	ret = spawn_files_init(&fa);
+	ret = spawn_files_init(&fa, out);
 	if (ret < 0)
 		return ret;
 	ret = spawn_attr_init(&attr);
@@ -176,8 +177,8 @@ destroy_fa:
 	return ret;
 }
 
-int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
-		    void *ctx)
+int ubr_child_spawn_out(struct ubr_reactor *r, char *const argv[], int out,
+			ubr_child_cb cb, void *ctx)
 {
 	struct ubr_child *c = calloc(1, sizeof(*c));
 	long long t0 = ubr_mono_ns();
@@ -185,7 +186,7 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 
 	if (!c)
 		return -ENOMEM;
-	ret = spawn_self(argv, &c->pid);
+	ret = spawn_self(argv, out, &c->pid);
 	if (ret < 0)
 		goto free_c;
 	/*
@@ -212,6 +213,28 @@ int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
 free_c:
 	free(c);
 	return ret;
+}
+
+int ubr_child_spawn(struct ubr_reactor *r, char *const argv[], ubr_child_cb cb,
+		    void *ctx)
+{
+	return ubr_child_spawn_out(r, argv, -1, cb, ctx);
+}
+
+void ubr_child_cancel(struct ubr_reactor *r, void *ctx)
+{
+	struct ubr_child *c;
+
+	for (c = r->children; c; c = c->next) {
+		if (c->cb == NULL || c->ctx != ctx)
+			continue;
+		/* Our child, not yet reaped: the pid is still its. Reaped
+		 * as any other when it has gone, without a callback. */
+		kill(c->pid, SIGKILL);
+		ubr_dbg("helper %d: cancelled", (int)c->pid);
+		c->cb = NULL;
+		c->ctx = NULL;
+	}
 }
 
 void ubr_children_forget(struct ubr_reactor *r)

@@ -91,7 +91,8 @@ int ubr_backing_open(const char *path, bool read_only, int *fd, char *err,
 	return ret;
 }
 
-int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
+int ubr_backing_open_all(struct ubr_dev_opts *o, bool connect, char *err,
+			 size_t len)
 {
 	const struct ubr_target_ops *t = ubr_target_find(o->target);
 	unsigned i;
@@ -100,7 +101,7 @@ int ubr_backing_open_all(struct ubr_dev_opts *o, char *err, size_t len)
 
 	/* What the target's FILEs are: files, addresses, or nothing. */
 	if (t && t->backing == UBR_BACKING_SOCKET && t->connect) {
-		for (i = 0; i < o->nr_files; i++) {
+		for (i = 0; connect && i < o->nr_files; i++) {
 			ret = t->connect(o->paths[i], &o->fds[i], err, len);
 			if (ret)
 				return ret;

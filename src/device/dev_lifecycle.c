@@ -32,6 +32,7 @@
 
 void ubr_dev_free(struct ubr_dev *dev)
 {
+	ubr_backing_connect_cancel(dev);
 	if (dev->ops && dev->ops->deinit && dev->tgt)
 		dev->ops->deinit(dev);
 	ubr_dev_quiesce_free(dev);
@@ -804,8 +805,6 @@ static int prepare_checks(struct ubr_dev *dev)
 	ret = choose_copy_mode(dev);
 	if (!ret)
 		ret = choose_recovery(dev);
-	if (!ret)
-		ret = ubr_dev_note_files(dev);
 	if (ret < 0)
 		return ret;
 	if (dev->opts.no_part_scan &&
@@ -824,6 +823,16 @@ void ubr_dev_prepare(struct ubr_dev *dev,
 	dev->state = UBR_DEV_PREPARING;
 	dev->prepared = done;
 	ret = prepare_checks(dev);
+	if (!ret)
+		ret = ubr_backing_connect_start(dev);
+	if (ret != -EINPROGRESS)
+		ubr_dev_backing_ready(dev, ret);
+}
+
+void ubr_dev_backing_ready(struct ubr_dev *dev, int ret)
+{
+	if (!ret)
+		ret = ubr_dev_note_files(dev);
 	if (!ret) {
 		memset(&dev->params, 0, sizeof(dev->params));
 		ret = dev->ops->init(dev);
@@ -844,6 +853,7 @@ void ubr_dev_prepare_cancel(struct ubr_dev *dev, int err, const char *why)
 {
 	if (!dev->prepared)
 		return;
+	ubr_backing_connect_cancel(dev);
 	ubr_dev_set_err(dev, "%s", why);
 	ubr_dev_init_done(dev, err);
 }

@@ -20,8 +20,17 @@
 #include "nbd.h"
 #include "nbd_resolve.h"
 
-/* A server that neither accepts nor refuses must not hang the command. */
+/*
+ * A server that neither accepts nor refuses must not hang the command.
+ * connect() then gives up with EINPROGRESS, which would read as if it
+ * went on: it is said as the timeout it is.
+ */
 #define CONNECT_TIMEOUT_S 10
+
+static int connect_errno(void)
+{
+	return errno == EINPROGRESS ? ETIMEDOUT : errno;
+}
 
 static void set_timeout(int fd)
 {
@@ -44,7 +53,7 @@ static int connect_unix(const struct ubr_nbd_uri *u, int *fd, char *err,
 	memcpy(sa.sun_path, u->socket, strlen(u->socket) + 1);
 	set_timeout(s);
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
+		int e = connect_errno();
 
 		snprintf(err, len, "cannot connect to %s: %s", u->socket,
 			 strerror(e));
@@ -65,7 +74,7 @@ static int connect_to(const struct sockaddr *sa, socklen_t salen)
 	set_timeout(s);
 	if (connect(s, sa, salen) == 0)
 		return s;
-	e = errno;
+	e = connect_errno();
 	close(s);
 	return -e;
 }
