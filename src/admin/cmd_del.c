@@ -99,6 +99,9 @@ static const struct ubr_kdev *kdev_find(const struct ubr_kdev *k,
 struct del_req {
 	struct ubr_reply *rep;
 	struct ubr_del_args d;
+	/* names of adds still preparing (no ID yet): cancel_preparing */
+	unsigned nr_cancel;
+	char **cancel;
 	const struct ubr_kdev *k;
 	unsigned nk;
 };
@@ -194,14 +197,27 @@ static int del_collect_all(struct ubr_reactor *r, struct del_req *q)
 }
 
 /* Names become IDs; the parser left room in ids[] for one per word. */
-static int del_resolve_names(struct ubr_reactor *r, struct ubr_del_args *d,
+static int del_resolve_names(struct ubr_reactor *r, struct del_req *q,
 			     char *msg, size_t len)
 {
+	struct ubr_del_args *d = &q->d;
 	struct ubr_dev *dev;
 	unsigned i, j;
 
 	for (i = 0; i < d->nr_names; i++) {
 		dev = ubr_dev_find_name(r, d->names[i]);
+		if (dev && !dev->id_known && dev->state == UBR_DEV_PREPARING) {
+			/* An add not in the kernel yet: cancel_preparing. */
+			if (!q->cancel)
+				q->cancel = calloc(d->nr_names, sizeof(char *));
+			if (!q->cancel ||
+			    !(q->cancel[q->nr_cancel] = strdup(d->names[i]))) {
+				snprintf(msg, len, "out of memory");
+				return -ENOMEM;
+			}
+			q->nr_cancel++;
+			continue;
+		}
 		if (!dev || !dev->id_known) {
 			snprintf(msg, len, "no device named '%s'%s", d->names[i],
 				 d->nr_ids + d->nr_names > 1 ?
@@ -226,6 +242,42 @@ static int del_prepare(struct ubr_reactor *r, struct del_req *q, char *msg,
 	return del_check_ids(r, q, msg, len);
 }
 
+static bool del_names(const struct del_req *q, const struct ubr_dev *dev)
+{
+	unsigned i;
+
+	if (dev->id_known) {
+		for (i = 0; i < q->d.nr_ids; i++)
+			if (q->d.ids[i] == dev->id)
+				return true;
+		return false;
+	}
+	for (i = 0; dev->opts.name[0] && i < q->nr_cancel; i++)
+		if (!strcmp(q->cancel[i], dev->opts.name))
+			return true;
+	return false;
+}
+
+/*
+ * A device still preparing (its target's handshake, a helper's connect)
+ * is not in the kernel yet, or a recovery has not touched the kernel's
+ * device yet: its add or recover fails now, and a recovery's device is
+ * then deleted as one nobody serves.
+ */
+static void cancel_preparing(struct ubr_reactor *r, const struct del_req *q)
+{
+	unsigned slot, slots = ubr_dev_slots(r);
+	struct ubr_dev *dev;
+
+	for (slot = 0; slot < slots; slot++) {
+		dev = ubr_dev_at(r, slot);
+		if (dev && dev->state == UBR_DEV_PREPARING &&
+		    (q->d.all || del_names(q, dev)))
+			ubr_dev_prepare_cancel(dev, -ECANCELED,
+					       "deleted before it was served");
+	}
+}
+
 static void del_start(struct ubr_reactor *r, struct del_req *q)
 {
 	struct del_batch *b;
@@ -241,6 +293,7 @@ static void del_start(struct ubr_reactor *r, struct del_req *q)
 	}
 	b->rep = q->rep;
 	b->pending = 1; /* held until every delete is started */
+	cancel_preparing(r, q);
 	for (i = 0; i < q->d.nr_ids; i++) {
 		b->pending++;
 		if (ubr_dev_find(r, q->d.ids[i]) && !q->d.force)
@@ -251,6 +304,15 @@ static void del_start(struct ubr_reactor *r, struct del_req *q)
 			ubr_dev_del_unserved(r, q->d.ids[i], del_done_cb, b);
 	}
 	del_batch_put(b);
+}
+
+static void del_req_free(struct del_req *q)
+{
+	while (q->nr_cancel)
+		free(q->cancel[--q->nr_cancel]);
+	free(q->cancel);
+	ubr_del_args_release(&q->d);
+	free(q);
 }
 
 static void del_scanned_cb(struct ubr_reactor *r, struct ubr_kdev *k,
@@ -264,8 +326,7 @@ static void del_scanned_cb(struct ubr_reactor *r, struct ubr_kdev *k,
 		del_fail(q->rep, "the daemon is shutting down");
 	else
 		del_start(r, q);
-	ubr_del_args_release(&q->d);
-	free(q);
+	del_req_free(q);
 }
 
 void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
@@ -294,12 +355,11 @@ void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
 	 * Names now, while argv (the request's buffer, where the names
 	 * point) is alive: the scan below answers after this returns.
 	 */
-	ret = del_resolve_names(r, &q->d, err, sizeof(err));
+	ret = del_resolve_names(r, q, err, sizeof(err));
 	q->d.nr_names = 0;
 	if (ret < 0) {
 		del_fail(rep, err);
-		ubr_del_args_release(&q->d);
-		free(q);
+		del_req_free(q);
 		return;
 	}
 	/* The kernel's devices first: the checks need to know who serves them. */
@@ -308,7 +368,6 @@ void ubr_cmd_del(struct ubr_reactor *r, int argc, char **argv, int *fds,
 		snprintf(err, sizeof(err), "cannot find the kernel's ublk devices: %s",
 			 strerror(-ret));
 		del_fail(rep, err);
-		ubr_del_args_release(&q->d);
-		free(q);
+		del_req_free(q);
 	}
 }

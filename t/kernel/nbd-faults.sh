@@ -2,7 +2,7 @@
 # The nbd target's bad input and failures. Bad URIs and options: one line,
 # exit 2, no device. A server that is not there, or that accepts and never
 # speaks: add fails with one line (the latter within the handshake's
-# deadline, during which the daemon serves on). A server killed under a device (--reconnect-timeout 3): the
+# deadline, during which the daemon serves on; del cancels it). A server killed under a device (--reconnect-timeout 3): the
 # device's I/O fails with EIO, another device of the same daemon keeps
 # serving, the nbd device can still be deleted (t/kernel/nbd-reconnect.sh
 # has the server coming back).
@@ -79,6 +79,19 @@ wait "$add_pid" || rc=$?
 grep -qF "did not answer" "$UBR_SCRATCH/mute.err" ||
 	fail "add against a mute server: $(cat "$UBR_SCRATCH/mute.err")"
 "$UBR" list | grep -qF preparing && fail "the failed add left a device behind"
+
+# del of a device still preparing, by its name: its add fails at once.
+"$UBR" add --name stalled nbd "nbd+unix:///?socket=$mute" >/dev/null \
+	2>"$UBR_SCRATCH/mute.err" &
+add_pid=$!
+wait_for 30 preparing || fail "list never showed 'stalled' preparing"
+check_exit 0 "$UBR" del stalled
+rc=0
+wait "$add_pid" || rc=$?
+((rc == 1)) || fail "add of a device deleted while preparing: exit $rc, not 1"
+grep -qxF "ublk-reactor: deleted before it was served" "$UBR_SCRATCH/mute.err" ||
+	fail "add of a device deleted while preparing: $(cat "$UBR_SCRATCH/mute.err")"
+"$UBR" list | grep -qF stalled && fail "del left the preparing device"
 
 # The server killed under a device.
 sock=$UBR_SCRATCH/mem.sock

@@ -69,7 +69,8 @@ list_says "$id" preparing ||
 rc=0
 wait "$RECOVER_PID" || rc=$?
 ((rc == 1)) || fail "recover against a stalled server exited $rc, not 1"
-grep -qxF "ublk-reactor: device $id: cannot connect to 127.0.0.1 port $port: Connection timed out: not recovered" \
+# ETIMEDOUT: "Connection timed out" (glibc), "Operation timed out" (musl)
+grep -qxE "ublk-reactor: device $id: cannot connect to 127\.0\.0\.1 port $port: [A-Z][a-z]+ timed out: not recovered" \
 	"$UBR_SCRATCH/recover.err" ||
 	fail "recover did not say why: $(cat "$UBR_SCRATCH/recover.err")"
 expect_in_list "$id" "waits for recover"
