@@ -36,7 +36,10 @@ static bool can_hand_over(const struct ubr_dev *dev, char *msg, size_t len)
 {
 	if (ubr_dev_detachable(dev))
 		return true;
-	if (dev->state != UBR_DEV_LIVE && dev->state != UBR_DEV_QUIESCED)
+	if (!dev->id_known)
+		snprintf(msg, len, "a device is being added (%s): try again once it is live",
+			 ubr_dev_state_name(dev->state));
+	else if (dev->state != UBR_DEV_LIVE && dev->state != UBR_DEV_QUIESCED)
 		snprintf(msg, len, "device %u is %s: try again once it is live",
 			 dev->id, ubr_dev_state_name(dev->state));
 	else
