@@ -319,7 +319,8 @@ static enum action plan_line(struct run *run, unsigned i)
 
 	if (!dev)
 		return ACT_ADD;
-	if (ubr_dev_going_away(dev) || !dev->id_known) {
+	if (ubr_dev_going_away(dev) || !dev->id_known ||
+	    dev->state == UBR_DEV_PREPARING) {
 		run_error(run, i, e->name,
 			  "another device of that name is being added or deleted: reload again later");
 		return ACT_NONE;
