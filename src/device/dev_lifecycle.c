@@ -823,6 +823,11 @@ void ubr_dev_prepare(struct ubr_dev *dev,
 	dev->state = UBR_DEV_PREPARING;
 	dev->prepared = done;
 	ret = prepare_checks(dev);
+	/* A recovery's GET_PARAMS may answer after a stop has begun. */
+	if (!ret && dev->r->stopping) {
+		ubr_dev_set_err(dev, "the daemon is shutting down");
+		ret = -ESHUTDOWN;
+	}
 	if (!ret)
 		ret = ubr_backing_connect_start(dev);
 	if (ret != -EINPROGRESS)

@@ -71,13 +71,19 @@ static void schedule(struct ubr_nbd *nb)
 	ubr_timer_start(nb->dev->r, &rc->retry);
 }
 
-/* The first handshake failed: init fails with why; nb may be freed. */
+/*
+ * The first handshake failed: init fails with why; nb may be freed. why
+ * may be the handshake's own text, which attempt_end frees: copied first.
+ */
 static void first_failed(struct ubr_nbd *nb, int err, const char *why)
 {
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", why);
 	nb->rc.first = false;
 	attempt_end(nb);
 	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
-	ubr_nbd_first_done(nb, err, why, NULL);
+	ubr_nbd_first_done(nb, err, msg, NULL);
 }
 
 /*
