@@ -32,7 +32,14 @@ enum ubr_copy_mode {
 	UBR_COPY_USER,	   /* UBLK_F_USER_COPY: pread/pwrite on /dev/ublkcN */
 	UBR_COPY_ZERO,	   /* UBLK_F_AUTO_BUF_REG: request pages in the ring */
 	UBR_COPY_GET_DATA, /* buffer, UBLK_F_NEED_GET_DATA: write data on request */
+	UBR_COPY_ZERO_EXPLICIT, /* UBLK_F_SUPPORT_ZERO_COPY: we register pages */
 };
+
+/* The zero copy modes: request pages in the ring's buffer table. */
+static inline bool ubr_copy_mode_zero(enum ubr_copy_mode m)
+{
+	return m == UBR_COPY_ZERO || m == UBR_COPY_ZERO_EXPLICIT;
+}
 
 /* What the kernel does with a device while no daemon serves it. */
 enum ubr_recovery {
@@ -124,6 +131,8 @@ struct ubr_tag {
 	uint8_t staging;      /* user copy: a copy to or from the kernel runs */
 	uint16_t tgt_pending; /* target SQEs in flight for this request */
 	uint16_t tgt_flags;   /* the target's own */
+	/* explicit zero copy: the request's pages are in its slot (queue.c) */
+	uint8_t registered;
 	int32_t result;	      /* the target's own: bytes done, first -errno */
 	uint64_t issued_ns;   /* when the request reached us (latency) */
 	void *buf;	      /* user copy: the pool buffer while serving */
@@ -250,6 +259,7 @@ void ubr_devices_deinit(struct ubr_reactor *r);
 void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
+void ubr_queue_buf_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 
 /* Device table operations (src/device/dev.c, src/device/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,

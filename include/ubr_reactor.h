@@ -84,6 +84,8 @@ struct ubr_reactor {
 	/* zero copy: the ring's sparse buffer table, slots by device */
 	unsigned nr_buf_slots;
 	uint8_t *buf_slot_used;
+	/* test knob: every Nth zero-copy fetch names no slot (0: none) */
+	unsigned zc_miss_every, zc_miss_count;
 	bool stopping;	     /* leave the loop once no device remains */
 	unsigned nr_detached; /* devices left to the kernel by `stop` */
 	int exit_status;
@@ -144,6 +146,8 @@ void ubr_io_start(struct ubr_reactor *r, ev_io *w);
  * A sparse registered-buffer table of n slots on the ring (zero copy):
  * 0 or -errno. Then n consecutive slots of it, or -ENOSPC.
  */
+/* Room for n SQEs in a row (a link must go to the kernel in one submit). */
+void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n);
 int ubr_reactor_buf_table(struct ubr_reactor *r, unsigned n);
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);
 void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n);

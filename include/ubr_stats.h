@@ -16,6 +16,8 @@ struct ubr_stats {
 	uint64_t reads, writes, flushes, discards, write_zeroes;
 	uint64_t bytes_read, bytes_written;
 	uint64_t errors;
+	/* zero copy: requests the kernel could not register, we did */
+	uint64_t buf_fallbacks;
 	uint64_t lat_hist[UBR_LAT_BUCKETS];
 };
 

@@ -33,6 +33,7 @@ enum ubr_ud_kind {
 	UBR_UD_EVENT = 4,  /* the reactor's own: libev poll, wake-ups */
 	UBR_UD_IGNORE = 5, /* fire-and-forget (cancel, close): result unused */
 	UBR_UD_COPY = 6,   /* user copy: request data to or from the kernel */
+	UBR_UD_BUF = 7,	   /* zero copy: (un)register a request's pages */
 	UBR_UD_KIND_MAX = 15,
 };
 

@@ -69,9 +69,9 @@ expect "--binary --help" "$bin" upgrade --
 expect "--help --version" "$bin" --
 expect "$targets" "$bin" add ""
 expect "--copy-mode" "$bin" add null --co
-expect "auto buffer get-data user zero" "$bin" add null --copy-mode ""
+expect "auto buffer get-data user zero zero-explicit" "$bin" add null --copy-mode ""
 expect "get-data" "$bin" add null --copy-mode = ge
-expect "auto buffer get-data user zero" "$bin" add null --copy-mode =
+expect "auto buffer get-data user zero zero-explicit" "$bin" add null --copy-mode =
 expect "4096 512" "$bin" add --logical-block-size ""
 expect "" "$bin" add null --size ""
 expect "--no-partition-scan" "$bin" add null --no

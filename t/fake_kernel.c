@@ -228,6 +228,8 @@ static const char *io_op_name(uint32_t op)
 	case UBLK_U_IO_FETCH_REQ: return "FETCH";
 	case UBLK_U_IO_COMMIT_AND_FETCH_REQ: return "COMMIT";
 	case UBLK_U_IO_NEED_GET_DATA: return "GET_DATA";
+	case UBLK_U_IO_REGISTER_IO_BUF: return "REG";
+	case UBLK_U_IO_UNREGISTER_IO_BUF: return "UNREG";
 	}
 	return "IO?";
 }
@@ -271,6 +273,13 @@ static void take_io(struct ubr_reactor *r, const struct io_uring_sqe *sqe)
 		fk_log("%s %u:%u:%u", io_op_name(c->op), c->dev, c->q, c->tag);
 	if (d.queue != c->q || d.tag != c->tag)
 		fk_log("(user_data names %u:%u)", d.queue, d.tag);
+	/* A fetch that lets the kernel fall back (zero copy's AUTO_BUF_REG). */
+	if (d.kind == UBR_UD_IO_CMD &&
+	    ((sqe->addr >> 16) & UBLK_AUTO_BUF_REG_FALLBACK))
+		fk_log("(fallback)");
+	/* Its success posts no CQE (IOSQE_CQE_SKIP_SUCCESS): nothing to answer. */
+	if (c->op == UBLK_U_IO_UNREGISTER_IO_BUF)
+		c->done = (sqe->flags & IOSQE_CQE_SKIP_SUCCESS) != 0;
 }
 
 void fk_collect(struct ubr_reactor *r)
@@ -284,7 +293,8 @@ void fk_collect(struct ubr_reactor *r)
 		sqe = &sq->sqes[(i & sq->ring_mask) << shift];
 		switch (ubr_ud_kind_of(sqe->user_data)) {
 		case UBR_UD_CTRL: take_ctrl(r, sqe); break;
-		case UBR_UD_IO_CMD: take_io(r, sqe); break;
+		case UBR_UD_IO_CMD:
+		case UBR_UD_BUF: take_io(r, sqe); break;
 		default: fk_log("SQE?%u", (unsigned)sqe->opcode);
 		}
 		/* The kernel sees a no-op in its place. */
@@ -458,6 +468,27 @@ int fk_request(struct ubr_reactor *r, uint32_t dev, unsigned q, unsigned tag,
 		iod->op_flags = op;
 		iod->nr_sectors = sectors;
 		fk_dispatch(r, c->ud, UBLK_IO_RES_OK);
+		fk_collect(r);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int fk_complete_reg(struct ubr_reactor *r, uint32_t dev, unsigned q,
+		    unsigned tag, int res)
+{
+	unsigned i;
+
+	fk_collect(r);
+	for (i = 0; i < nr_cmds; i++) {
+		struct fk_cmd *c = &cmds[i];
+
+		if (c->kind != FK_IO || c->done || c->dev != dev ||
+		    c->q != q || c->tag != tag ||
+		    c->op != UBLK_U_IO_REGISTER_IO_BUF)
+			continue;
+		c->done = true;
+		fk_dispatch(r, c->ud, res);
 		fk_collect(r);
 		return 0;
 	}

@@ -13,6 +13,9 @@
  * one:
  *   ADD_DEV any | SET_PARAMS 0 | ...    control command, device id
  *   FETCH 0:1:3 | COMMIT 0:1:3=4096     I/O command, dev:queue:tag(=result)
+ *   REG 0:1:3 | UNREG 0:1:3             explicit zero copy's (un)register
+ *   (fallback)                          the fetch before it lets auto
+ *                                       registration fall back
  *   [stop-dev 0]                        a helper process (its arguments)
  * DEL_DEV is logged "DEL_DEV 0 (ublkc0 open)" if /dev/ublkc0 was still
  * open when it was sent: the kernel would wait for ever.
@@ -74,6 +77,14 @@ unsigned fk_abort_io(struct ubr_reactor *r, uint32_t dev);
  */
 int fk_request(struct ubr_reactor *r, uint32_t dev, unsigned q, unsigned tag,
 	       unsigned op, unsigned sectors);
+
+/*
+ * Answer the REGISTER_IO_BUF the daemon sent for dev:q:tag with res (0 or
+ * -errno). 0, or -ENOENT if none waits. An UNREGISTER_IO_BUF that posts
+ * no CQE on success needs no answer.
+ */
+int fk_complete_reg(struct ubr_reactor *r, uint32_t dev, unsigned q,
+		    unsigned tag, int res);
 
 /* Is /dev/ublkcID open in the daemon? */
 bool fk_cdev_open(uint32_t id);

@@ -887,6 +887,61 @@ static void recover_start(struct answer *a, uint16_t state, uint64_t flags)
 	recover_start_pid(a, state, flags, 0);
 }
 
+/*
+ * A record in copy mode m against a kernel device with copy flags f: is
+ * it taken (GET_PARAMS next) or refused as not matching?
+ */
+static void test_recover_copy_flags(void)
+{
+	static const struct {
+		enum ubr_copy_mode m;
+		uint64_t f;
+		bool taken;
+	} c[] = {
+		{ UBR_COPY_ZERO_EXPLICIT, UBLK_F_SUPPORT_ZERO_COPY, true },
+		{ UBR_COPY_ZERO_EXPLICIT,
+		  UBLK_F_SUPPORT_ZERO_COPY | UBLK_F_AUTO_BUF_REG, false },
+		{ UBR_COPY_ZERO, UBLK_F_AUTO_BUF_REG, true },
+		{ UBR_COPY_ZERO, UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY,
+		  true },
+		{ UBR_COPY_ZERO, UBLK_F_SUPPORT_ZERO_COPY, false },
+		{ UBR_COPY_USER, UBLK_F_USER_COPY, true },
+		{ UBR_COPY_BUFFER, UBLK_F_SUPPORT_ZERO_COPY, false },
+	};
+	unsigned i;
+
+	diag("recover: the kernel's copy flags must be the recorded mode's");
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct answer a = { 0 };
+		struct ubr_dev_opts o;
+		struct ublksrv_ctrl_dev_info info = {
+			.nr_hw_queues = 2, .queue_depth = 2, .dev_id = 0,
+			.state = UBLK_S_DEV_QUIESCED,
+			.flags = UBLK_F_USER_RECOVERY |
+				 UBLK_F_USER_RECOVERY_REISSUE | c[i].f,
+		};
+
+		begin(F_BASE | UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY);
+		null_opts(&o, UBR_SCHED_KERNEL);
+		o.id = 0;
+		o.recovery = UBR_RECOVERY_REISSUE;
+		ubr_dev_recover(&R, &o, c[i].m, answer_cb, &a);
+		fk_take(&R);
+		fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
+		if (c[i].taken)
+			ok(!strcmp(fk_take(&R), "GET_PARAMS 0"),
+			   "recover %s, flags 0x%llx: taken",
+			   ubr_copy_mode_name(c[i].m),
+			   (unsigned long long)c[i].f);
+		else
+			ok(a.err == -EINVAL && strstr(a.msg, "does not match"),
+			   "recover %s, flags 0x%llx: refused",
+			   ubr_copy_mode_name(c[i].m),
+			   (unsigned long long)c[i].f);
+		end();
+	}
+}
+
 #define RECOVERABLE (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE | \
 		     UBLK_F_USER_COPY)
 
@@ -905,6 +960,102 @@ static void record_says(uint32_t id, uint64_t dev_size, uint64_t asked,
 	   "%s: the record keeps the device's size and the one asked", what);
 	if (!ret)
 		ubr_record_release(&rec);
+}
+
+/* --- explicit zero copy, and zero copy's fallback ------------------------ */
+
+/* add null in copy mode m on a kernel with features f, up to live. */
+static struct ubr_dev *add_null_live(struct answer *a, enum ubr_copy_mode m)
+{
+	struct ubr_dev_opts o;
+
+	null_opts(&o, UBR_SCHED_KERNEL);
+	o.copy_mode = m;
+	ubr_dev_add(&R, &o, answer_cb, a);
+	fk_complete(&R, "ADD_DEV", UBR_DEV_ID_ANY, 0);
+	fk_complete(&R, "SET_PARAMS", 0, 0);
+	fk_take(&R);
+	fk_complete(&R, "START_DEV", 0, 0);
+	fk_take(&R);
+	return dev0();
+}
+
+static void test_zero_explicit(void)
+{
+	struct answer a = { 0 }, d = { 0 };
+	struct ubr_dev *dev;
+
+	diag("zero-explicit: REG before the target, UNREG linked before COMMIT");
+	begin(F_BASE | UBLK_F_SUPPORT_ZERO_COPY);
+	dev = add_null_live(&a, UBR_COPY_ZERO_EXPLICIT);
+	is_int(a.err, 0, "zero-explicit: added");
+	is_int(dev->copy_mode, UBR_COPY_ZERO_EXPLICIT, "zero-explicit: its mode");
+	ok((dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY) &&
+		   !(dev->info.flags & (UBLK_F_AUTO_BUF_REG | UBLK_F_USER_COPY)),
+	   "zero-explicit: ADD_DEV asks for SUPPORT_ZERO_COPY alone");
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_READ, 8);
+	log_is("REG 0:0:1", "zero-explicit: a read is registered first");
+	is_int(fk_complete_reg(&R, 0, 0, 1, 0), 0, "zero-explicit: REG answered");
+	log_is("UNREG 0:0:1 COMMIT 0:0:1=4096",
+	       "zero-explicit: served, unregistered, committed");
+	ok(!dev->queues[0].tags[1].registered, "zero-explicit: slot let go");
+	fk_request(&R, 0, 1, 0, UBLK_IO_OP_FLUSH, 0);
+	log_is("COMMIT 0:1:0=0", "zero-explicit: a flush has no pages to register");
+	fk_request(&R, 0, 0, 0, UBLK_IO_OP_WRITE, 8);
+	log_is("REG 0:0:0", "zero-explicit: a write too");
+	fk_complete_reg(&R, 0, 0, 0, -EBUSY);
+	log_is("COMMIT 0:0:0=-16",
+	       "zero-explicit: a failed REG fails the request, nothing to unregister");
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	stop_and_delete(0, "zero-explicit: del");
+	end();
+
+	diag("zero-explicit: refused without SUPPORT_ZERO_COPY");
+	begin(F_BASE | UBLK_F_AUTO_BUF_REG);
+	a = (struct answer){ 0 };
+	add_null_live(&a, UBR_COPY_ZERO_EXPLICIT);
+	ok(a.err == -EOPNOTSUPP && strstr(a.msg, "UBLK_F_SUPPORT_ZERO_COPY"),
+	   "zero-explicit: refused: %s", a.msg);
+	end();
+}
+
+static void test_zero_fallback(void)
+{
+	struct answer a = { 0 }, d = { 0 };
+	struct ubr_dev *dev;
+
+	diag("zero: FALLBACK in every fetch; NEED_REG_BUF is registered by us");
+	begin(F_BASE | UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY);
+	dev = add_null_live(&a, UBR_COPY_ZERO);
+	is_int(a.err, 0, "fallback: added");
+	ok((dev->info.flags & UBLK_F_AUTO_BUF_REG) &&
+		   (dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY),
+	   "fallback: ADD_DEV asks for AUTO_BUF_REG and SUPPORT_ZERO_COPY");
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_READ, 8);
+	log_is("COMMIT 0:0:1=4096 (fallback)",
+	       "fallback: registered by the kernel: served at once");
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_READ | UBLK_IO_F_NEED_REG_BUF, 8);
+	log_is("REG 0:0:1", "fallback: NEED_REG_BUF: we register");
+	fk_complete_reg(&R, 0, 0, 1, 0);
+	log_is("UNREG 0:0:1 COMMIT 0:0:1=4096 (fallback)",
+	       "fallback: served, unregistered, committed");
+	is_int((long long)dev->stats.buf_fallbacks, 1, "fallback: counted");
+	is_int((long long)dev->stats.errors, 0, "fallback: no error");
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	stop_and_delete(0, "fallback: del");
+	end();
+
+	diag("zero: no FALLBACK where the kernel lacks SUPPORT_ZERO_COPY");
+	begin(F_BASE | UBLK_F_AUTO_BUF_REG);
+	a = (struct answer){ 0 };
+	dev = add_null_live(&a, UBR_COPY_ZERO);
+	ok(!(dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY),
+	   "no fallback: ADD_DEV asks for AUTO_BUF_REG alone");
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_READ, 8);
+	log_is("COMMIT 0:0:1=4096", "no fallback: fetches without the flag");
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	stop_and_delete(0, "no fallback: del");
+	end();
 }
 
 static void test_recover(void)
@@ -1271,6 +1422,8 @@ int main(void)
 	}
 	setenv("UBLK_REACTOR_RUNDIR", dir, 1);
 	test_add_goes_live();
+	test_zero_explicit();
+	test_zero_fallback();
 	test_add_fails_at_add_dev();
 	test_add_fails_id_in_use();
 	test_add_fails_at_set_params();
@@ -1296,6 +1449,7 @@ int main(void)
 	test_exit_cancels_prepare();
 	test_recover();
 	test_recover_refused();
+	test_recover_copy_flags();
 	test_recover_waits_for_quiesce(dead_pid());
 	test_recover_waits_for_quiesce(getpid());
 	test_recover_refuses_served();

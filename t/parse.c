@@ -553,6 +553,11 @@ static void test_add_new_options(void)
 	   "get-data and no partition scan taken");
 	is_str(ubr_copy_mode_name(o.copy_mode), "get-data", "its name");
 	ubr_dev_opts_release(&o);
+	is_int(add(ARGV("add", "null", "--copy-mode", "zero-explicit"), &o),
+	       0, "--copy-mode zero-explicit");
+	is_int(o.copy_mode, UBR_COPY_ZERO_EXPLICIT, "zero-explicit taken");
+	is_str(ubr_copy_mode_name(o.copy_mode), "zero-explicit", "its name");
+	ubr_dev_opts_release(&o);
 	is_int(add(ARGV("add", "null", "--no-partition-scan=1"), &o), -EINVAL,
 	       "--no-partition-scan takes no value");
 

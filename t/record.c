@@ -334,6 +334,25 @@ static void test_v2(void)
 	test_fields();
 }
 
+/* The newer copy mode goes to the record by name and comes back. */
+static void zero_explicit_roundtrip(struct ubr_record *in)
+{
+	struct ubr_record back;
+	char buf[1024], err[160];
+
+	in->copy_mode = UBR_COPY_ZERO_EXPLICIT;
+	ok(ubr_record_format(in, buf, sizeof(buf)) > 0 &&
+		   strstr(buf, "zero-explicit") != NULL,
+	   "zero-explicit formats by its name");
+	in->copy_mode = UBR_COPY_ZERO;
+	if (ubr_record_parse(buf, &back, err, sizeof(err)) < 0) {
+		ok(false, "and parses back: %s", err);
+		return;
+	}
+	is_int(back.copy_mode, UBR_COPY_ZERO_EXPLICIT, "and parses back");
+	ubr_record_release(&back);
+}
+
 int main(void)
 {
 	struct ubr_record in, out;
@@ -347,6 +366,7 @@ int main(void)
 	is_int(out.id, 17, "id kept");
 	is_int(out.recovery, UBR_RECOVERY_FAIL_IO, "recovery mode kept");
 	is_int(out.copy_mode, UBR_COPY_ZERO, "copy mode kept");
+	zero_explicit_roundtrip(&in);
 	ok(out.nr_files == 1 && out.file_dev[0] == 2049 &&
 		   out.file_ino[0] == 123456789012ULL, "file identity kept");
 	is_int(out.nr_words, 5, "every word kept");

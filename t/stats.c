@@ -79,7 +79,7 @@ static const char json_one[] =
 	" \"devices\": [\n"
 	"  {\"id\": 7, \"reads\": 2, \"writes\": 1, \"flushes\": 0, "
 	"\"discards\": 1, \"write_zeroes\": 0, \"bytes_read\": 1048576, "
-	"\"bytes_written\": 4096, \"errors\": 1, \"lat_p50_ns\": 2048, "
+	"\"bytes_written\": 4096, \"errors\": 1, \"buf_fallbacks\": 0, \"lat_p50_ns\": 2048, "
 	"\"lat_p99_ns\": 16384, \"lat_hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
 	"3, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}\n"
 	"]}\n";

@@ -414,6 +414,27 @@ static void pool_size_from_env(struct ubr_reactor *r)
 }
 
 /*
+ * UBLK_REACTOR_ZC_MISS_EVERY=N (tests only): in zero copy mode every Nth
+ * fetch names a slot past the buffer table's end, so the kernel cannot
+ * register that request's pages and hands it over with NEED_REG_BUF: the
+ * fallback path runs on demand (t/kernel/copy-mode-zero-fallback.sh).
+ */
+static void zc_miss_from_env(struct ubr_reactor *r)
+{
+	const char *env = getenv("UBLK_REACTOR_ZC_MISS_EVERY");
+	uint64_t n;
+
+	if (!env)
+		return;
+	if (ubr_parse_u64(env, 0, 1000000, &n) < 0) {
+		ubr_warn("UBLK_REACTOR_ZC_MISS_EVERY=%.32s is not 0..1000000: ignored",
+			 env);
+		return;
+	}
+	r->zc_miss_every = (unsigned)n;
+}
+
+/*
  * UBLK_REACTOR_SQ_ENTRIES: the ring's submission queue size (0 or unset:
  * the default). A small SQ reuses each slot within a few SQEs: the tests
  * use it to check that no command depends on its slot after the submit.
@@ -470,6 +491,7 @@ static int reactor_start(struct daemon *d)
 	min_wait_from_env(&d->dc.r);
 	iowq_workers_from_env(&d->dc.r);
 	pool_size_from_env(&d->dc.r);
+	zc_miss_from_env(&d->dc.r);
 	d->reactor_up = true;
 	return 0;
 }

@@ -25,7 +25,7 @@ static const struct ubr_opt_help add_opts[] = {
 	{ "    --size BYTES", "device size (default: the target's)" },
 	{ "    --logical-block-size 512|4096", "logical block size (512)" },
 	{ "    --read-only", "a read-only device (files opened read-only)" },
-	{ "    --copy-mode auto|buffer|user|zero|get-data",
+	{ "    --copy-mode auto|buffer|user|zero|zero-explicit|get-data",
 	  "how request data moves (auto: the best offered)" },
 	{ "    --recovery reissue|fail-io|queue|off",
 	  "while no daemon serves the device (reissue)" },

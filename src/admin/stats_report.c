@@ -93,11 +93,11 @@ static void json_row(FILE *f, const struct ubr_stats_row *row)
 		", \"flushes\": %" PRIu64 ", \"discards\": %" PRIu64
 		", \"write_zeroes\": %" PRIu64 ", \"bytes_read\": %" PRIu64
 		", \"bytes_written\": %" PRIu64 ", \"errors\": %" PRIu64
-		", \"lat_p50_ns\": %" PRIu64 ", \"lat_p99_ns\": %" PRIu64
+		", \"buf_fallbacks\": %" PRIu64 ", \"lat_p50_ns\": %" PRIu64 ", \"lat_p99_ns\": %" PRIu64
 		", \"lat_hist\": [",
 		row->id, s->reads, s->writes, s->flushes, s->discards,
 		s->write_zeroes, s->bytes_read, s->bytes_written, s->errors,
-		ubr_stats_percentile_ns(s, 50), ubr_stats_percentile_ns(s, 99));
+		s->buf_fallbacks, ubr_stats_percentile_ns(s, 50), ubr_stats_percentile_ns(s, 99));
 	for (b = 0; b < UBR_LAT_BUCKETS; b++)
 		fprintf(f, "%s%" PRIu64, b ? ", " : "", s->lat_hist[b]);
 	fprintf(f, "]}");

@@ -210,6 +210,16 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
 	return sqe;
 }
 
+void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n)
+{
+	if (io_uring_sq_space_left(&r->ring) >= n)
+		return;
+	r->counters.enters++;
+	r->counters.submits++;
+	if (io_uring_submit(&r->ring) < 0)
+		ubr_warn("io_uring_submit: %s", strerror(errno));
+}
+
 /* --- libev through the ring ------------------------------------------ */
 
 static void ev_poll_arm(struct ubr_reactor *r)

@@ -171,6 +171,7 @@ static const char *const copy_mode_names[] = {
 	[UBR_COPY_USER] = "user",
 	[UBR_COPY_ZERO] = "zero",
 	[UBR_COPY_GET_DATA] = "get-data",
+	[UBR_COPY_ZERO_EXPLICIT] = "zero-explicit",
 };
 
 const char *ubr_copy_mode_name(enum ubr_copy_mode m)
@@ -275,7 +276,8 @@ uint64_t ubr_features_used(const struct ubr_reactor *r)
 	return r->features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
 			      UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
 			      UBLK_F_USER_RECOVERY_FAIL_IO | UBLK_F_QUIESCE |
-			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG : 0) |
+			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG |
+							 UBLK_F_SUPPORT_ZERO_COPY : 0) |
 			      UBLK_F_NEED_GET_DATA | UBLK_F_NO_AUTO_PART_SCAN |
 			      UBLK_F_UPDATE_SIZE | UBLK_F_SAFE_STOP_DEV);
 }

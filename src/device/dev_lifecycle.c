@@ -38,7 +38,7 @@ void ubr_dev_free(struct ubr_dev *dev)
 	ubr_dev_quiesce_free(dev);
 	ubr_dev_drain_free(dev);
 	ubr_queues_free(dev);
-	if (dev->copy_mode == UBR_COPY_ZERO)
+	if (ubr_copy_mode_zero(dev->copy_mode))
 		ubr_buf_slots_free(dev->r, dev->buf_base,
 				   (unsigned)dev->opts.nr_queues * dev->opts.depth);
 	ubr_dev_opts_release(&dev->opts);
@@ -87,11 +87,20 @@ static void add_failed(struct ubr_dev *dev, int err, const char *what)
 	ubr_dev_teardown(dev);
 }
 
-static uint64_t copy_mode_flag(enum ubr_copy_mode m)
+/*
+ * The add's copy flags. Zero copy asks for SUPPORT_ZERO_COPY too where the
+ * kernel has it: a request whose pages the kernel could not register then
+ * comes with UBLK_IO_F_NEED_REG_BUF instead of failing (the FALLBACK flag
+ * in each fetch), and we register them ourselves, which needs that flag.
+ */
+static uint64_t copy_mode_flags(const struct ubr_dev *dev)
 {
-	switch (m) {
+	switch (dev->copy_mode) {
 	case UBR_COPY_USER: return UBLK_F_USER_COPY;
-	case UBR_COPY_ZERO: return UBLK_F_AUTO_BUF_REG;
+	case UBR_COPY_ZERO:
+		return UBLK_F_AUTO_BUF_REG |
+		       (dev->r->features & UBLK_F_SUPPORT_ZERO_COPY);
+	case UBR_COPY_ZERO_EXPLICIT: return UBLK_F_SUPPORT_ZERO_COPY;
 	case UBR_COPY_GET_DATA: return UBLK_F_NEED_GET_DATA;
 	default: return 0;
 	}
@@ -110,7 +119,7 @@ static enum ubr_copy_mode auto_copy_mode(const struct ubr_dev *dev)
 
 	if (dev->ops->flags & UBR_TGT_NO_DATA)
 		return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
-	if (can_zero_copy(dev))
+	if (can_zero_copy(dev) && (f & UBLK_F_AUTO_BUF_REG))
 		return UBR_COPY_ZERO;
 	return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
 }
@@ -123,6 +132,20 @@ static int refuse_copy_mode(struct ubr_dev *dev, enum ubr_copy_mode m,
 	return -EOPNOTSUPP;
 }
 
+/* Why the kernel cannot do copy mode m: NULL if it can. */
+static const char *kernel_lacks(uint64_t f, enum ubr_copy_mode m)
+{
+	if (m == UBR_COPY_USER && !(f & UBLK_F_USER_COPY))
+		return "the kernel lacks UBLK_F_USER_COPY";
+	if (m == UBR_COPY_ZERO && !(f & UBLK_F_AUTO_BUF_REG))
+		return "the kernel lacks UBLK_F_AUTO_BUF_REG";
+	if (m == UBR_COPY_ZERO_EXPLICIT && !(f & UBLK_F_SUPPORT_ZERO_COPY))
+		return "the kernel lacks UBLK_F_SUPPORT_ZERO_COPY";
+	if (m == UBR_COPY_GET_DATA && !(f & UBLK_F_NEED_GET_DATA))
+		return "the kernel lacks UBLK_F_NEED_GET_DATA";
+	return NULL;
+}
+
 /*
  * The copy mode: the one asked for if the kernel and target can do it,
  * else the cheapest available. Zero copy also needs queues x depth slots
@@ -133,21 +156,18 @@ static int choose_copy_mode(struct ubr_dev *dev)
 	uint64_t f = dev->r->features;
 	enum ubr_copy_mode m = dev->opts.copy_mode;
 	unsigned n = (unsigned)dev->opts.nr_queues * dev->opts.depth;
+	const char *why = kernel_lacks(f, m);
 
 	if (m == UBR_COPY_AUTO)
 		m = auto_copy_mode(dev);
-	else if (m == UBR_COPY_USER && !(f & UBLK_F_USER_COPY))
-		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_USER_COPY");
-	else if (m == UBR_COPY_ZERO && !(f & UBLK_F_AUTO_BUF_REG))
-		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_AUTO_BUF_REG");
-	else if (m == UBR_COPY_ZERO && !can_zero_copy(dev))
+	else if (why)
+		return refuse_copy_mode(dev, m, why);
+	else if (ubr_copy_mode_zero(m) && !can_zero_copy(dev))
 		return refuse_copy_mode(dev, m, "not supported by this target");
-	else if (m == UBR_COPY_GET_DATA && !(f & UBLK_F_NEED_GET_DATA))
-		return refuse_copy_mode(dev, m, "the kernel lacks UBLK_F_NEED_GET_DATA");
-	if (m == UBR_COPY_ZERO) {
+	if (ubr_copy_mode_zero(m)) {
 		dev->buf_base = ubr_buf_slots_alloc(dev->r, n);
 		if (dev->buf_base < 0) {
-			if (dev->opts.copy_mode == UBR_COPY_ZERO)
+			if (dev->opts.copy_mode != UBR_COPY_AUTO)
 				return refuse_copy_mode(dev, m,
 					"the ring's buffer table is full");
 			m = f & UBLK_F_USER_COPY ? UBR_COPY_USER
@@ -208,7 +228,7 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 	i->max_io_buf_bytes = dev->opts.max_io_bytes;
 	i->dev_id = dev->opts.id;
 	i->ublksrv_pid = getpid();
-	i->flags = copy_mode_flag(dev->copy_mode) | recovery_flags(dev) |
+	i->flags = copy_mode_flags(dev) | recovery_flags(dev) |
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
 	if (dev->opts.no_part_scan)
 		i->flags |= UBLK_F_NO_AUTO_PART_SCAN;

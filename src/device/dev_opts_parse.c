@@ -245,7 +245,7 @@ static int set_copy_mode(struct add_state *s, const char *val)
 {
 	if (ubr_copy_mode_parse(val, &s->a.o->copy_mode) < 0)
 		return say(s->err, s->errlen,
-			   "invalid copy mode '%s': must be auto, buffer, user, zero or get-data",
+			   "invalid copy mode '%s': must be auto, buffer, user, zero, zero-explicit or get-data",
 			   val);
 	return 0;
 }

@@ -245,12 +245,28 @@ bool ubr_dev_info_recoverable(const struct ublksrv_ctrl_dev_info *i)
 	return i->state == UBLK_S_DEV_LIVE && server_gone(i);
 }
 
+/*
+ * Was the kernel's device added in the recorded copy mode? Zero copy
+ * devices carry SUPPORT_ZERO_COPY too where the kernel had it (for the
+ * fallback registrations), so that bit alone tells only zero-explicit.
+ */
+static bool copy_flags_match(enum ubr_copy_mode m, uint64_t flags)
+{
+	uint64_t f = flags & (UBLK_F_USER_COPY | UBLK_F_AUTO_BUF_REG |
+			      UBLK_F_SUPPORT_ZERO_COPY);
+
+	switch (m) {
+	case UBR_COPY_USER: return f == UBLK_F_USER_COPY;
+	case UBR_COPY_ZERO: return (f & ~UBLK_F_SUPPORT_ZERO_COPY) ==
+				   UBLK_F_AUTO_BUF_REG;
+	case UBR_COPY_ZERO_EXPLICIT: return f == UBLK_F_SUPPORT_ZERO_COPY;
+	default: return f == 0;
+	}
+}
+
 /* Does the kernel's device look like the one the record describes? */
 static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i)
 {
-	uint64_t copy = UBLK_F_USER_COPY | UBLK_F_AUTO_BUF_REG;
-	uint64_t want = dev->opts.copy_mode == UBR_COPY_USER ? UBLK_F_USER_COPY :
-			dev->opts.copy_mode == UBR_COPY_ZERO ? UBLK_F_AUTO_BUF_REG : 0;
 
 	if (i->state == UBLK_S_DEV_LIVE && !server_gone(i)) {
 		ubr_dev_set_err(dev, "device %u is live, served by process %d",
@@ -272,7 +288,8 @@ static int check_info(struct ubr_dev *dev, const struct ublksrv_ctrl_dev_info *i
 				dev->id, kernel_state_name(i->state));
 		return -EINVAL;
 	}
-	if ((i->flags & copy) != want || i->nr_hw_queues != dev->opts.nr_queues ||
+	if (!copy_flags_match(dev->opts.copy_mode, i->flags) ||
+	    i->nr_hw_queues != dev->opts.nr_queues ||
 	    i->queue_depth != dev->opts.depth) {
 		ubr_dev_set_err(dev, "device %u does not match its record (queues, depth or copy mode differ)",
 				dev->id);

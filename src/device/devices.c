@@ -18,7 +18,8 @@
 
 /*
  * Zero copy (AUTO_BUF_REG) needs the kernel to put each request's pages
- * in the registered-buffer slot its FETCH names, on this very ring. The
+ * in the registered-buffer slot its FETCH names, on this very ring;
+ * explicit zero copy (SUPPORT_ZERO_COPY) puts them there itself. The
  * table holds at most 16K slots, shared by every zero-copy device; where
  * it cannot be had, zero copy is simply not offered.
  */
@@ -49,6 +50,7 @@ int ubr_devices_init(struct ubr_reactor *r, unsigned sq_entries)
 	ubr_reactor_handle(r, UBR_UD_IO_CMD, ubr_queue_cmd_done);
 	ubr_reactor_handle(r, UBR_UD_TARGET, ubr_queue_tgt_done);
 	ubr_reactor_handle(r, UBR_UD_COPY, ubr_queue_copy_done);
+	ubr_reactor_handle(r, UBR_UD_BUF, ubr_queue_buf_done);
 	r->ctrl_fd = ubr_kernel_open_control();
 	ret = r->ctrl_fd < 0 ? r->ctrl_fd :
 			       ubr_kernel_get_features(r, &r->features);
@@ -57,7 +59,7 @@ int ubr_devices_init(struct ubr_reactor *r, unsigned sq_entries)
 		return ret;
 	}
 	r->features_known = true;
-	if ((r->features & UBLK_F_AUTO_BUF_REG) &&
+	if ((r->features & (UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY)) &&
 	    ubr_reactor_buf_table(r, ZERO_COPY_SLOTS) < 0)
 		ubr_warn("no registered-buffer table: zero copy disabled");
 	return 0;

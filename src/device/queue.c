@@ -227,25 +227,62 @@ static void cdev_target(struct io_uring_sqe *sqe, const struct ubr_dev *dev)
 	}
 }
 
-static void queue_io_cmd(struct ubr_queue *q, unsigned tag, uint32_t op,
-			 int result)
+/* An I/O command for tag on /dev/ublkcN, its own fields still zero. */
+static struct ublksrv_io_cmd *prep_io_cmd(struct io_uring_sqe *sqe,
+					  struct ubr_queue *q, unsigned tag,
+					  uint32_t op)
 {
-	struct ubr_dev *dev = q->dev;
-	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
 	struct ublksrv_io_cmd *cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 
 	/* ublk reads only the first 16 bytes of the command area. */
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	cdev_target(sqe, dev);
+	cdev_target(sqe, q->dev);
 	sqe->cmd_op = op;
 	cmd->q_id = q->id;
 	cmd->tag = (uint16_t)tag;
+	return cmd;
+}
+
+/* The tag's slot in the ring's buffer table (the zero copy modes). */
+static unsigned buf_slot(const struct ubr_queue *q, unsigned tag)
+{
+	return q->buf_index + tag;
+}
+
+/*
+ * Auto registration's word for a fetch: the tag's slot, and FALLBACK where
+ * the device may register buffers itself (SUPPORT_ZERO_COPY): a request
+ * whose pages the kernel cannot put there then comes with NEED_REG_BUF
+ * and we register them, instead of the kernel failing it. The test knob
+ * zc_miss_every names a slot past the table's end for every Nth fetch, the
+ * one way to make the kernel's registration fail on purpose.
+ */
+static uint64_t auto_buf_reg_word(struct ubr_queue *q, unsigned tag)
+{
+	struct ubr_reactor *r = q->dev->r;
+	bool fallback = q->dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY;
+	unsigned slot = buf_slot(q, tag);
+
+	if (fallback && r->zc_miss_every &&
+	    ++r->zc_miss_count % r->zc_miss_every == 0)
+		slot = UINT16_MAX;
+	return ublk_auto_buf_reg_addr((uint16_t)slot,
+				      fallback ? UBLK_AUTO_BUF_REG_FALLBACK : 0);
+}
+
+static void queue_io_cmd(struct ubr_queue *q, unsigned tag, uint32_t op,
+			 int result)
+{
+	struct ubr_dev *dev = q->dev;
+	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
+	struct ublksrv_io_cmd *cmd = prep_io_cmd(sqe, q, tag, op);
+
 	cmd->result = result;
 	/* Zero copy names its buffer slot in the SQE, not in the command. */
 	if (dev->copy_mode == UBR_COPY_ZERO)
-		sqe->addr = ublk_auto_buf_reg_addr(q->buf_index + tag, 0);
-	else
+		sqe->addr = auto_buf_reg_word(q, tag);
+	else if (dev->copy_mode != UBR_COPY_ZERO_EXPLICIT)
 		cmd->addr = (uintptr_t)ubr_io_buf(q, tag);
 	sqe->user_data = ubr_ud_encode(UBR_UD_IO_CMD, dev->slot, q->id, tag, 0);
 	q->tags[tag].state = UBR_TAG_FETCHING;
@@ -262,6 +299,35 @@ void ubr_queues_fetch_all(struct ubr_dev *dev)
 				     0);
 }
 
+enum { BUF_REGISTER = 0, BUF_UNREGISTER = 1 };
+
+/*
+ * Register or unregister the request's pages in the tag's slot
+ * (UBLK_U_IO_REGISTER_IO_BUF, UBLK_U_IO_UNREGISTER_IO_BUF: the kernel
+ * needs SUPPORT_ZERO_COPY on the device for both).
+ */
+static struct io_uring_sqe *queue_buf_cmd(struct ubr_queue *q, unsigned tag,
+					  unsigned what)
+{
+	struct ubr_dev *dev = q->dev;
+	struct io_uring_sqe *sqe = ubr_reactor_sqe(dev->r);
+	uint32_t op = what == BUF_REGISTER ? UBLK_U_IO_REGISTER_IO_BUF
+					   : UBLK_U_IO_UNREGISTER_IO_BUF;
+
+	prep_io_cmd(sqe, q, tag, op)->addr = buf_slot(q, tag);
+	sqe->user_data = ubr_ud_encode(UBR_UD_BUF, dev->slot, q->id, tag, what);
+	return sqe;
+}
+
+/*
+ * Commit the request's result and fetch the next. A buffer we registered
+ * is unregistered first, in a hard link before the commit: the kernel
+ * would complete the request only once the buffer is let go anyway (a
+ * registration holds a reference to it), and the slot must be free
+ * before the tag's next request is registered there. The hard link
+ * commits even if the unregister fails (its CQE says so; success posts
+ * none).
+ */
 static void commit(struct ubr_queue *q, unsigned tag, int result)
 {
 	struct ubr_tag *t = &q->tags[tag];
@@ -274,6 +340,12 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 			q->id, tag, ubr_iod_op(iod),
 			(unsigned long long)iod->start_sector,
 			strerror(-result));
+	if (t->registered) {
+		t->registered = 0;
+		ubr_reactor_reserve(q->dev->r, 2); /* a link is one submit */
+		queue_buf_cmd(q, tag, BUF_UNREGISTER)->flags |=
+			IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+	}
 	queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result);
 }
 
@@ -286,6 +358,74 @@ static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d)
 	    d.tag >= dev->opts.depth)
 		return NULL;
 	return &dev->queues[d.queue];
+}
+
+/* --- explicit zero copy: we put the request's pages in its slot ------- */
+
+/*
+ * Does the request's data go into its slot by our hand before the target
+ * sees it? In zero-explicit mode whenever it has data (the kernel refuses
+ * to register a request without), and in zero mode when the kernel's own
+ * registration failed and it said so (the FALLBACK flag of the fetch).
+ */
+static bool needs_register(const struct ubr_queue *q,
+			   const struct ublksrv_io_desc *iod)
+{
+	unsigned op = ubr_iod_op(iod);
+
+	if ((op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE) ||
+	    !iod->nr_sectors)
+		return false;
+	return q->dev->copy_mode == UBR_COPY_ZERO_EXPLICIT ||
+	       (q->dev->copy_mode == UBR_COPY_ZERO &&
+		(iod->op_flags & UBLK_IO_F_NEED_REG_BUF));
+}
+
+/*
+ * Register first, then serve once the registration completed: a target
+ * may split a request into many pieces, each a read or write of that one
+ * slot, and a link could order only one of them after the registration.
+ * Counted as target I/O, so a drain waits for it.
+ */
+static void register_begin(struct ubr_queue *q, unsigned tag)
+{
+	if (q->descs[tag].op_flags & UBLK_IO_F_NEED_REG_BUF)
+		q->dev->stats.buf_fallbacks++;
+	queue_buf_cmd(q, tag, BUF_REGISTER);
+	q->tgt_inflight++;
+}
+
+static void buf_unregister_failed(struct ubr_queue *q, unsigned tag, int res)
+{
+	ubr_err("dev %u q %u tag %u: unregistering the request's buffer: %s",
+		q->dev->id, q->id, tag, strerror(-res));
+}
+
+void ubr_queue_buf_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
+{
+	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
+	struct ubr_queue *q = queue_of(r, d);
+
+	if (!q) {
+		ubr_warn("buffer registration completion for unknown dev slot %u q %u tag %u",
+			 d.dev, d.queue, d.tag);
+		return;
+	}
+	if (d.data == BUF_UNREGISTER) {
+		buf_unregister_failed(q, d.tag, cqe->res);
+		return;
+	}
+	q->tgt_inflight--;
+	if (cqe->res < 0) {
+		ubr_err("dev %u q %u tag %u: registering the request's buffer: %s",
+			q->dev->id, q->id, d.tag, strerror(-cqe->res));
+		commit(q, d.tag, cqe->res);
+	} else {
+		q->tags[d.tag].registered = 1;
+		q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
+	}
+	if (q->dev->state != UBR_DEV_LIVE)
+		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
 }
 
 /* --- user copy: request data through a pool buffer -------------------- */
@@ -473,8 +613,8 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	uint64_t ud = sqe->user_data;
 	char *buf;
 
-	if (q->dev->copy_mode == UBR_COPY_ZERO) {
-		/* The request's own pages, registered by the kernel. */
+	if (ubr_copy_mode_zero(q->dev->copy_mode)) {
+		/* The request's own pages, registered by the kernel or us. */
 		if (write)
 			io_uring_prep_write_fixed(sqe, fd, (void *)(uintptr_t)data_off,
 						  len, file_off,
@@ -503,7 +643,7 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	struct iovec iov = { .iov_len = len };
 	ssize_t n;
 
-	if (q->dev->copy_mode == UBR_COPY_ZERO || !buf)
+	if (ubr_copy_mode_zero(q->dev->copy_mode) || !buf)
 		return -EOPNOTSUPP;
 	iov.iov_base = buf + data_off;
 	do {
@@ -548,6 +688,8 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 		t->tgt_flags = 0;
 		if (needs_staging(q, &q->descs[d.tag]))
 			staging_begin(q, d.tag);
+		else if (needs_register(q, &q->descs[d.tag]))
+			register_begin(q, d.tag);
 		else
 			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
 		/* A quiesce waits for requests served at once too. */

@@ -334,7 +334,7 @@ void ubr_files_set_inline(const struct ubr_dev *dev, struct ubr_files *fs)
 	unsigned i;
 
 	/* Not where the kernel might race (src/core/compat.c). */
-	if (dev->copy_mode == UBR_COPY_ZERO ||
+	if (ubr_copy_mode_zero(dev->copy_mode) ||
 	    !ubr_inline_io_safe(dev->r->features))
 		return;
 	for (i = 0; i < fs->geom.nr; i++) {

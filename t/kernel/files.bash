@@ -18,13 +18,14 @@ PYTHON=/usr/bin/python3
 private_daemon
 
 # The copy modes this kernel offers, one a line: buffer always, user with
-# USER_COPY, zero with AUTO_BUF_REG.
+# USER_COPY, zero with AUTO_BUF_REG, zero-explicit with ZERO_COPY.
 copy_modes() {
 	local f
 	f=$("$UBR" features) || fail "'$UBR features' failed"
 	echo buffer
 	if grep -qw USER_COPY <<<"$f"; then echo user; fi
 	if grep -qw AUTO_BUF_REG <<<"$f"; then echo zero; fi
+	if grep -qw ZERO_COPY <<<"$f"; then echo zero-explicit; fi
 }
 
 # add_dev ARGS...: `ublk-reactor add ARGS`, which must succeed; the device

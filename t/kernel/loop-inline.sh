@@ -2,8 +2,8 @@
 # Backing files in memory (tmpfs) that take no nonblocking I/O are read and
 # written by the reactor itself in buffer and user copy modes ('inline' in
 # list) on kernels with QUIESCE (6.16+; older ones stay on the ring), since
-# io_uring would punt each request to a worker thread; zero
-# copy and files on a real file system (ext4) stay on the ring. Data is
+# io_uring would punt each request to a worker thread; the zero
+# copy modes and files on a real file system (ext4) stay on the ring. Data is
 # verified on each path, and in buffer mode no request reaches io-wq on the
 # inline one (io_uring's queue_async_work tracepoint; in user mode the
 # copies to /dev/ublkcN still go through the ring, and so to io-wq), and
@@ -66,7 +66,7 @@ echo "inline I/O on $(uname -r): $inline"
 
 for mode in $(copy_modes); do
 	add_dev loop --copy-mode "$mode" "$mem"
-	if [[ $mode == zero || $inline == no ]]; then
+	if [[ $mode == zero* || $inline == no ]]; then
 		expect_in_list "$DEV_ID" "(direct)"
 		fio_verify "$DEV" $((48 << 20)) --fsync=16 ||
 			fail "fio verify ($mode, tmpfs, on the ring) failed"
