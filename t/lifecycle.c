@@ -928,12 +928,14 @@ static void test_recover_copy_flags(void)
 		ubr_dev_recover(&R, &o, c[i].m, answer_cb, &a);
 		fk_take(&R);
 		fk_complete_buf(&R, "GET_DEV_INFO", 0, 0, &info, sizeof(info));
-		if (c[i].taken)
+		if (c[i].taken) {
 			ok(!strcmp(fk_take(&R), "GET_PARAMS 0"),
 			   "recover %s, flags 0x%llx: taken",
 			   ubr_copy_mode_name(c[i].m),
 			   (unsigned long long)c[i].f);
-		else
+			/* Ends the recovery, and frees its state. */
+			fk_complete(&R, "GET_PARAMS", 0, -EIO);
+		} else
 			ok(a.err == -EINVAL && strstr(a.msg, "does not match"),
 			   "recover %s, flags 0x%llx: refused",
 			   ubr_copy_mode_name(c[i].m),
