@@ -94,7 +94,9 @@ struct ubr_target_ops {
 	 * UBR_BACKING_SOCKET: connect to the address `word` (a FILE word) and
 	 * return the connected socket in *fd; 0, or -errno with one line in
 	 * err. Run by whoever opens the backing: the client as the caller,
-	 * or the daemon for the config file and recovery. A recovery cannot
+	 * or, for the config file and recovery, a helper process of the
+	 * daemon (src/device/backing_connect.c), since it may wait on the
+	 * network. A recovery cannot
 	 * tell a socket from another by its inode: the target's init checks
 	 * what it reached instead (dev->recover_params).
 	 */

@@ -10,9 +10,10 @@
  * stalled server then costs the other devices nothing. A lost connection
  * is made again by the daemon, off the loop too.
  *
- * `recover` (and the config file) connect in the daemon, as root, to the
- * recorded URI; the handshake then runs here as for an add, and the
- * export must fit the kernel's device as after a reconnect.
+ * `recover` (and the config file) connect as root, to the recorded URI,
+ * in a helper process of the daemon (src/device/backing_connect.c); the
+ * handshake then runs here as for an add, and the export must fit the
+ * kernel's device as after a reconnect.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Connecting to an NBD server, for the client (as the caller) or for the
- * daemon on behalf of root's config file: TCP to the URI's host and port
+ * daemon's helper-connect process (recover, the config file, as root;
+ * src/device/backing_connect.c): TCP to the URI's host and port
  * (every address the name resolves to, in order), or the URI's unix
  * socket. The handshake runs later, in the daemon, on this socket.
  */
