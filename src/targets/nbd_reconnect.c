@@ -352,8 +352,10 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (ubr_dev_going_away(nb->dev))
 		ubr_nbd_fail_held(nb);
 	if (rc->fd >= 0) { /* the attempt's deadline */
-		attempt_failed(nb, -ETIMEDOUT, rc->connecting ?
-					   "the connection was not accepted in time" :
+		/* A first handshake's reason reads "nbd handshake: ..." */
+		attempt_failed(nb, -ETIMEDOUT,
+			       rc->connecting ? "the connection was not accepted in time" :
+			       rc->first ? "the server did not answer in time" :
 					   "the server did not answer the handshake in time");
 		return;
 	}
