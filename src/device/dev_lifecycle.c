@@ -878,7 +878,7 @@ void ubr_dev_prepare_cancel(struct ubr_dev *dev, int err, const char *why)
 {
 	if (!dev->prepared)
 		return;
-	ubr_backing_connect_cancel(dev);
+	/* done frees dev, and with it its helpers' connects (ubr_dev_free). */
 	ubr_dev_set_err(dev, "%s", why);
 	ubr_dev_init_done(dev, err);
 }
