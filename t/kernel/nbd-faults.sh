@@ -67,30 +67,34 @@ dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
 # the device preparing, and the other device's I/O goes through, both
 # before the handshake's deadline ends the add.
 preparing() { "$UBR" list | grep -F preparing | grep -qF "(handshake)"; }
-"$UBR" add nbd "nbd+unix:///?socket=$mute" >/dev/null 2>"$UBR_SCRATCH/mute.err" &
-add_pid=$!
-wait_for 30 preparing || fail "list never showed the device preparing"
+# mute_add ADD-ARGS...: an add against the mute server, in the background,
+# once list shows it preparing.
+mute_add() {
+	"$UBR" add "$@" nbd "nbd+unix:///?socket=$mute" >/dev/null \
+		2>"$UBR_SCRATCH/mute.err" &
+	add_pid=$!
+	wait_for 30 preparing || fail "list never showed add $* preparing"
+}
+# mute_add_failed GREP-FLAG TEXT WHAT: that add exited 1, saying TEXT.
+mute_add_failed() {
+	local rc=0
+	wait "$add_pid" || rc=$?
+	((rc == 1)) || fail "$3: exit $rc, not 1"
+	grep -q"$1" -- "$2" "$UBR_SCRATCH/mute.err" ||
+		fail "$3: $(cat "$UBR_SCRATCH/mute.err")"
+}
+mute_add
 dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
 	fail "the other device failed during the stalled handshake"
 preparing || fail "the handshake's deadline came before the other device's read"
-rc=0
-wait "$add_pid" || rc=$?
-((rc == 1)) || fail "add against a mute server: exit $rc, not 1"
-grep -qF "did not answer" "$UBR_SCRATCH/mute.err" ||
-	fail "add against a mute server: $(cat "$UBR_SCRATCH/mute.err")"
+mute_add_failed F "did not answer" "add against a mute server"
 "$UBR" list | grep -qF preparing && fail "the failed add left a device behind"
 
 # del of a device still preparing, by its name: its add fails at once.
-"$UBR" add --name stalled nbd "nbd+unix:///?socket=$mute" >/dev/null \
-	2>"$UBR_SCRATCH/mute.err" &
-add_pid=$!
-wait_for 30 preparing || fail "list never showed 'stalled' preparing"
+mute_add --name stalled
 check_exit 0 "$UBR" del stalled
-rc=0
-wait "$add_pid" || rc=$?
-((rc == 1)) || fail "add of a device deleted while preparing: exit $rc, not 1"
-grep -qxF "ublk-reactor: deleted before it was served" "$UBR_SCRATCH/mute.err" ||
-	fail "add of a device deleted while preparing: $(cat "$UBR_SCRATCH/mute.err")"
+mute_add_failed xF "ublk-reactor: deleted before it was served" \
+	"add of a device deleted while preparing"
 "$UBR" list | grep -qF stalled && fail "del left the preparing device"
 
 # The server killed under a device.

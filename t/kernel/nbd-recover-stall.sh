@@ -5,7 +5,9 @@
 # connect waits, `list` answers and shows the device preparing, and
 # another device of the daemon reads. The connect's deadline then fails
 # the recover in one line, exit 1, and the device waits for another try;
-# a daemon stopped during such a connect ends it at once. With the server
+# a daemon stopped during such a connect ends it at once, and one killed
+# (SIGKILL) during the connect or during a handshake that stalls dies and
+# leaves the device waiting for recover. With the server
 # back, recover brings the device back with the data written before the
 # daemon was killed; and a config file's nbd line is served.
 . "$(dirname "$0")/lib.sh"
@@ -29,8 +31,10 @@ kill_daemon
 kill -KILL "$NBDKIT_PID"
 wait "$NBDKIT_PID" 2>/dev/null || true
 
-# stall: a server on the port whose one-place listen queue a client of
-# its own fills; it accepts nothing, so every later connect() waits.
+# stall [mute]: a server on the port that accepts nothing. Its one-place
+# listen queue is filled by a client of its own, so every later connect()
+# waits; with "mute" it is left free, so a connect() goes through and the
+# handshake waits for a greeting that never comes.
 stall() {
 	rm -f "$UBR_SCRATCH/stall.ready"
 	"$PYTHON" -c '
@@ -39,9 +43,10 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(0)
-f = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+if sys.argv[3] != "mute":
+    f = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 open(sys.argv[2], "w").close()
-time.sleep(600)' "$port" "$UBR_SCRATCH/stall.ready" &
+time.sleep(600)' "$port" "$UBR_SCRATCH/stall.ready" "${1:-full}" &
 	STALL_PID=$!
 	on_exit kill -KILL "$STALL_PID"
 	wait_for 30 test -e "$UBR_SCRATCH/stall.ready" ||
@@ -57,6 +62,15 @@ recover_bg() {
 		2>"$UBR_SCRATCH/recover.err" &
 	RECOVER_PID=$!
 }
+# recover_failed GREP-FLAG LINE WHAT: the background recover exited 1,
+# its stderr the one LINE.
+recover_failed() {
+	local rc=0
+	wait "$RECOVER_PID" || rc=$?
+	((rc == 1)) || fail "$3: exit $rc, not 1"
+	grep -qx"$1" -- "$2" "$UBR_SCRATCH/recover.err" ||
+		fail "$3: $(cat "$UBR_SCRATCH/recover.err")"
+}
 recover_bg
 wait_for 30 list_says "$id" preparing ||
 	fail "list never showed device $id preparing: $(list_line "$id")"
@@ -66,13 +80,9 @@ dd if="$other" of=/dev/null bs=4k count=16 iflag=direct status=none ||
 	fail "the other device failed while the connect waited"
 list_says "$id" preparing ||
 	fail "the connect ended before the other device's read: $(list_line "$id")"
-rc=0
-wait "$RECOVER_PID" || rc=$?
-((rc == 1)) || fail "recover against a stalled server exited $rc, not 1"
 # ETIMEDOUT: "Connection timed out" (glibc), "Operation timed out" (musl)
-grep -qxE "ublk-reactor: device $id: cannot connect to 127\.0\.0\.1 port $port: [A-Z][a-z]+ timed out: not recovered" \
-	"$UBR_SCRATCH/recover.err" ||
-	fail "recover did not say why: $(cat "$UBR_SCRATCH/recover.err")"
+recover_failed E "ublk-reactor: device $id: cannot connect to 127\.0\.0\.1 port $port: [A-Z][a-z]+ timed out: not recovered" \
+	"recover against a stalled server"
 expect_in_list "$id" "waits for recover"
 
 echo "--- the daemon stopped while a connect waits"
@@ -80,16 +90,35 @@ recover_bg
 wait_for 30 list_says "$id" preparing ||
 	fail "list never showed device $id preparing again"
 check_exit 0 "$UBR" stop
-rc=0
-wait "$RECOVER_PID" || rc=$?
-((rc == 1)) || fail "recover cut by stop exited $rc, not 1"
 # Not the connect's timeout: stop ended the connect before it.
-grep -qxF "ublk-reactor: device $id: the daemon is shutting down: not recovered" \
-	"$UBR_SCRATCH/recover.err" ||
-	fail "recover cut by stop: $(cat "$UBR_SCRATCH/recover.err")"
+recover_failed F "ublk-reactor: device $id: the daemon is shutting down: not recovered" \
+	"recover cut by stop"
 # ([h]: not the sh that runs pgrep, whose command line holds the pattern)
 wait_for 30 sh -c "! pgrep -f '[h]elper-connect nbd' >/dev/null" ||
 	fail "the helper outlived the stopped daemon"
+
+# kill_waiting TEXT WHAT: recover in the background, and SIGKILL to the
+# daemon once the device's list line says TEXT: the daemon dies (within
+# kill_daemon's 30 s) and the device still waits for recover.
+kill_waiting() {
+	recover_bg
+	wait_for 30 list_says "$id" "$1" ||
+		fail "list never showed device $id $2: $(list_line "$id")"
+	kill_daemon
+	wait "$RECOVER_PID" 2>/dev/null || true
+	expect_in_list "$id" "waits for recover"
+}
+
+echo "--- the daemon killed while the helper's connect waits"
+kill_waiting preparing "preparing for a kill"
+wait_for 30 sh -c "! pgrep -f '[h]elper-connect nbd' >/dev/null" ||
+	fail "the helper outlived the killed daemon by 30 s"
+
+echo "--- the daemon killed while the handshake waits"
+kill -KILL "$STALL_PID"
+wait "$STALL_PID" 2>/dev/null || true
+stall mute
+kill_waiting "(handshake)" "in its handshake"
 
 echo "--- the server back: recovered, data intact"
 kill -KILL "$STALL_PID"
