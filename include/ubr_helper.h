@@ -31,5 +31,7 @@ bool ubr_is_helper_command(const char *cmd);
 /* argv[0] is the command word. Returns the exit status. */
 int ubr_helper_main(int argc, char **argv);
 int ubr_helper_connect(int argc, char **argv);
+/* An errno as a helper's exit status: 1..127, anything larger is EIO. */
+int ubr_helper_errno_status(int err);
 
 #endif /* UBR_HELPER_H */

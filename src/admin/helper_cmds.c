@@ -55,8 +55,7 @@
 #include "ubr_helper.h"
 #include "ubr_util.h"
 
-/* An errno as an exit status: 1..127, anything larger is EIO. */
-static int errno_status(int err)
+int ubr_helper_errno_status(int err)
 {
 	return err > 0 && err < UBR_SCHED_EXIT_OPEN ? err : EIO;
 }
@@ -86,8 +85,8 @@ static int set_scheduler(unsigned id, const char *name)
 	snprintf(path, sizeof(path), "/sys/block/ublkb%u/queue/scheduler", id);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return UBR_SCHED_EXIT_OPEN | errno_status(errno);
-	ret = write(fd, name, len) < 0 ? errno_status(errno) : 0;
+		return UBR_SCHED_EXIT_OPEN | ubr_helper_errno_status(errno);
+	ret = write(fd, name, len) < 0 ? ubr_helper_errno_status(errno) : 0;
 	close(fd);
 	return ret;
 }
@@ -97,7 +96,7 @@ static int stop_dev(unsigned id)
 {
 	int ret = ubr_ctrl_oneshot(UBLK_U_CMD_STOP_DEV, id);
 
-	return ret < 0 ? errno_status(-ret) : 0;
+	return ret < 0 ? ubr_helper_errno_status(-ret) : 0;
 }
 
 /* TRY_STOP_DEV's -EBUSY retries over this long, in 100 ms steps. */
@@ -119,7 +118,7 @@ static int try_stop_dev(unsigned id)
 			break;
 		usleep(100 * 1000);
 	}
-	return ret < 0 ? errno_status(-ret) : 0;
+	return ret < 0 ? ubr_helper_errno_status(-ret) : 0;
 }
 
 bool ubr_is_helper_command(const char *cmd)

@@ -34,7 +34,7 @@ int ubr_helper_connect(int argc, char **argv)
 	ret = t->connect(argv[2], &fd, why, sizeof(why));
 	if (ret < 0) {
 		ubr_fd_send(STDOUT_FILENO, -1, why);
-		return -ret > 0 && -ret < 128 ? -ret : EIO;
+		return ubr_helper_errno_status(-ret);
 	}
 	ret = ubr_fd_send(STDOUT_FILENO, fd, NULL);
 	close(fd);
