@@ -129,7 +129,8 @@ void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);
-
+/* Room for n SQEs in a row (a link must go to the kernel in one submit). */
+void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n);
 
 /* libev timers that must bound the ring's wait go through these. */
 void ubr_timer_start(struct ubr_reactor *r, ev_timer *w);
@@ -146,8 +147,6 @@ void ubr_io_start(struct ubr_reactor *r, ev_io *w);
  * A sparse registered-buffer table of n slots on the ring (zero copy):
  * 0 or -errno. Then n consecutive slots of it, or -ENOSPC.
  */
-/* Room for n SQEs in a row (a link must go to the kernel in one submit). */
-void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n);
 int ubr_reactor_buf_table(struct ubr_reactor *r, unsigned n);
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);
 void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n);

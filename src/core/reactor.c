@@ -195,16 +195,22 @@ void ubr_reactor_handle(struct ubr_reactor *r, enum ubr_ud_kind kind,
 	r->handlers[kind] = fn;
 }
 
+/* Hand what is queued to the kernel before the loop turn's own enter. */
+static void submit_early(struct ubr_reactor *r)
+{
+	r->counters.enters++;
+	r->counters.submits++;
+	if (io_uring_submit(&r->ring) < 0)
+		ubr_warn("io_uring_submit: %s", strerror(errno));
+}
+
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 
 	while (!sqe) {
-		/* Full SQ: hand what is queued to the kernel, then retry. */
-		r->counters.enters++;
-		r->counters.submits++;
-		if (io_uring_submit(&r->ring) < 0)
-			ubr_warn("io_uring_submit: %s", strerror(errno));
+		/* Full SQ: make room, then retry. */
+		submit_early(r);
 		sqe = io_uring_get_sqe(&r->ring);
 	}
 	return sqe;
@@ -212,12 +218,8 @@ struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r)
 
 void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n)
 {
-	if (io_uring_sq_space_left(&r->ring) >= n)
-		return;
-	r->counters.enters++;
-	r->counters.submits++;
-	if (io_uring_submit(&r->ring) < 0)
-		ubr_warn("io_uring_submit: %s", strerror(errno));
+	if (io_uring_sq_space_left(&r->ring) < n)
+		submit_early(r);
 }
 
 /* --- libev through the ring ------------------------------------------ */
