@@ -128,6 +128,13 @@ static uint32_t conn_next(const struct ubr_nbd_conn *c, uint32_t i)
 	return q < nb->dev->opts.nr_queues ? q * nb->depth : UINT32_MAX;
 }
 
+/* Is slot i one of the connection's? */
+static bool owns(const struct ubr_nbd_conn *c, uint32_t i)
+{
+	return ubr_nbd_conn_of_queue(i / c->nb->depth, c->nb->nr_conns) ==
+	       c->idx;
+}
+
 static uint32_t conn_first(const struct ubr_nbd_conn *c)
 {
 	return conn_next(c, UINT32_MAX);
@@ -155,6 +162,31 @@ void ubr_nbd_fail_held(struct ubr_nbd_conn *c)
 	for (i = conn_first(c); i != UINT32_MAX; i = conn_next(c, i))
 		if (held(nb, i))
 			answer(c, i, -EIO);
+}
+
+/*
+ * One connection lost: the others without a recv in flight (idle) would
+ * see a server that went away only at their next request. Look at them
+ * now, without blocking: one that reads EOF or an error is lost too, and
+ * reconnects with the rest. (Only on a loss: no cost in the steady state.)
+ */
+static void probe_idle(struct ubr_nbd *nb)
+{
+	struct ubr_nbd_conn *o;
+	char byte;
+	ssize_t n;
+	unsigned k;
+
+	for (k = 0; k < nb->nr_conns; k++) {
+		o = nb->conns[k];
+		if (o->state != UBR_NBD_UP || o->recv_busy || o->fd < 0)
+			continue;
+		n = recv(o->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0)
+			ubr_nbd_conn_lost(o, "the server closed the connection");
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			ubr_nbd_conn_lost(o, strerror(errno));
+	}
 }
 
 void ubr_nbd_conn_lost(struct ubr_nbd_conn *c, const char *why)
@@ -191,6 +223,7 @@ void ubr_nbd_conn_lost(struct ubr_nbd_conn *c, const char *why)
 		nb->dev->id, c->idx + 1, why, kept, failed);
 	ubr_nbd_reconnect_start(c);
 	ubr_nbd_desc(nb);
+	probe_idle(nb);
 }
 
 static void kick_send(struct ubr_nbd_conn *c);
@@ -335,8 +368,8 @@ static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 
 	if (c->recv_busy || c->state != UBR_NBD_UP || !c->awaiting)
 		return;
-	if (owner == UINT32_MAX || !nb->slots[owner].awaiting ||
-	    nb->slots[owner].replied)
+	/* The SQE's tag names the connection its completion goes to. */
+	if (owner == UINT32_MAX || !owns(c, owner) || !held(nb, owner))
 		owner = recv_owner(c);
 	if (owner == UINT32_MAX)
 		return;
