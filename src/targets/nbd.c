@@ -10,6 +10,11 @@
  * stalled server then costs the other devices nothing. A lost connection
  * is made again by the daemon, off the loop too.
  *
+ * --connections N: once the first handshake is done, the daemon makes
+ * connections 2..N as it makes a reconnect (nbd_reconnect.c), and the
+ * init ends when all are up, or fails naming the one that could not be
+ * made. How many, and which queue goes on which: nbd_conns.h.
+ *
  * `recover` (and the config file) connect as root, to the recorded URI,
  * in a helper process of the daemon (src/device/backing_connect.c); the
  * handshake then runs here as for an add, and the export must fit the

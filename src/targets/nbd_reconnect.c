@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reconnecting a device's lost NBD connection, without ever blocking the
- * reactor: a non-blocking socket watched by the loop (libev, whose epoll
- * descriptor the ring polls), connect() then the handshake's state machine
- * (nbd_handshake.h) fed from it, a timer for the backoff (nbd_retry.h)
- * and one for each attempt's deadline, another for --reconnect-timeout.
+ * Reconnecting one of a device's NBD connections when lost, and making
+ * connections 2..N at init (the same attempt, once, its failure failing
+ * the add), without ever blocking the reactor: a non-blocking socket
+ * watched by the loop (libev, whose epoll descriptor the ring polls),
+ * connect() then the handshake's state machine (nbd_handshake.h) fed
+ * from it, a timer for the backoff (nbd_retry.h) and one for each
+ * attempt's deadline, another for --reconnect-timeout.
  * Nothing here touches the ring: the requests wait in nbd_io.c, held,
  * until ubr_nbd_conn_up() resends them.
  *
- * Who connects: the daemon itself, as root, like it does for the config
- * file and `recover` (only root may add a device: the admin socket refuses
+ * Who connects (a reconnect, or connection 2..N): the daemon itself, as
+ * root, like it does for the config file and `recover` (only root may
+ * add a device: the admin socket refuses
  * everyone else, so the caller whose rights made the first connection was
  * root too). TCP goes to the address the first connection reached (no
  * name lookup in the reactor: a resolver would block it); a unix socket
