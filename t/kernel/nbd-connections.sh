@@ -9,7 +9,8 @@
 #    connection reconnects (Q established again), verify clean, no error;
 #  - no --connections on a multi-conn server: one per queue;
 #  - a server that takes one client (the limit filter): the add fails
-#    naming connection 2, nothing left behind;
+#    naming connection 2, nothing left behind; del while connections
+#    2..Q are being made (delay filter) ends the add at once;
 #  - a server without multi-conn (the multi-conn filter, disabled):
 #    --connections 2 fails with one line and leaves nothing behind; no
 #    option: one connection.
@@ -140,6 +141,29 @@ if ((q > 1)); then
 	[[ $(ls /dev/ublkb* 2>/dev/null || true) == "$before" ]] ||
 		fail "the failed add left a device"
 	expect_conns 0 "after the failed add"
+	kill_server
+fi
+
+if ((q > 1)); then
+	echo "--- del while connections 2..$q are being made"
+	# Each connection's open waits 6 s at the server: the first, then
+	# the others, each within its 10 s deadline.
+	nbdkit_tcp "$port" --filter=delay memory 64M delay-open=6
+	"$UBR" add --name joining --queues "$q" nbd "$uri" >/dev/null \
+		2>"$UBR_SCRATCH/join.err" &
+	add_pid=$!
+	wait_for 30 sh -c "'$UBR' list | grep -qF 'connecting: 1 of $q'" ||
+		fail "list never showed the connections being made"
+	start=$SECONDS
+	check_exit 0 "$UBR" del joining
+	rc=0
+	wait "$add_pid" || rc=$?
+	((rc == 1)) || fail "add deleted while connecting: exit $rc, not 1"
+	grep -qF "deleted before it was served" "$UBR_SCRATCH/join.err" ||
+		fail "add deleted while connecting: $(cat "$UBR_SCRATCH/join.err")"
+	((SECONDS - start < 5)) || fail "del took $((SECONDS - start)) s"
+	"$UBR" list | grep -qF joining && fail "del left the device"
+	expect_conns 0 "after del while connecting"
 	kill_server
 fi
 
