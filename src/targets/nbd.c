@@ -10,6 +10,11 @@
  * stalled server then costs the other devices nothing. A lost connection
  * is made again by the daemon, off the loop too.
  *
+ * --connections N: once the first handshake is done, the daemon makes
+ * connections 2..N as it makes a reconnect (nbd_reconnect.c), and the
+ * init ends when all are up, or fails naming the one that could not be
+ * made. How many, and which queue goes on which: nbd_conns.h.
+ *
  * `recover` (and the config file) connect as root, to the recorded URI,
  * in a helper process of the daemon (src/device/backing_connect.c); the
  * handshake then runs here as for an add, and the export must fit the
@@ -50,9 +55,6 @@ static int set_connections(struct ubr_tgt_args *a, const char *val)
 			     UBR_NBD_MAX_CONNECTIONS, &n);
 	if (ret < 0)
 		return ret;
-	if (n != 1)
-		return ubr_tgt_say(a, "--connections %s: only one connection per device is supported yet",
-				   val);
 	nbd_opts_of(a)->connections = (unsigned)n;
 	return 0;
 }
@@ -92,7 +94,8 @@ static const struct ubr_tgt_field nbd_fields[] = {
 };
 
 static const struct ubr_tgt_opt nbd_opt_table[] = {
-	{ "connections", 0, "N", "connections to the server (1)",
+	{ "connections", 0, "N",
+	  "connections to the server, 1 to 16 (one per queue\nif it advertises multi-conn, else 1)",
 	  set_connections },
 	{ "reconnect-timeout", 0, "SECONDS",
 	  "a lost connection's held I/O fails with EIO after\nthis long (30)",
@@ -216,17 +219,35 @@ static int recover_params(struct ubr_dev *dev, struct ubr_nbd *nb)
 	return 0;
 }
 
-static const char *const conn_names[] = {
+static const char *const state_names[] = {
 	[UBR_NBD_UP] = "connected",
 	[UBR_NBD_DOWN] = "reconnecting",
 	[UBR_NBD_FAILED] = "failed, reconnecting",
 };
 
+/* The connections' state: as one's, or "4 connections, connected", or
+ * "3 of 4 connections up, 1 reconnecting, 0 failed". */
+static void conns_text(const struct ubr_nbd *nb, char *buf, size_t len)
+{
+	unsigned k, nr[3] = { 0, 0, 0 };
+
+	for (k = 0; k < nb->nr_conns; k++)
+		nr[nb->conns[k]->state]++;
+	if (nb->nr_conns == 1)
+		snprintf(buf, len, "%s", state_names[nb->conns[0]->state]);
+	else if (nr[UBR_NBD_UP] == nb->nr_conns)
+		snprintf(buf, len, "%u connections, connected", nb->nr_conns);
+	else
+		snprintf(buf, len, "%u of %u connections up, %u reconnecting, %u failed",
+			 nr[UBR_NBD_UP], nb->nr_conns, nr[UBR_NBD_DOWN],
+			 nr[UBR_NBD_FAILED]);
+}
+
 int ubr_nbd_desc(struct ubr_nbd *nb)
 {
 	struct ubr_dev *dev = nb->dev;
-	char uri[UBR_NBD_URI_TEXT_MAX];
-	size_t len = sizeof(uri) + 128;
+	char uri[UBR_NBD_URI_TEXT_MAX], conns[96];
+	size_t len = sizeof(uri) + 192;
 	char *s = malloc(len);
 
 	if (!s || ubr_nbd_uri_format(&nb->uri, uri, sizeof(uri)) < 0) {
@@ -234,31 +255,70 @@ int ubr_nbd_desc(struct ubr_nbd *nb)
 		ubr_dev_set_err(dev, "out of memory");
 		return -ENOMEM;
 	}
-	if (nb->rc.first)
+	if (nb->conns[0]->rc.first) {
 		snprintf(s, len, "%s (handshake)", uri);
-	else
+	} else if (nb->joining) {
+		snprintf(s, len, "%s (connecting: %u of %u connections up)",
+			 uri, nb->nr_conns - nb->joining, nb->nr_conns);
+	} else {
+		conns_text(nb, conns, sizeof(conns));
 		snprintf(s, len, "%s (%llu bytes, flags %#x, %s replies, %s)",
 			 uri, (unsigned long long)nb->info.size,
 			 nb->info.flags,
-			 nb->info.structured ? "structured" : "simple",
-			 conn_names[nb->conn]);
+			 nb->info.structured ? "structured" : "simple", conns);
+	}
 	free(dev->tgt_desc);
 	dev->tgt_desc = s;
 	return 0;
 }
 
+static void conn_free(struct ubr_nbd_conn *c)
+{
+	if (!c)
+		return;
+	ubr_nbd_reconnect_stop(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->old_fd >= 0)
+		close(c->old_fd);
+	free(c->rx);
+	free(c);
+}
+
 static void nbd_free(struct ubr_nbd *nb)
 {
+	unsigned k;
+
 	if (!nb)
 		return;
-	ubr_nbd_reconnect_stop(nb);
-	if (nb->fd >= 0)
-		close(nb->fd);
-	if (nb->old_fd >= 0)
-		close(nb->old_fd);
+	for (k = 0; k < UBR_NBD_MAX_CONNECTIONS; k++)
+		conn_free(nb->conns[k]);
 	free(nb->slots);
-	free(nb->rx);
 	free(nb);
+}
+
+/* Connection k, on fd (the client's socket), or -1 (the daemon makes it). */
+static struct ubr_nbd_conn *conn_new(struct ubr_nbd *nb, unsigned k, int fd)
+{
+	struct ubr_nbd_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->rx = malloc(UBR_NBD_RX_BUF);
+	if (!c->rx) {
+		free(c);
+		return NULL;
+	}
+	c->nb = nb;
+	c->idx = k;
+	c->fd = fd;
+	c->old_fd = -1;
+	c->need = UBR_NBD_SIMPLE_REPLY_LEN;
+	c->state = fd >= 0 ? UBR_NBD_UP : UBR_NBD_DOWN;
+	nb->conns[k] = c;
+	ubr_nbd_reconnect_init(c);
+	nb->dev->mem_bytes += UBR_NBD_RX_BUF;
+	return c;
 }
 
 static int nbd_init(struct ubr_dev *dev)
@@ -266,24 +326,25 @@ static int nbd_init(struct ubr_dev *dev)
 	struct ubr_nbd *nb;
 	struct stat st;
 	char why[256];
+	int fd = dev->opts.fds[0];
 	int ret;
 
-	if (dev->opts.nr_files != 1 || dev->opts.fds[0] < 0) {
+	if (dev->opts.nr_files != 1 || fd < 0) {
 		ubr_dev_set_err(dev, "target nbd needs exactly one URI");
 		return -EINVAL;
 	}
+	dev->opts.fds[0] = -1;
 	nb = calloc(1, sizeof(*nb));
 	if (!nb) {
+		close(fd);
 		ubr_dev_set_err(dev, "out of memory");
 		return -ENOMEM;
 	}
 	nb->dev = dev;
-	nb->fd = dev->opts.fds[0];
-	nb->old_fd = -1;
-	nb->rc.fd = -1;
-	dev->opts.fds[0] = -1;
+	nb->nr_conns = 1;
 	/* What a client passed is a stream socket, or nothing we can use. */
-	if (fstat(nb->fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
 		ubr_dev_set_err(dev, "%s: the descriptor passed is not a socket",
 				dev->opts.paths[0]);
 		ret = -ENOTSOCK;
@@ -291,21 +352,21 @@ static int nbd_init(struct ubr_dev *dev)
 	}
 	ret = ubr_nbd_uri_parse(dev->opts.paths[0], &nb->uri, why, sizeof(why));
 	if (ret < 0) {
+		close(fd);
 		ubr_dev_set_err(dev, "%s", why);
 		goto fail;
 	}
 	nb->depth = dev->opts.depth;
 	nb->slots = calloc((size_t)dev->opts.nr_queues * nb->depth,
 			   sizeof(*nb->slots));
-	nb->rx = malloc(UBR_NBD_RX_BUF);
-	if (!nb->slots || !nb->rx) {
+	if (!nb->slots || !conn_new(nb, 0, fd)) {
+		if (!nb->conns[0])
+			close(fd);
 		ubr_dev_set_err(dev, "out of memory");
 		ret = -ENOMEM;
 		goto fail;
 	}
-	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
-	ubr_nbd_reconnect_init(nb);
-	ret = ubr_nbd_first_handshake(nb, HANDSHAKE_TIMEOUT_MS);
+	ret = ubr_nbd_first_handshake(nb->conns[0], HANDSHAKE_TIMEOUT_MS);
 	if (ret < 0) {
 		ubr_dev_set_err(dev, "nbd handshake: %s", strerror(-ret));
 		goto fail;
@@ -313,7 +374,6 @@ static int nbd_init(struct ubr_dev *dev)
 	ret = ubr_nbd_desc(nb); /* `list` shows the handshake */
 	if (ret < 0)
 		goto fail;
-	dev->mem_bytes += UBR_NBD_RX_BUF;
 	dev->tgt = nb;
 	return -EINPROGRESS;
 fail:
@@ -321,9 +381,41 @@ fail:
 	return ret;
 }
 
-void ubr_nbd_first_done(struct ubr_nbd *nb, int err, const char *why,
+/*
+ * The first connection is up: how many more the device makes
+ * (nbd_conns.h), then connections 2..N, by the daemon as a reconnect
+ * makes one. 0: none to make; 1: under way (ubr_nbd_join_done() ends
+ * each); or -errno with the device's error set.
+ */
+static int join_start(struct ubr_nbd *nb)
+{
+	const struct ubr_nbd_opts *o = nb->dev->opts.tgt_opts;
+	unsigned wanted = o ? o->connections : 0, k;
+	bool multi = nb->info.flags & UBR_NBD_FLAG_CAN_MULTI_CONN;
+	int n = ubr_nbd_conns_count(wanted, nb->dev->opts.nr_queues, multi);
+
+	if (n < 0) {
+		ubr_dev_set_err(nb->dev, "--connections %u: the server does not advertise multi-conn (NBD_FLAG_CAN_MULTI_CONN): one connection only",
+				wanted);
+		return n;
+	}
+	for (k = 1; k < (unsigned)n; k++) {
+		if (!conn_new(nb, k, -1)) {
+			ubr_dev_set_err(nb->dev, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	nb->nr_conns = (unsigned)n;
+	nb->joining = nb->nr_conns - 1;
+	for (k = 1; k < nb->nr_conns; k++)
+		ubr_nbd_join_start(nb->conns[k]);
+	return nb->joining ? 1 : 0;
+}
+
+void ubr_nbd_first_done(struct ubr_nbd_conn *c, int err, const char *why,
 			const struct ubr_nbd_export_info *info)
 {
+	struct ubr_nbd *nb = c->nb;
 	struct ubr_dev *dev = nb->dev;
 
 	if (err < 0) {
@@ -335,8 +427,32 @@ void ubr_nbd_first_done(struct ubr_nbd *nb, int err, const char *why,
 	err = dev->recover_params ? recover_params(dev, nb) :
 				    nbd_params(dev, nb);
 	if (!err)
+		err = join_start(nb);
+	if (err > 0) { /* the add ends with the last connection made */
+		ubr_nbd_desc(nb);
+		return;
+	}
+	if (!err)
 		err = ubr_nbd_desc(nb);
 	ubr_dev_init_done(dev, err);
+}
+
+void ubr_nbd_join_done(struct ubr_nbd_conn *c, int err, const char *why)
+{
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_dev *dev = nb->dev;
+
+	if (err < 0) {
+		ubr_dev_set_err(dev, "nbd connection %u of %u: %s", c->idx + 1,
+				nb->nr_conns, why);
+		ubr_dev_init_done(dev, err);
+		return;
+	}
+	if (--nb->joining) {
+		ubr_nbd_desc(nb);
+		return;
+	}
+	ubr_dev_init_done(dev, ubr_nbd_desc(nb));
 }
 
 /* Say goodbye as the protocol asks, then close. */
@@ -345,13 +461,19 @@ static void nbd_deinit(struct ubr_dev *dev)
 	struct ubr_nbd *nb = dev->tgt;
 	struct ubr_nbd_req disc = { .type = UBR_NBD_CMD_DISC };
 	uint8_t hdr[UBR_NBD_REQUEST_LEN];
+	struct ubr_nbd_conn *c;
+	unsigned k;
 
 	if (!nb)
 		return;
-	if (nb->conn == UBR_NBD_UP && !nb->rc.first && !nb->send_busy &&
-	    ubr_nbd_req_encode(&disc, hdr) == 0)
-		(void)!send(nb->fd, hdr, sizeof(hdr),
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	for (k = 0; k < nb->nr_conns; k++) {
+		c = nb->conns[k];
+		if (c && c->fd >= 0 && c->state == UBR_NBD_UP &&
+		    !c->rc.first && !c->rc.joining && !c->send_busy &&
+		    ubr_nbd_req_encode(&disc, hdr) == 0)
+			(void)!send(c->fd, hdr, sizeof(hdr),
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	nbd_free(nb);
 	dev->tgt = NULL;
 }

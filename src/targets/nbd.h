@@ -18,20 +18,18 @@
 
 #include "ubr_dev.h"
 #include "ubr_target.h"
+#include "nbd_conns.h"
 #include "nbd_handshake.h"
 #include "nbd_uri.h"
 #include "nbd_wire.h"
 
-/* --connections: how many the option takes (only 1 is served yet). */
-#define UBR_NBD_MAX_CONNECTIONS 16U
-
 struct ubr_nbd_opts {
-	unsigned connections; /* 0: the default, one */
+	unsigned connections; /* 0: the default (nbd_conns.h) */
 	/* --reconnect-timeout in seconds (0: the default, 30) */
 	unsigned reconnect_timeout;
 };
 
-/* One request's life on the connection. */
+/* One request's life on its connection. */
 struct ubr_nbd_slot {
 	struct ubr_nbd_req req;
 	uint8_t hdr[UBR_NBD_REQUEST_LEN];
@@ -55,12 +53,12 @@ enum ubr_nbd_rx_state {
 #define UBR_NBD_SEND_BATCH 64U
 
 /*
- * The connection's state (nbd_reconnect.c). UP: requests go out. DOWN:
+ * A connection's state (nbd_reconnect.c). UP: requests go out. DOWN:
  * lost, reconnecting; requests are held. FAILED: down for longer than
  * --reconnect-timeout; held requests failed with EIO, new ones fail at
  * once, reconnecting goes on.
  */
-enum ubr_nbd_conn {
+enum ubr_nbd_state {
 	UBR_NBD_UP,
 	UBR_NBD_DOWN,
 	UBR_NBD_FAILED,
@@ -74,6 +72,7 @@ struct ubr_nbd_reconnect {
 	int fd;		 /* the attempt's socket, or -1 */
 	bool connecting; /* connect() in progress, else the handshake */
 	bool first;	 /* the device's first handshake (init), not a reconnect */
+	bool joining;	 /* connection 2..N at init: one attempt, no retry */
 	struct ubr_nbd_hs *hs;
 	unsigned backoff_ms; /* the last wait, 0: start from the minimum */
 	unsigned attempts;   /* failed attempts since the loss */
@@ -83,19 +82,23 @@ struct ubr_nbd_reconnect {
 	socklen_t addr_len;
 };
 
-/* A device's state (dev->tgt). */
-struct ubr_nbd {
-	struct ubr_dev *dev;
-	int fd;	    /* the connection, -1 while down */
-	int old_fd; /* a lost one, open until its SQEs are back; or -1 */
-	enum ubr_nbd_conn conn;
+struct ubr_nbd;
+
+/*
+ * One connection to the server: it carries the requests of the queues
+ * ubr_nbd_conn_of_queue() gives it, and loses, reconnects and resends on
+ * its own.
+ */
+struct ubr_nbd_conn {
+	struct ubr_nbd *nb;
+	unsigned idx; /* in nb->conns */
+	int fd;	      /* -1 while down */
+	int old_fd;   /* a lost one, open until its SQEs are back; or -1 */
+	enum ubr_nbd_state state;
 	/* the SQE in flight belongs to a lost connection */
 	bool send_stale, recv_stale;
 	struct ubr_nbd_reconnect rc;
-	struct ubr_nbd_export_info info;
-	struct ubr_nbd_uri uri;
-	unsigned depth;
-	struct ubr_nbd_slot *slots; /* nr_queues * depth */
+	struct ubr_nbd_export_info info; /* its last handshake's */
 	uint32_t seq;
 	unsigned awaiting;
 	/* send: a FIFO of slots, one sendmsg in flight */
@@ -117,20 +120,32 @@ struct ubr_nbd {
 	uint32_t left;	 /* DATA: bytes still due */
 };
 
+/* A device's state (dev->tgt). */
+struct ubr_nbd {
+	struct ubr_dev *dev;
+	struct ubr_nbd_export_info info; /* the first handshake's: params */
+	struct ubr_nbd_uri uri;
+	unsigned depth;
+	struct ubr_nbd_slot *slots; /* nr_queues * depth */
+	unsigned nr_conns;	    /* fixed once the first handshake is done */
+	unsigned joining;	    /* connections still being made at init */
+	struct ubr_nbd_conn *conns[UBR_NBD_MAX_CONNECTIONS];
+};
+
 /* The client's connection to the URI `word` (the connect hook). */
 int ubr_nbd_connect(const char *word, int *fd, char *err, size_t len);
 
-/* nbd.c: `list`'s line, with the connection's state. */
+/* nbd.c: `list`'s line, with the connections' state. */
 int ubr_nbd_desc(struct ubr_nbd *nb);
 
 /* nbd_io.c */
-/* The connection is lost (why: one line): hold requests, reconnect. */
-void ubr_nbd_conn_lost(struct ubr_nbd *nb, const char *why);
+/* The connection is lost (why: one line): hold its requests, reconnect. */
+void ubr_nbd_conn_lost(struct ubr_nbd_conn *c, const char *why);
 /* A new connection is up on fd with info: resend what had no reply. */
-void ubr_nbd_conn_up(struct ubr_nbd *nb, int fd,
+void ubr_nbd_conn_up(struct ubr_nbd_conn *c, int fd,
 		     const struct ubr_nbd_export_info *info);
-/* Fail every request without a reply with EIO. */
-void ubr_nbd_fail_held(struct ubr_nbd *nb);
+/* Fail every request of the connection without a reply with EIO. */
+void ubr_nbd_fail_held(struct ubr_nbd_conn *c);
 void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 		      const struct ublksrv_io_desc *iod);
 void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
@@ -140,32 +155,42 @@ void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 /*
  * Does the export info a handshake found fit a device of params p (its
  * size, writable, flush, FUA, trim, write-zeroes, block sizes)? 0, or
- * -ESTALE with why. For a reconnect and a recovery alike.
+ * -ESTALE with why. For a reconnect, a further connection and a recovery.
  */
 int ubr_nbd_export_fits(const struct ublk_params *p,
 			const struct ubr_nbd_export_info *in, char *why,
 			size_t len);
-/* Remember where to reconnect to (at init, on the first connection). */
-void ubr_nbd_reconnect_init(struct ubr_nbd *nb);
+/*
+ * Remember where to reconnect to: the peer of c->fd (the first
+ * connection), or for a further one (c->fd -1) where the first went.
+ */
+void ubr_nbd_reconnect_init(struct ubr_nbd_conn *c);
 /* The connection was lost: start reconnecting. */
-void ubr_nbd_reconnect_start(struct ubr_nbd *nb);
+void ubr_nbd_reconnect_start(struct ubr_nbd_conn *c);
 /* A reconnected server answered: the next loss starts the backoff over. */
-static inline void ubr_nbd_reconnect_proven(struct ubr_nbd *nb)
+static inline void ubr_nbd_reconnect_proven(struct ubr_nbd_conn *c)
 {
-	nb->rc.backoff_ms = 0;
+	c->rc.backoff_ms = 0;
 }
-void ubr_nbd_reconnect_stop(struct ubr_nbd *nb);
+void ubr_nbd_reconnect_stop(struct ubr_nbd_conn *c);
 /*
  * The device's first handshake, on the socket the client connected
- * (nb->fd, which it takes), on the loop like a reconnect's: 0, then
- * ubr_nbd_first_done() once; or -errno at once.
+ * (c->fd of connection 0, which it takes), on the loop like a
+ * reconnect's: 0, then ubr_nbd_first_done() once; or -errno at once.
  */
-int ubr_nbd_first_handshake(struct ubr_nbd *nb, unsigned timeout_ms);
+int ubr_nbd_first_handshake(struct ubr_nbd_conn *c, unsigned timeout_ms);
 /*
- * nbd.c: it ended. 0 with the socket back in nb->fd and info; or -errno
- * and why, one line.
+ * nbd.c: it ended. 0 with the socket back in c->fd and info; or -errno
+ * and why, one line. The device may be freed by it.
  */
-void ubr_nbd_first_done(struct ubr_nbd *nb, int err, const char *why,
+void ubr_nbd_first_done(struct ubr_nbd_conn *c, int err, const char *why,
 			const struct ubr_nbd_export_info *info);
+/*
+ * A further connection at init, made by the daemon as a reconnect is:
+ * one attempt, started from the loop; ubr_nbd_join_done() once.
+ */
+void ubr_nbd_join_start(struct ubr_nbd_conn *c);
+/* nbd.c: it ended (0: up in c->fd; or -errno and why). May free c. */
+void ubr_nbd_join_done(struct ubr_nbd_conn *c, int err, const char *why);
 
 #endif /* UBR_TGT_NBD_H */

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nbd requests on the shared ring. One connection per device carries the
- * requests of all its queues (the cookie names queue and tag: nbd_wire.h).
+ * nbd requests on the shared ring. A device has 1 to 16 connections;
+ * queue q's requests go on connection q % n (nbd_conns.h), so what
+ * follows is per connection: its send queue, its receive state, its loss
+ * and reconnect, touched by its own queues' requests only. The cookie
+ * names queue and tag (nbd_wire.h); a reply naming a request of another
+ * connection is refused as an unknown cookie.
  *
  * Send: requests wait in a FIFO; one sendmsg at a time takes up to
  * UBR_NBD_SEND_BATCH of them (header, and a write's data straight from
@@ -18,7 +22,7 @@
  *
  * A connection that fails (closed, a send or receive error, or a reply
  * that breaks the protocol) is shut down and nbd_reconnect.c makes a new
- * one, off the ring: meanwhile the requests without a reply, and new ones,
+ * one, off the ring, while the other connections serve on: meanwhile the requests without a reply, and new ones,
  * are held (awaiting, on no send queue). The lost socket stays open until
  * the SQEs still on it are back (send_stale, recv_stale): an SQE prepared
  * but not yet submitted must not meet a reused descriptor number. Once
@@ -45,6 +49,14 @@ enum { TD_SEND = 1, TD_RECV = 2 };
 static struct ubr_nbd *nbd_of(struct ubr_queue *q)
 {
 	return q->dev->tgt;
+}
+
+/* The connection that carries queue q's requests. */
+static struct ubr_nbd_conn *conn_of(struct ubr_queue *q)
+{
+	struct ubr_nbd *nb = nbd_of(q);
+
+	return nb->conns[ubr_nbd_conn_of_queue(q->id, nb->nr_conns)];
 }
 
 static uint32_t slot_idx(const struct ubr_nbd *nb, unsigned qid, unsigned tag)
@@ -85,8 +97,9 @@ static void try_finish(struct ubr_nbd *nb, uint32_t i)
 }
 
 /* The request's final answer: its error, or success. */
-static void answer(struct ubr_nbd *nb, uint32_t i, int err)
+static void answer(struct ubr_nbd_conn *c, uint32_t i, int err)
 {
+	struct ubr_nbd *nb = c->nb;
 	struct ubr_nbd_slot *s = &nb->slots[i];
 	bool rw = s->req.type == UBR_NBD_CMD_READ ||
 		  s->req.type == UBR_NBD_CMD_WRITE;
@@ -96,13 +109,35 @@ static void answer(struct ubr_nbd *nb, uint32_t i, int err)
 	if (!s->result)
 		s->result = rw ? (int32_t)s->req.length : 0;
 	s->replied = true;
-	nb->awaiting--;
+	c->awaiting--;
 	try_finish(nb, i);
 }
 
-static uint32_t nr_slots(const struct ubr_nbd *nb)
+/*
+ * The connection's slots (its queues' tags), in order: the first one
+ * (i == UINT32_MAX), or the one after i; UINT32_MAX past the last.
+ */
+static uint32_t conn_next(const struct ubr_nbd_conn *c, uint32_t i)
 {
-	return (uint32_t)nb->dev->opts.nr_queues * nb->depth;
+	const struct ubr_nbd *nb = c->nb;
+	uint32_t q;
+
+	if (i != UINT32_MAX && (i + 1) % nb->depth)
+		return i + 1;
+	q = i == UINT32_MAX ? c->idx : i / nb->depth + nb->nr_conns;
+	return q < nb->dev->opts.nr_queues ? q * nb->depth : UINT32_MAX;
+}
+
+/* Is slot i one of the connection's? */
+static bool owns(const struct ubr_nbd_conn *c, uint32_t i)
+{
+	return ubr_nbd_conn_of_queue(i / c->nb->depth, c->nb->nr_conns) ==
+	       c->idx;
+}
+
+static uint32_t conn_first(const struct ubr_nbd_conn *c)
+{
+	return conn_next(c, UINT32_MAX);
 }
 
 static bool held(const struct ubr_nbd *nb, uint32_t i)
@@ -111,239 +146,273 @@ static bool held(const struct ubr_nbd *nb, uint32_t i)
 }
 
 /* The lost socket, once no SQE is on it any more. */
-static void close_old(struct ubr_nbd *nb)
+static void close_old(struct ubr_nbd_conn *c)
 {
-	if (nb->old_fd >= 0 && !nb->send_stale && !nb->recv_stale) {
-		close(nb->old_fd);
-		nb->old_fd = -1;
+	if (c->old_fd >= 0 && !c->send_stale && !c->recv_stale) {
+		close(c->old_fd);
+		c->old_fd = -1;
 	}
 }
 
-void ubr_nbd_fail_held(struct ubr_nbd *nb)
+void ubr_nbd_fail_held(struct ubr_nbd_conn *c)
 {
-	uint32_t i, n = nr_slots(nb);
+	struct ubr_nbd *nb = c->nb;
+	uint32_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = conn_first(c); i != UINT32_MAX; i = conn_next(c, i))
 		if (held(nb, i))
-			answer(nb, i, -EIO);
+			answer(c, i, -EIO);
 }
 
-void ubr_nbd_conn_lost(struct ubr_nbd *nb, const char *why)
+/*
+ * One connection lost: the others without a recv in flight (idle) would
+ * see a server that went away only at their next request. Look at them
+ * now, without blocking: one that reads EOF or an error is lost too, and
+ * reconnects with the rest. (Only on a loss: no cost in the steady state.)
+ */
+static void probe_idle(struct ubr_nbd *nb)
 {
-	uint32_t i, n = nr_slots(nb), failed = 0, kept = 0;
+	struct ubr_nbd_conn *o;
+	char byte;
+	ssize_t n;
+	unsigned k;
+
+	for (k = 0; k < nb->nr_conns; k++) {
+		o = nb->conns[k];
+		if (o->state != UBR_NBD_UP || o->recv_busy || o->fd < 0)
+			continue;
+		n = recv(o->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0)
+			ubr_nbd_conn_lost(o, "the server closed the connection");
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			ubr_nbd_conn_lost(o, strerror(errno));
+	}
+}
+
+void ubr_nbd_conn_lost(struct ubr_nbd_conn *c, const char *why)
+{
+	struct ubr_nbd *nb = c->nb;
+	uint32_t i, failed = 0, kept = 0;
 	uint64_t now = ubr_nbd_now_ms();
 
-	if (nb->conn != UBR_NBD_UP)
+	if (c->state != UBR_NBD_UP)
 		return;
-	nb->conn = UBR_NBD_DOWN;
-	shutdown(nb->fd, SHUT_RDWR);
-	nb->old_fd = nb->fd;
-	nb->fd = -1;
-	nb->send_stale = nb->send_busy;
-	nb->recv_stale = nb->recv_busy;
-	close_old(nb);
-	nb->sq_head = nb->sq_tail = 0;
-	nb->rx_off = nb->rx_len = 0;
-	nb->rx_state = UBR_NBD_RX_HDR;
-	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
-	for (i = 0; i < n; i++) {
+	c->state = UBR_NBD_DOWN;
+	shutdown(c->fd, SHUT_RDWR);
+	c->old_fd = c->fd;
+	c->fd = -1;
+	c->send_stale = c->send_busy;
+	c->recv_stale = c->recv_busy;
+	close_old(c);
+	c->sq_head = c->sq_tail = 0;
+	c->rx_off = c->rx_len = 0;
+	c->rx_state = UBR_NBD_RX_HDR;
+	c->need = UBR_NBD_SIMPLE_REPLY_LEN;
+	for (i = conn_first(c); i != UINT32_MAX; i = conn_next(c, i)) {
 		if (!held(nb, i))
 			continue;
 		if (ubr_nbd_loss_gives_up(&nb->slots[i].lost_at, now,
-					  nb->rc.timeout_ms)) {
-			answer(nb, i, -EIO);
+					  c->rc.timeout_ms)) {
+			answer(c, i, -EIO);
 			failed++;
 		} else {
 			kept++;
 		}
 	}
-	ubr_err("dev %u: nbd: %s: the connection is lost; %u request(s) held, %u failed (lost before, over --reconnect-timeout); reconnecting",
-		nb->dev->id, why, kept, failed);
-	ubr_nbd_reconnect_start(nb);
+	ubr_err("dev %u: nbd: connection %u: %s: lost; %u request(s) held, %u failed (lost before, over --reconnect-timeout); reconnecting",
+		nb->dev->id, c->idx + 1, why, kept, failed);
+	ubr_nbd_reconnect_start(c);
 	ubr_nbd_desc(nb);
+	probe_idle(nb);
 }
 
-static void kick_send(struct ubr_nbd *nb);
-static void kick_recv(struct ubr_nbd *nb, uint32_t hint);
+static void kick_send(struct ubr_nbd_conn *c);
+static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint);
 
-void ubr_nbd_conn_up(struct ubr_nbd *nb, int fd,
+void ubr_nbd_conn_up(struct ubr_nbd_conn *c, int fd,
 		     const struct ubr_nbd_export_info *info)
 {
-	uint32_t i, n = nr_slots(nb), resent = 0;
+	struct ubr_nbd *nb = c->nb;
+	uint32_t i, resent = 0;
 	struct ubr_nbd_slot *s;
 
-	nb->fd = fd;
-	nb->info = *info;
-	nb->conn = UBR_NBD_UP;
-	for (i = 0; i < n; i++) {
+	c->fd = fd;
+	c->info = *info;
+	c->state = UBR_NBD_UP;
+	for (i = conn_first(c); i != UINT32_MAX; i = conn_next(c, i)) {
 		if (!held(nb, i))
 			continue;
 		s = &nb->slots[i];
 		s->req.cookie = ubr_nbd_cookie_make(
 			(uint16_t)(i / nb->depth), (uint16_t)(i % nb->depth),
-			++nb->seq);
+			++c->seq);
 		/* It was encoded once: only the cookie differs. */
 		(void)ubr_nbd_req_encode(&s->req, s->hdr);
 		s->result = 0;
 		s->covered = 0;
 		s->next = 0;
-		if (nb->sq_tail)
-			nb->slots[nb->sq_tail - 1].next = i + 1;
+		if (c->sq_tail)
+			nb->slots[c->sq_tail - 1].next = i + 1;
 		else
-			nb->sq_head = i + 1;
-		nb->sq_tail = i + 1;
+			c->sq_head = i + 1;
+		c->sq_tail = i + 1;
 		resent++;
 	}
-	ubr_info("dev %u: nbd: reconnected; %u request(s) resent", nb->dev->id,
-		 resent);
+	ubr_info("dev %u: nbd: connection %u: reconnected; %u request(s) resent",
+		 nb->dev->id, c->idx + 1, resent);
 	ubr_nbd_desc(nb);
-	kick_send(nb);
-	kick_recv(nb, UINT32_MAX);
+	kick_send(c);
+	kick_recv(c, UINT32_MAX);
 }
 
 /* --- send ----------------------------------------------------------------- */
 
-static void submit_send(struct ubr_nbd *nb)
+static void submit_send(struct ubr_nbd_conn *c)
 {
-	struct ubr_queue *q = slot_queue(nb, nb->send_owner);
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_queue *q = slot_queue(nb, c->send_owner);
 	struct io_uring_sqe *sqe;
 
-	sqe = ubr_tgt_sqe(q, slot_tag(nb, nb->send_owner), TD_SEND);
-	nb->msg.msg_iov = nb->iov;
-	nb->msg.msg_iovlen = nb->iov_nr;
-	io_uring_prep_sendmsg(sqe, nb->fd, &nb->msg, MSG_NOSIGNAL);
-	nb->send_busy = true;
+	sqe = ubr_tgt_sqe(q, slot_tag(nb, c->send_owner), TD_SEND);
+	c->msg.msg_iov = c->iov;
+	c->msg.msg_iovlen = c->iov_nr;
+	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+	c->send_busy = true;
 }
 
-static void kick_send(struct ubr_nbd *nb)
+static void kick_send(struct ubr_nbd_conn *c)
 {
+	struct ubr_nbd *nb = c->nb;
 	uint32_t i;
 
-	if (nb->send_busy || nb->conn != UBR_NBD_UP || !nb->sq_head)
+	if (c->send_busy || c->state != UBR_NBD_UP || !c->sq_head)
 		return;
-	nb->iov_nr = 0;
-	nb->send_owner = nb->sq_head - 1;
-	while (nb->sq_head && nb->iov_nr + 2 <= 2 * UBR_NBD_SEND_BATCH) {
-		i = nb->sq_head - 1;
-		nb->sq_head = nb->slots[i].next;
-		nb->iov[nb->iov_nr++] = (struct iovec){
+	c->iov_nr = 0;
+	c->send_owner = c->sq_head - 1;
+	while (c->sq_head && c->iov_nr + 2 <= 2 * UBR_NBD_SEND_BATCH) {
+		i = c->sq_head - 1;
+		c->sq_head = nb->slots[i].next;
+		c->iov[c->iov_nr++] = (struct iovec){
 			.iov_base = nb->slots[i].hdr,
 			.iov_len = UBR_NBD_REQUEST_LEN,
 		};
 		if (nb->slots[i].req.type == UBR_NBD_CMD_WRITE)
-			nb->iov[nb->iov_nr++] = (struct iovec){
+			c->iov[c->iov_nr++] = (struct iovec){
 				.iov_base = slot_buf(nb, i),
 				.iov_len = nb->slots[i].req.length,
 			};
 	}
-	if (!nb->sq_head)
-		nb->sq_tail = 0;
-	submit_send(nb);
+	if (!c->sq_head)
+		c->sq_tail = 0;
+	submit_send(c);
 }
 
 /* A short send: go on from where it stopped. */
-static bool send_rest(struct ubr_nbd *nb, size_t done)
+static bool send_rest(struct ubr_nbd_conn *c, size_t done)
 {
 	unsigned k = 0;
 
-	while (k < nb->iov_nr && done >= nb->iov[k].iov_len)
-		done -= nb->iov[k++].iov_len;
-	if (k == nb->iov_nr)
+	while (k < c->iov_nr && done >= c->iov[k].iov_len)
+		done -= c->iov[k++].iov_len;
+	if (k == c->iov_nr)
 		return false;
-	memmove(nb->iov, nb->iov + k, (nb->iov_nr - k) * sizeof(nb->iov[0]));
-	nb->iov_nr -= k;
-	nb->iov[0].iov_base = (uint8_t *)nb->iov[0].iov_base + done;
-	nb->iov[0].iov_len -= done;
-	submit_send(nb);
+	memmove(c->iov, c->iov + k, (c->iov_nr - k) * sizeof(c->iov[0]));
+	c->iov_nr -= k;
+	c->iov[0].iov_base = (uint8_t *)c->iov[0].iov_base + done;
+	c->iov[0].iov_len -= done;
+	submit_send(c);
 	return true;
 }
 
-static void send_done(struct ubr_nbd *nb, int res)
+static void send_done(struct ubr_nbd_conn *c, int res)
 {
 	char why[64];
 
-	nb->send_busy = false;
-	if (nb->send_stale) {
-		nb->send_stale = false;
-		close_old(nb);
-		kick_send(nb);
+	c->send_busy = false;
+	if (c->send_stale) {
+		c->send_stale = false;
+		close_old(c);
+		kick_send(c);
 		return;
 	}
 	if (res < 0) {
 		snprintf(why, sizeof(why), "send: %s", strerror(-res));
-		ubr_nbd_conn_lost(nb, why);
+		ubr_nbd_conn_lost(c, why);
 		return;
 	}
-	if (!send_rest(nb, (size_t)res))
-		kick_send(nb);
+	if (!send_rest(c, (size_t)res))
+		kick_send(c);
 }
 
 /* --- receive -------------------------------------------------------------- */
 
 /* An SQE needs a tag: that of a request still waiting for its reply. */
-static uint32_t recv_owner(struct ubr_nbd *nb)
+static uint32_t recv_owner(struct ubr_nbd_conn *c)
 {
-	uint32_t i, n = nr_slots(nb);
+	struct ubr_nbd *nb = c->nb;
+	uint32_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = conn_first(c); i != UINT32_MAX; i = conn_next(c, i))
 		if (held(nb, i))
 			return i;
 	return UINT32_MAX;
 }
 
-static void kick_recv(struct ubr_nbd *nb, uint32_t hint)
+static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 {
+	struct ubr_nbd *nb = c->nb;
 	struct io_uring_sqe *sqe;
 	uint32_t owner = hint;
 	void *buf;
 	size_t len;
 
-	if (nb->recv_busy || nb->conn != UBR_NBD_UP || !nb->awaiting)
+	if (c->recv_busy || c->state != UBR_NBD_UP || !c->awaiting)
 		return;
-	if (owner == UINT32_MAX || !nb->slots[owner].awaiting ||
-	    nb->slots[owner].replied)
-		owner = recv_owner(nb);
+	/* The SQE's tag names the connection its completion goes to. */
+	if (owner == UINT32_MAX || !owns(c, owner) || !held(nb, owner))
+		owner = recv_owner(c);
 	if (owner == UINT32_MAX)
 		return;
-	nb->recv_direct = nb->rx_state == UBR_NBD_RX_DATA &&
-			  nb->rx_off == nb->rx_len;
-	if (nb->recv_direct) {
-		buf = nb->dst;
-		len = nb->left;
+	c->recv_direct = c->rx_state == UBR_NBD_RX_DATA &&
+			  c->rx_off == c->rx_len;
+	if (c->recv_direct) {
+		buf = c->dst;
+		len = c->left;
 	} else {
-		if (nb->rx_off) {
-			memmove(nb->rx, nb->rx + nb->rx_off,
-				nb->rx_len - nb->rx_off);
-			nb->rx_len -= nb->rx_off;
-			nb->rx_off = 0;
+		if (c->rx_off) {
+			memmove(c->rx, c->rx + c->rx_off,
+				c->rx_len - c->rx_off);
+			c->rx_len -= c->rx_off;
+			c->rx_off = 0;
 		}
-		buf = nb->rx + nb->rx_len;
-		len = UBR_NBD_RX_BUF - nb->rx_len;
+		buf = c->rx + c->rx_len;
+		len = UBR_NBD_RX_BUF - c->rx_len;
 	}
 	sqe = ubr_tgt_sqe(slot_queue(nb, owner), slot_tag(nb, owner), TD_RECV);
-	io_uring_prep_recv(sqe, nb->fd, buf, len, 0);
-	nb->recv_busy = true;
+	io_uring_prep_recv(sqe, c->fd, buf, len, 0);
+	c->recv_busy = true;
 }
 
-static void next_header(struct ubr_nbd *nb)
+static void next_header(struct ubr_nbd_conn *c)
 {
-	nb->rx_state = UBR_NBD_RX_HDR;
-	nb->need = UBR_NBD_SIMPLE_REPLY_LEN;
+	c->rx_state = UBR_NBD_RX_HDR;
+	c->need = UBR_NBD_SIMPLE_REPLY_LEN;
 }
 
 /* The end of a simple reply's data or of a chunk. */
-static void reply_part_done(struct ubr_nbd *nb)
+static void reply_part_done(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_slot *s = &nb->slots[nb->cur];
-	bool last = nb->reply.kind == UBR_NBD_REPLY_SIMPLE ||
-		    (nb->reply.flags & UBR_NBD_REPLY_FLAG_DONE);
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_nbd_slot *s = &nb->slots[c->cur];
+	bool last = c->reply.kind == UBR_NBD_REPLY_SIMPLE ||
+		    (c->reply.flags & UBR_NBD_REPLY_FLAG_DONE);
 
-	next_header(nb);
-	ubr_nbd_reconnect_proven(nb);
+	next_header(c);
+	ubr_nbd_reconnect_proven(c);
 	if (!last)
 		return;
 	/* A successful read must have had every byte of its range answered. */
-	if (nb->reply.kind == UBR_NBD_REPLY_CHUNK &&
+	if (c->reply.kind == UBR_NBD_REPLY_CHUNK &&
 	    s->req.type == UBR_NBD_CMD_READ && !s->result &&
 	    s->covered != s->req.length) {
 		ubr_err("dev %u: nbd: a read of %u bytes at %llu was answered with %u bytes",
@@ -351,18 +420,21 @@ static void reply_part_done(struct ubr_nbd *nb)
 			(unsigned long long)s->req.offset, s->covered);
 		s->result = -EIO;
 	}
-	answer(nb, nb->cur, 0);
+	answer(c, c->cur, 0);
 }
 
 /* The slot a reply's cookie names, or UINT32_MAX: unknown or stale. */
-static uint32_t cookie_slot(struct ubr_nbd *nb, uint64_t cookie)
+static uint32_t cookie_slot(struct ubr_nbd_conn *c, uint64_t cookie)
 {
-	struct ubr_nbd_cookie c = ubr_nbd_cookie_split(cookie);
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_nbd_cookie ck = ubr_nbd_cookie_split(cookie);
 	uint32_t i;
 
-	if (c.queue >= nb->dev->opts.nr_queues || c.tag >= nb->depth)
+	/* A request of another connection is not this one's to answer. */
+	if (ck.queue >= nb->dev->opts.nr_queues || ck.tag >= nb->depth ||
+	    ubr_nbd_conn_of_queue(ck.queue, nb->nr_conns) != c->idx)
 		return UINT32_MAX;
-	i = slot_idx(nb, c.queue, c.tag);
+	i = slot_idx(nb, ck.queue, ck.tag);
 	if (!nb->slots[i].awaiting || nb->slots[i].replied ||
 	    nb->slots[i].req.cookie != cookie)
 		return UINT32_MAX;
@@ -370,155 +442,157 @@ static uint32_t cookie_slot(struct ubr_nbd *nb, uint64_t cookie)
 }
 
 /* A reply or chunk header at rx_off: 0, 1 (more bytes needed), -EPROTO. */
-static int parse_header(struct ubr_nbd *nb, char *err, size_t errlen)
+static int parse_header(struct ubr_nbd_conn *c, char *err, size_t errlen)
 {
-	uint32_t avail = nb->rx_len - nb->rx_off;
-	struct ubr_nbd_reply *r = &nb->reply;
+	struct ubr_nbd *nb = c->nb;
+	uint32_t avail = c->rx_len - c->rx_off;
+	struct ubr_nbd_reply *r = &c->reply;
 	struct ubr_nbd_slot *s;
 	int ret;
 
-	ret = ubr_nbd_reply_decode(nb->rx + nb->rx_off, avail,
-				   nb->info.structured, r, err, errlen);
+	ret = ubr_nbd_reply_decode(c->rx + c->rx_off, avail,
+				   c->info.structured, r, err, errlen);
 	if (ret == -EAGAIN) {
-		nb->need = r->hdr_len;
+		c->need = r->hdr_len;
 		return 1;
 	}
 	if (ret < 0)
 		return ret;
-	nb->rx_off += (uint32_t)ret;
-	nb->cur = cookie_slot(nb, r->cookie);
-	if (nb->cur == UINT32_MAX) {
+	c->rx_off += (uint32_t)ret;
+	c->cur = cookie_slot(c, r->cookie);
+	if (c->cur == UINT32_MAX) {
 		snprintf(err, errlen, "a reply with an unknown cookie %#llx",
 			 (unsigned long long)r->cookie);
 		return -EPROTO;
 	}
-	s = &nb->slots[nb->cur];
+	s = &nb->slots[c->cur];
 	if (r->kind == UBR_NBD_REPLY_SIMPLE) {
-		ret = ubr_nbd_simple_check(r, &s->req, nb->info.structured,
+		ret = ubr_nbd_simple_check(r, &s->req, c->info.structured,
 					   err, errlen);
 		if (ret < 0)
 			return ret;
 		if (r->error) {
 			s->result = ubr_nbd_errno(r->error);
 		} else if (s->req.type == UBR_NBD_CMD_READ) {
-			nb->rx_state = UBR_NBD_RX_DATA;
-			nb->dst = slot_buf(nb, nb->cur);
-			nb->left = s->req.length;
+			c->rx_state = UBR_NBD_RX_DATA;
+			c->dst = slot_buf(nb, c->cur);
+			c->left = s->req.length;
 			return 0;
 		}
-		reply_part_done(nb);
+		reply_part_done(c);
 		return 0;
 	}
 	ret = ubr_nbd_chunk_check(r, &s->req, err, errlen);
 	if (ret < 0)
 		return ret;
-	nb->rx_state = UBR_NBD_RX_PREFIX;
-	nb->need = ubr_nbd_chunk_prefix_len(r);
+	c->rx_state = UBR_NBD_RX_PREFIX;
+	c->need = ubr_nbd_chunk_prefix_len(r);
 	return 0;
 }
 
 /* A chunk's prefix at rx_off (need bytes of it are there). */
-static int parse_prefix(struct ubr_nbd *nb, char *err, size_t errlen)
+static int parse_prefix(struct ubr_nbd_conn *c, char *err, size_t errlen)
 {
-	struct ubr_nbd_slot *s = &nb->slots[nb->cur];
-	struct ubr_nbd_reply *r = &nb->reply;
-	struct ubr_nbd_chunk c;
-	uint8_t *buf = slot_buf(nb, nb->cur);
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_nbd_slot *s = &nb->slots[c->cur];
+	struct ubr_nbd_reply *r = &c->reply;
+	struct ubr_nbd_chunk ch;
+	uint8_t *buf = slot_buf(nb, c->cur);
 	int ret;
 
-	ret = ubr_nbd_chunk_parse(r, &s->req, nb->rx + nb->rx_off, nb->need,
-				  &c, err, errlen);
+	ret = ubr_nbd_chunk_parse(r, &s->req, c->rx + c->rx_off, c->need,
+				  &ch, err, errlen);
 	if (ret < 0)
 		return ret;
-	nb->rx_off += nb->need;
+	c->rx_off += c->need;
 	if (r->type & UBR_NBD_REPLY_TYPE_IS_ERR) {
 		if (!s->result)
-			s->result = ubr_nbd_errno(c.error);
+			s->result = ubr_nbd_errno(ch.error);
 	} else if (r->type == UBR_NBD_REPLY_TYPE_OFFSET_HOLE) {
-		memset(buf + (c.offset - s->req.offset), 0, c.length);
-		s->covered += c.length;
+		memset(buf + (ch.offset - s->req.offset), 0, ch.length);
+		s->covered += ch.length;
 	} else if (r->type == UBR_NBD_REPLY_TYPE_OFFSET_DATA) {
-		s->covered += c.length;
-		nb->rx_state = UBR_NBD_RX_DATA;
-		nb->dst = buf + (c.offset - s->req.offset);
-		nb->left = c.length;
+		s->covered += ch.length;
+		c->rx_state = UBR_NBD_RX_DATA;
+		c->dst = buf + (ch.offset - s->req.offset);
+		c->left = ch.length;
 		return 0;
 	}
-	reply_part_done(nb);
+	reply_part_done(c);
 	return 0;
 }
 
 /* Everything the buffer holds, as far as it goes. */
-static void parse(struct ubr_nbd *nb)
+static void parse(struct ubr_nbd_conn *c)
 {
 	char err[160];
 	uint32_t avail, n;
 	int ret = 0;
 
-	while (nb->conn == UBR_NBD_UP && ret >= 0) {
-		avail = nb->rx_len - nb->rx_off;
-		if (nb->rx_state == UBR_NBD_RX_DATA) {
+	while (c->state == UBR_NBD_UP && ret >= 0) {
+		avail = c->rx_len - c->rx_off;
+		if (c->rx_state == UBR_NBD_RX_DATA) {
 			if (!avail)
 				return;
-			n = avail < nb->left ? avail : nb->left;
-			memcpy(nb->dst, nb->rx + nb->rx_off, n);
-			nb->rx_off += n;
-			nb->dst += n;
-			nb->left -= n;
-			if (!nb->left)
-				reply_part_done(nb);
+			n = avail < c->left ? avail : c->left;
+			memcpy(c->dst, c->rx + c->rx_off, n);
+			c->rx_off += n;
+			c->dst += n;
+			c->left -= n;
+			if (!c->left)
+				reply_part_done(c);
 			continue;
 		}
-		if (avail < nb->need)
+		if (avail < c->need)
 			return;
-		if (nb->rx_state == UBR_NBD_RX_HDR) {
-			ret = parse_header(nb, err, sizeof(err));
+		if (c->rx_state == UBR_NBD_RX_HDR) {
+			ret = parse_header(c, err, sizeof(err));
 			if (ret == 1)
-				ret = avail < nb->need ? 2 : 0;
+				ret = avail < c->need ? 2 : 0;
 			if (ret == 2)
 				return;
 		} else {
-			ret = parse_prefix(nb, err, sizeof(err));
+			ret = parse_prefix(c, err, sizeof(err));
 		}
 	}
 	if (ret < 0)
-		ubr_nbd_conn_lost(nb, err);
+		ubr_nbd_conn_lost(c, err);
 }
 
-static void recv_done(struct ubr_nbd *nb, int res)
+static void recv_done(struct ubr_nbd_conn *c, int res)
 {
 	char why[64];
 
-	nb->recv_busy = false;
-	if (nb->recv_stale) {
-		nb->recv_stale = false;
-		close_old(nb);
+	c->recv_busy = false;
+	if (c->recv_stale) {
+		c->recv_stale = false;
+		close_old(c);
 		return; /* io_done kicks the next recv */
 	}
 	if (res <= 0) {
 		snprintf(why, sizeof(why), "%s",
 			 res ? strerror(-res) : "the server closed the connection");
-		ubr_nbd_conn_lost(nb, why);
+		ubr_nbd_conn_lost(c, why);
 		return;
 	}
-	if (nb->recv_direct) {
-		nb->dst += res;
-		nb->left -= (uint32_t)res;
-		if (!nb->left)
-			reply_part_done(nb);
+	if (c->recv_direct) {
+		c->dst += res;
+		c->left -= (uint32_t)res;
+		if (!c->left)
+			reply_part_done(c);
 	} else {
-		nb->rx_len += (uint32_t)res;
+		c->rx_len += (uint32_t)res;
 	}
-	parse(nb);
+	parse(c);
 }
 
 /* --- the ops -------------------------------------------------------------- */
 
 /* The NBD command for a ublk request, or a result to give at once. */
-static int to_nbd(const struct ubr_nbd *nb, const struct ublksrv_io_desc *iod,
+static int to_nbd(const struct ubr_nbd_conn *c, const struct ublksrv_io_desc *iod,
 		  struct ubr_nbd_req *req)
 {
-	uint16_t fl = nb->info.flags;
+	uint16_t fl = c->info.flags;
 
 	req->offset = iod->start_sector << 9;
 	req->length = iod->nr_sectors << 9;
@@ -562,20 +636,21 @@ void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 		      const struct ublksrv_io_desc *iod)
 {
 	struct ubr_nbd *nb = nbd_of(q);
+	struct ubr_nbd_conn *c = conn_of(q);
 	uint32_t i = slot_idx(nb, q->id, tag);
 	struct ubr_nbd_slot *s = &nb->slots[i];
 	int ret;
 
-	if (nb->conn == UBR_NBD_FAILED) {
+	if (c->state == UBR_NBD_FAILED) {
 		ubr_io_complete(q, tag, -EIO);
 		return;
 	}
-	ret = to_nbd(nb, iod, &s->req);
+	ret = to_nbd(c, iod, &s->req);
 	if (ret <= 0) {
 		ubr_io_complete(q, tag, ret);
 		return;
 	}
-	s->req.cookie = ubr_nbd_cookie_make(q->id, (uint16_t)tag, ++nb->seq);
+	s->req.cookie = ubr_nbd_cookie_make(q->id, (uint16_t)tag, ++c->seq);
 	if (ubr_nbd_req_encode(&s->req, s->hdr) < 0) {
 		ubr_io_complete(q, tag, -EIO);
 		return;
@@ -586,28 +661,29 @@ void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 	s->covered = 0;
 	s->lost_at = 0;
 	s->next = 0;
-	nb->awaiting++;
-	if (nb->conn != UBR_NBD_UP)
+	c->awaiting++;
+	if (c->state != UBR_NBD_UP)
 		return; /* held: sent once reconnected */
-	if (nb->sq_tail)
-		nb->slots[nb->sq_tail - 1].next = i + 1;
+	if (c->sq_tail)
+		nb->slots[c->sq_tail - 1].next = i + 1;
 	else
-		nb->sq_head = i + 1;
-	nb->sq_tail = i + 1;
-	kick_send(nb);
-	kick_recv(nb, i);
+		c->sq_head = i + 1;
+	c->sq_tail = i + 1;
+	kick_send(c);
+	kick_recv(c, i);
 }
 
 void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 		     const struct io_uring_cqe *cqe)
 {
 	struct ubr_nbd *nb = nbd_of(q);
+	struct ubr_nbd_conn *c = conn_of(q);
 	uint32_t i = slot_idx(nb, q->id, tag);
 
 	if (tgt_data == TD_SEND)
-		send_done(nb, cqe->res);
+		send_done(c, cqe->res);
 	else
-		recv_done(nb, cqe->res);
-	kick_recv(nb, nb->cur);
+		recv_done(c, cqe->res);
+	kick_recv(c, c->cur);
 	try_finish(nb, i);
 }

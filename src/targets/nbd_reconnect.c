@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reconnecting a device's lost NBD connection, without ever blocking the
- * reactor: a non-blocking socket watched by the loop (libev, whose epoll
- * descriptor the ring polls), connect() then the handshake's state machine
- * (nbd_handshake.h) fed from it, a timer for the backoff (nbd_retry.h)
- * and one for each attempt's deadline, another for --reconnect-timeout.
+ * Reconnecting one of a device's NBD connections when lost, and making
+ * connections 2..N at init (the same attempt, once, its failure failing
+ * the add), without ever blocking the reactor: a non-blocking socket
+ * watched by the loop (libev, whose epoll descriptor the ring polls),
+ * connect() then the handshake's state machine (nbd_handshake.h) fed
+ * from it, a timer for the backoff (nbd_retry.h) and one for each
+ * attempt's deadline, another for --reconnect-timeout.
  * Nothing here touches the ring: the requests wait in nbd_io.c, held,
  * until ubr_nbd_conn_up() resends them.
  *
- * Who connects: the daemon itself, as root, like it does for the config
- * file and `recover` (only root may add a device: the admin socket refuses
+ * Who connects (a reconnect, or connection 2..N): the daemon itself, as
+ * root, like it does for the config file and `recover` (only root may
+ * add a device: the admin socket refuses
  * everyone else, so the caller whose rights made the first connection was
  * root too). TCP goes to the address the first connection reached (no
  * name lookup in the reactor: a resolver would block it); a unix socket
@@ -43,16 +46,21 @@
 /* How long one attempt may take, connect and handshake together. */
 #define ATTEMPT_TIMEOUT_S 10.0
 
-static struct ev_loop *loop_of(struct ubr_nbd *nb)
+static struct ubr_dev *dev_of(struct ubr_nbd_conn *c)
 {
-	return nb->dev->r->loop;
+	return c->nb->dev;
 }
 
-static void attempt_end(struct ubr_nbd *nb)
+static struct ev_loop *loop_of(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	return dev_of(c)->r->loop;
+}
 
-	ev_io_stop(loop_of(nb), &rc->io);
+static void attempt_end(struct ubr_nbd_conn *c)
+{
+	struct ubr_nbd_reconnect *rc = &c->rc;
+
+	ev_io_stop(loop_of(c), &rc->io);
 	if (rc->fd >= 0)
 		close(rc->fd);
 	rc->fd = -1;
@@ -61,52 +69,60 @@ static void attempt_end(struct ubr_nbd *nb)
 }
 
 /* Wait for the backoff, then try again. */
-static void schedule(struct ubr_nbd *nb)
+static void schedule(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 
 	rc->backoff_ms = ubr_nbd_backoff_next(rc->backoff_ms);
-	ubr_timer_stop(nb->dev->r, &rc->retry);
+	ubr_timer_stop(dev_of(c)->r, &rc->retry);
 	ev_timer_set(&rc->retry, rc->backoff_ms / 1000.0, 0.);
-	ubr_timer_start(nb->dev->r, &rc->retry);
+	ubr_timer_start(dev_of(c)->r, &rc->retry);
 }
 
 /*
- * The first handshake failed: init fails with why; nb may be freed. why
- * may be the handshake's own text, which attempt_end frees: copied first.
+ * The first handshake, or a further connection's at init, failed: init
+ * fails with why; the device may be freed. why may be the handshake's own
+ * text, which attempt_end frees: copied first.
  */
-static void first_failed(struct ubr_nbd *nb, int err, const char *why)
+static void init_failed(struct ubr_nbd_conn *c, int err, const char *why)
 {
+	bool first = c->rc.first;
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "%s", why);
-	nb->rc.first = false;
-	attempt_end(nb);
-	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
-	ubr_nbd_first_done(nb, err, msg, NULL);
+	c->rc.first = false;
+	c->rc.joining = false;
+	attempt_end(c);
+	ubr_timer_stop(dev_of(c)->r, &c->rc.retry);
+	if (first)
+		ubr_nbd_first_done(c, err, msg, NULL);
+	else
+		ubr_nbd_join_done(c, err, msg);
 }
 
 /*
  * This attempt failed (why: one line, err its errno): say so once per
- * loss, go on. A first handshake is not tried again: its add fails.
+ * loss, go on. At init (the first connection, or a further one) there is
+ * no second try: the add fails.
  */
-static void attempt_failed(struct ubr_nbd *nb, int err, const char *why)
+static void attempt_failed(struct ubr_nbd_conn *c, int err, const char *why)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 
-	if (rc->first) {
-		first_failed(nb, err, why);
+	if (rc->first || rc->joining) {
+		init_failed(c, err, why);
 		return;
 	}
 
 	if (!rc->attempts++)
-		ubr_warn("dev %u: nbd: reconnect: %s; retrying every %u s at most",
-			 nb->dev->id, why, UBR_NBD_BACKOFF_MAX_MS / 1000);
+		ubr_warn("dev %u: nbd: connection %u: reconnect: %s; retrying every %u s at most",
+			 dev_of(c)->id, c->idx + 1, why,
+			 UBR_NBD_BACKOFF_MAX_MS / 1000);
 	else
-		ubr_dbg("dev %u: nbd: reconnect attempt %u: %s", nb->dev->id,
-			rc->attempts, why);
-	attempt_end(nb);
-	schedule(nb);
+		ubr_dbg("dev %u: nbd: connection %u: reconnect attempt %u: %s",
+			dev_of(c)->id, c->idx + 1, rc->attempts, why);
+	attempt_end(c);
+	schedule(c);
 }
 
 /* Does the device offer flush, FUA, trim or write-zeroes the export lacks? */
@@ -154,51 +170,58 @@ int ubr_nbd_export_fits(const struct ublk_params *p,
 	return -ESTALE;
 }
 
-static void handshake_done(struct ubr_nbd *nb)
+static void handshake_done(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	struct ubr_nbd_export_info info = *ubr_nbd_hs_result(rc->hs);
 	char why[128];
 	int fd = rc->fd;
 
 	if (!rc->first &&
-	    ubr_nbd_export_fits(&nb->dev->params, &info, why, sizeof(why))) {
-		attempt_failed(nb, -ESTALE, why);
+	    ubr_nbd_export_fits(&dev_of(c)->params, &info, why, sizeof(why))) {
+		attempt_failed(c, -ESTALE, why);
 		return;
 	}
 	rc->fd = -1; /* the connection's now */
-	attempt_end(nb);
-	ubr_timer_stop(nb->dev->r, &rc->retry);
-	if (rc->first) {
-		rc->first = false;
-		nb->fd = fd;
-		ubr_nbd_first_done(nb, 0, NULL, &info);
-		return;
+	attempt_end(c);
+	ubr_timer_stop(dev_of(c)->r, &rc->retry);
+	if (rc->first || rc->joining) {
+		c->fd = fd;
+		c->info = info;
+		c->state = UBR_NBD_UP;
+		if (rc->first) {
+			rc->first = false;
+			ubr_nbd_first_done(c, 0, NULL, &info);
+		} else {
+			rc->joining = false;
+			ubr_nbd_join_done(c, 0, NULL);
+		}
+		return; /* the device may be freed */
 	}
-	ubr_timer_stop(nb->dev->r, &rc->expire);
+	ubr_timer_stop(dev_of(c)->r, &rc->expire);
 	rc->attempts = 0;
-	ubr_nbd_conn_up(nb, fd, &info);
+	ubr_nbd_conn_up(c, fd, &info);
 }
 
 /* Watch the attempt's socket for what it waits for. */
-static void watch(struct ubr_nbd *nb, int events)
+static void watch(struct ubr_nbd_conn *c, int events)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 
 	if (ev_is_active(&rc->io) && rc->io.events == events)
 		return;
-	ev_io_stop(loop_of(nb), &rc->io);
+	ev_io_stop(loop_of(c), &rc->io);
 	ev_io_set(&rc->io, rc->fd, events);
-	ubr_io_start(nb->dev->r, &rc->io);
+	ubr_io_start(dev_of(c)->r, &rc->io);
 }
 
 /*
  * Move the handshake on as far as the socket allows: 0 (waiting for the
  * socket, or finished), or -errno (the socket failed).
  */
-static int handshake_step(struct ubr_nbd *nb)
+static int handshake_step(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	uint8_t buf[4096];
 	const uint8_t *out;
 	size_t len;
@@ -207,16 +230,16 @@ static int handshake_step(struct ubr_nbd *nb)
 	for (;;) {
 		switch (ubr_nbd_hs_status(rc->hs)) {
 		case UBR_NBD_HS_DONE:
-			handshake_done(nb);
+			handshake_done(c);
 			return 0;
 		case UBR_NBD_HS_FAILED:
-			attempt_failed(nb, -EPROTO, ubr_nbd_hs_error(rc->hs));
+			attempt_failed(c, -EPROTO, ubr_nbd_hs_error(rc->hs));
 			return 0;
 		case UBR_NBD_HS_SEND:
 			out = ubr_nbd_hs_out(rc->hs, &len);
 			n = send(rc->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-				watch(nb, EV_WRITE);
+				watch(c, EV_WRITE);
 				return 0;
 			}
 			if (n < 0)
@@ -230,7 +253,7 @@ static int handshake_step(struct ubr_nbd *nb)
 				len = sizeof(buf);
 			n = recv(rc->fd, buf, len, MSG_DONTWAIT);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-				watch(nb, EV_READ);
+				watch(c, EV_READ);
 				return 0;
 			}
 			if (n < 0)
@@ -246,40 +269,40 @@ static int handshake_step(struct ubr_nbd *nb)
 }
 
 /* The socket failed under the handshake. */
-static void step_failed(struct ubr_nbd *nb, int err)
+static void step_failed(struct ubr_nbd_conn *c, int err)
 {
 	char why[96];
 
-	if (nb->rc.first) {
-		first_failed(nb, err, strerror(-err));
+	if (c->rc.first) {
+		init_failed(c, err, strerror(-err));
 		return;
 	}
 	snprintf(why, sizeof(why), "handshake: %s", strerror(-err));
-	attempt_failed(nb, err, why);
+	attempt_failed(c, err, why);
 }
 
-static void handshake_start(struct ubr_nbd *nb)
+static void handshake_start(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	int ret;
 
 	rc->connecting = false;
 	rc->hs = malloc(sizeof(*rc->hs));
 	if (!rc->hs) {
-		attempt_failed(nb, -ENOMEM, "out of memory");
+		attempt_failed(c, -ENOMEM, "out of memory");
 		return;
 	}
-	ret = ubr_nbd_hs_init(rc->hs, nb->uri.export_name);
+	ret = ubr_nbd_hs_init(rc->hs, c->nb->uri.export_name);
 	if (!ret)
-		ret = handshake_step(nb);
+		ret = handshake_step(c);
 	if (ret < 0)
-		step_failed(nb, ret);
+		step_failed(c, ret);
 }
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.io);
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_conn *c = container_of(w, struct ubr_nbd_conn, rc.io);
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	socklen_t len = sizeof(int);
 	char why[96];
 	int err = 0, ret;
@@ -292,29 +315,30 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (err) {
 			snprintf(why, sizeof(why), "cannot connect: %s",
 				 strerror(err));
-			attempt_failed(nb, -err, why);
+			attempt_failed(c, -err, why);
 			return;
 		}
-		handshake_start(nb);
+		handshake_start(c);
 		return;
 	}
-	ret = handshake_step(nb);
+	ret = handshake_step(c);
 	if (ret < 0)
-		step_failed(nb, ret);
+		step_failed(c, ret);
 }
 
 /* A non-blocking socket to the server, connecting: 0 or -errno. */
-static int attempt_start(struct ubr_nbd *nb)
+static int attempt_start(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	const struct sockaddr *sa = (const struct sockaddr *)&rc->addr;
 	socklen_t sa_len = rc->addr_len;
 	int one = 1, s;
 
-	if (nb->uri.transport == UBR_NBD_UNIX) {
+	if (c->nb->uri.transport == UBR_NBD_UNIX) {
 		/* The URI parser bounds the path to sun_path. */
-		memcpy(un.sun_path, nb->uri.socket, strlen(nb->uri.socket) + 1);
+		memcpy(un.sun_path, c->nb->uri.socket,
+		       strlen(c->nb->uri.socket) + 1);
 		sa = (const struct sockaddr *)&un;
 		sa_len = sizeof(un);
 	} else if (!sa_len) {
@@ -327,33 +351,33 @@ static int attempt_start(struct ubr_nbd *nb)
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	rc->fd = s;
-	if (connect(s, sa, sa_len) == 0) {
-		handshake_start(nb);
-		return 0;
-	}
-	if (errno != EINPROGRESS && errno != EAGAIN)
+	/* Even when connected at once, the handshake starts from io_cb: a
+	 * further connection's end may free the device, which must not
+	 * happen under retry_cb. */
+	if (connect(s, sa, sa_len) < 0 && errno != EINPROGRESS &&
+	    errno != EAGAIN)
 		return -errno;
 	rc->connecting = true;
-	watch(nb, EV_WRITE);
+	watch(c, EV_WRITE);
 	return 0;
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.retry);
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_conn *c = container_of(w, struct ubr_nbd_conn, rc.retry);
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	char why[96];
 	int ret;
 
 	(void)loop;
 	(void)revents;
-	ubr_timer_stop(nb->dev->r, w);
+	ubr_timer_stop(dev_of(c)->r, w);
 	/* A delete waits for every request: give the held ones back. */
-	if (ubr_dev_going_away(nb->dev))
-		ubr_nbd_fail_held(nb);
+	if (ubr_dev_going_away(dev_of(c)))
+		ubr_nbd_fail_held(c);
 	if (rc->fd >= 0) { /* the attempt's deadline */
 		/* A first handshake's reason reads "nbd handshake: ..." */
-		attempt_failed(nb, -ETIMEDOUT,
+		attempt_failed(c, -ETIMEDOUT,
 			       rc->connecting ? "the connection was not accepted in time" :
 			       rc->first ? "the server did not answer in time" :
 					   "the server did not answer the handshake in time");
@@ -362,43 +386,44 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	/* The lost socket's SQEs are not back yet (shutdown makes them
 	 * come at once): no new connection before, so that a loss of it
 	 * never finds the last lost socket still open. */
-	if (nb->old_fd >= 0) {
-		schedule(nb);
+	if (c->old_fd >= 0) {
+		schedule(c);
 		return;
 	}
-	ret = attempt_start(nb);
+	ret = attempt_start(c);
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "cannot connect: %s",
 			 strerror(-ret));
-		attempt_failed(nb, ret, why);
+		attempt_failed(c, ret, why);
 		return;
 	}
 	if (rc->fd >= 0) { /* still under way: bound it */
 		ev_timer_set(&rc->retry, ATTEMPT_TIMEOUT_S, 0.);
-		ubr_timer_start(nb->dev->r, &rc->retry);
+		ubr_timer_start(dev_of(c)->r, &rc->retry);
 	}
 }
 
 static void expire_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct ubr_nbd *nb = container_of(w, struct ubr_nbd, rc.expire);
+	struct ubr_nbd_conn *c = container_of(w, struct ubr_nbd_conn, rc.expire);
 
 	(void)loop;
 	(void)revents;
-	ubr_timer_stop(nb->dev->r, w);
-	if (nb->conn != UBR_NBD_DOWN)
+	ubr_timer_stop(dev_of(c)->r, w);
+	if (c->state != UBR_NBD_DOWN)
 		return;
-	nb->conn = UBR_NBD_FAILED;
-	ubr_err("dev %u: nbd: no connection for %llu s (--reconnect-timeout): I/O fails with EIO until a reconnect succeeds",
-		nb->dev->id, (unsigned long long)(nb->rc.timeout_ms / 1000));
-	ubr_nbd_fail_held(nb);
-	ubr_nbd_desc(nb);
+	c->state = UBR_NBD_FAILED;
+	ubr_err("dev %u: nbd: connection %u: down for %llu s (--reconnect-timeout): its I/O fails with EIO until a reconnect succeeds",
+		dev_of(c)->id, c->idx + 1,
+		(unsigned long long)(c->rc.timeout_ms / 1000));
+	ubr_nbd_fail_held(c);
+	ubr_nbd_desc(c->nb);
 }
 
-void ubr_nbd_reconnect_init(struct ubr_nbd *nb)
+void ubr_nbd_reconnect_init(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
-	const struct ubr_nbd_opts *o = nb->dev->opts.tgt_opts;
+	struct ubr_nbd_reconnect *rc = &c->rc;
+	const struct ubr_nbd_opts *o = dev_of(c)->opts.tgt_opts;
 	unsigned secs = o && o->reconnect_timeout ?
 				o->reconnect_timeout :
 				UBR_NBD_RECONNECT_TIMEOUT_DEFAULT;
@@ -408,53 +433,68 @@ void ubr_nbd_reconnect_init(struct ubr_nbd *nb)
 	ev_timer_init(&rc->retry, retry_cb, 0., 0.);
 	ev_timer_init(&rc->expire, expire_cb, 0., 0.);
 	ev_io_init(&rc->io, io_cb, -1, EV_READ);
+	if (c->fd < 0) { /* a further connection: where the first went */
+		rc->addr = c->nb->conns[0]->rc.addr;
+		rc->addr_len = c->nb->conns[0]->rc.addr_len;
+		return;
+	}
 	rc->addr_len = sizeof(rc->addr);
-	if (nb->uri.transport != UBR_NBD_TCP ||
-	    getpeername(nb->fd, (struct sockaddr *)&rc->addr, &rc->addr_len) <
+	if (c->nb->uri.transport != UBR_NBD_TCP ||
+	    getpeername(c->fd, (struct sockaddr *)&rc->addr, &rc->addr_len) <
 		    0 ||
 	    (rc->addr.ss_family != AF_INET && rc->addr.ss_family != AF_INET6))
 		rc->addr_len = 0;
 }
 
-void ubr_nbd_reconnect_start(struct ubr_nbd *nb)
+void ubr_nbd_reconnect_start(struct ubr_nbd_conn *c)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 
 	rc->attempts = 0;
-	ubr_timer_stop(nb->dev->r, &rc->expire);
+	ubr_timer_stop(dev_of(c)->r, &rc->expire);
 	ev_timer_set(&rc->expire, (double)rc->timeout_ms / 1000.0, 0.);
-	ubr_timer_start(nb->dev->r, &rc->expire);
-	schedule(nb);
+	ubr_timer_start(dev_of(c)->r, &rc->expire);
+	schedule(c);
 }
 
-void ubr_nbd_reconnect_stop(struct ubr_nbd *nb)
+void ubr_nbd_reconnect_stop(struct ubr_nbd_conn *c)
 {
-	attempt_end(nb);
-	ubr_timer_stop(nb->dev->r, &nb->rc.retry);
-	ubr_timer_stop(nb->dev->r, &nb->rc.expire);
+	attempt_end(c);
+	ubr_timer_stop(dev_of(c)->r, &c->rc.retry);
+	ubr_timer_stop(dev_of(c)->r, &c->rc.expire);
 }
 
-int ubr_nbd_first_handshake(struct ubr_nbd *nb, unsigned timeout_ms)
+int ubr_nbd_first_handshake(struct ubr_nbd_conn *c, unsigned timeout_ms)
 {
-	struct ubr_nbd_reconnect *rc = &nb->rc;
+	struct ubr_nbd_reconnect *rc = &c->rc;
 	int ret;
 
 	rc->hs = malloc(sizeof(*rc->hs));
 	if (!rc->hs)
 		return -ENOMEM;
-	ret = ubr_nbd_hs_init(rc->hs, nb->uri.export_name);
+	ret = ubr_nbd_hs_init(rc->hs, c->nb->uri.export_name);
 	if (ret < 0) {
 		free(rc->hs);
 		rc->hs = NULL;
 		return ret;
 	}
 	rc->first = true;
-	rc->fd = nb->fd;
-	nb->fd = -1;
+	rc->fd = c->fd;
+	c->fd = -1;
 	/* Only from the loop, so that init has returned before it ends. */
-	watch(nb, ubr_nbd_hs_status(rc->hs) == UBR_NBD_HS_SEND ? EV_WRITE :
+	watch(c, ubr_nbd_hs_status(rc->hs) == UBR_NBD_HS_SEND ? EV_WRITE :
 								  EV_READ);
 	ev_timer_set(&rc->retry, timeout_ms / 1000.0, 0.);
-	ubr_timer_start(nb->dev->r, &rc->retry);
+	ubr_timer_start(dev_of(c)->r, &rc->retry);
 	return 0;
+}
+
+void ubr_nbd_join_start(struct ubr_nbd_conn *c)
+{
+	struct ubr_nbd_reconnect *rc = &c->rc;
+
+	rc->joining = true;
+	/* From the loop, as a reconnect's first attempt (retry_cb). */
+	ev_timer_set(&rc->retry, 0., 0.);
+	ubr_timer_start(dev_of(c)->r, &rc->retry);
 }
