@@ -26,7 +26,7 @@ static const struct ubr_opt_help add_opts[] = {
 	{ "    --logical-block-size 512|4096", "logical block size (512)" },
 	{ "    --read-only", "a read-only device (files opened read-only)" },
 	{ "    --copy-mode auto|buffer|user|zero|zero-explicit|get-data",
-	  "how request data moves (auto: the best offered)" },
+	  "how request data moves (auto: zero, else user,\nelse buffer)" },
 	{ "    --recovery reissue|fail-io|queue|off",
 	  "while no daemon serves the device (reissue)" },
 	{ "    --no-partition-scan", "the kernel does not read a partition table" },
