@@ -38,7 +38,7 @@
 #include "ubr_user_data.h"
 
 /* Fetch buffers per queue (a power of two: the ring's size). */
-#define UBR_FETCH_BUFS 8
+#define UBR_FETCH_BUFS 16
 /* Tags per fetch buffer: more arrive as more completions. */
 #define UBR_FETCH_TAGS 128
 
