@@ -9,8 +9,8 @@
 # SIGKILL under fio write-then-verify and `recover` (twice): the devices
 # come back with batch I/O and fio's verify passes; quiesce is refused
 # and a `stop` under fio drains instead, then `recover`, verified too;
-# `del --force` of every device under I/O. A device added without the
-# option uses no batch commands.
+# `del --force` of every device under I/O; zero copy's fallback
+# registrations. A device added without the option uses no batch commands.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 . "$(dirname "$0")/recovery.bash"
@@ -116,4 +116,25 @@ run_fio --filename="$DEV" --ioengine=io_uring --direct=1 --iodepth=32 \
 	--rw=randwrite --bs=4k --size=4M --verify=crc32c --do_verify=1 \
 	--verify_fatal=1 --name=after
 del_dev "$DEV_ID"
+
+# Zero copy's fallback through the batch commands: a test daemon names a
+# bad slot in every third element (UBLK_REACTOR_ZC_MISS_EVERY), the kernel
+# hands those requests over with NEED_REG_BUF, and the daemon registers
+# them itself (see copy-mode-zero-fallback.sh).
+if [[ " ${modes[*]} " == *" zero "* ]] && has_feature ZERO_COPY; then
+	echo "--- zero copy fallback registrations"
+	stop_daemon
+	export UBLK_REACTOR_ZC_MISS_EVERY=3
+	add_dev loop --batch-io on --queues 2 --copy-mode zero "$UBR_SCRATCH/zero.img"
+	[[ $(batch_io "$DEV_ID") == true ]] || fail "device $DEV_ID is not in batch I/O"
+	fio_verify "$DEV" "$size"
+	check_exit 0 "$UBR" stats --json "$DEV_ID"
+	fallbacks=$(jq '.devices[0].buf_fallbacks' "$OUT")
+	errors=$(jq '.devices[0].errors' "$OUT")
+	echo "measure: batch fallback registrations: $fallbacks"
+	((fallbacks > 0)) || fail "no request came with NEED_REG_BUF"
+	((errors == 0)) || fail "$errors requests failed"
+	del_dev "$DEV_ID"
+	unset UBLK_REACTOR_ZC_MISS_EVERY
+fi
 echo "batch-io: ok"
