@@ -815,9 +815,9 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 
 /*
  * Batch I/O (--batch-io): the kernel must have it, and the copy mode fit
- * its commands, which carry no GET_DATA round and register no buffer on
- * the daemon's behalf before a commit (zero-explicit links its
- * unregister to a per-tag commit). A recovery takes the kernel's flag
+ * its commands: they have no NEED_GET_DATA round (get-data), and
+ * zero-explicit, which would work as zero's fallback registrations do,
+ * is left out until a test covers it. A recovery takes the kernel's flag
  * instead (src/device/dev_recover.c): the device was added with it or not.
  */
 static int choose_batch_io(struct ubr_dev *dev)
