@@ -197,6 +197,63 @@ static_assert(offsetof(struct ublk_params, devt) +
 #define UBLK_U_IO_REGISTER_IO_BUF _IOWR('u', 0x23, struct ublksrv_io_cmd)
 #define UBLK_U_IO_UNREGISTER_IO_BUF _IOWR('u', 0x24, struct ublksrv_io_cmd)
 
+/*
+ * Batch I/O (UBLK_F_BATCH_IO, Linux 7.0): instead of one command per tag,
+ * per queue one PREP_IO_CMDS (every tag, once), a multishot FETCH_IO_CMDS
+ * whose completions name the tags that arrived (2-byte tags written into a
+ * buffer it picks from a provided buffer ring: sqe->buf_group, and
+ * IORING_URING_CMD_MULTISHOT in sqe->uring_cmd_flags), and COMMIT_IO_CMDS
+ * for many results at once. On such a device's /dev/ublkcN the per-tag
+ * FETCH_REQ, COMMIT_AND_FETCH_REQ and NEED_GET_DATA fail (-EOPNOTSUPP);
+ * REGISTER_IO_BUF and UNREGISTER_IO_BUF still work.
+ *
+ * PREP and COMMIT carry this struct in the SQE's command area and, at
+ * sqe->addr (sqe->len bytes), nr_elem elements of elem_bytes each: a
+ * struct ublk_elem_header, then buf_addr if UBLK_BATCH_F_HAS_BUF_ADDR
+ * (the buffer copy mode: the tag's buffer; refused otherwise), then the
+ * zone-append LBA if UBLK_BATCH_F_HAS_ZONE_LBA (zoned devices only).
+ * elem_bytes must be exactly 8 plus 8 per optional field, nr_elem at most
+ * the queue depth (else -E2BIG). FETCH takes flags 0 and elem_bytes 2.
+ *
+ * PREP answers 0 or -errno (then no tag was prepared). COMMIT answers
+ * -errno if its first element failed, else the bytes of the elements
+ * handled: those after a failed one are not committed.
+ */
+struct ublk_batch_io {
+	__u16 q_id;
+	__u16 flags;	  /* UBLK_BATCH_F_* */
+	__u16 nr_elem;
+	__u8 elem_bytes;
+	__u8 reserved;
+	__u64 reserved2;
+};
+
+struct ublk_elem_header {
+	__u16 tag;
+	__u16 buf_index; /* AUTO_BUF_REG: the slot for the tag's next request */
+	__s32 result;	 /* COMMIT: bytes done or -errno */
+};
+
+#define UBLK_BATCH_F_HAS_ZONE_LBA (1 << 0)
+#define UBLK_BATCH_F_HAS_BUF_ADDR (1 << 1)
+/* AUTO_BUF_REG's FALLBACK for every element; not with HAS_BUF_ADDR. */
+#define UBLK_BATCH_F_AUTO_BUF_REG_FALLBACK (1 << 2)
+
+static_assert(sizeof(struct ublk_batch_io) == 16, "batch io ABI");
+static_assert(offsetof(struct ublk_batch_io, elem_bytes) == 6,
+	      "batch io ABI");
+static_assert(offsetof(struct ublk_batch_io, reserved2) == 8, "batch io ABI");
+static_assert(sizeof(struct ublk_elem_header) == 8, "batch element ABI");
+
+#define UBLK_U_IO_PREP_IO_CMDS _IOWR('u', 0x25, struct ublk_batch_io)
+#define UBLK_U_IO_COMMIT_IO_CMDS _IOWR('u', 0x26, struct ublk_batch_io)
+#define UBLK_U_IO_FETCH_IO_CMDS _IOWR('u', 0x27, struct ublk_batch_io)
+
+/* sqe->uring_cmd_flags: a multishot command (Linux 7.0's io_uring.h). */
+#ifndef IORING_URING_CMD_MULTISHOT
+#define IORING_URING_CMD_MULTISHOT (1U << 1)
+#endif
+
 /* Result of a FETCH / COMMIT_AND_FETCH completion. */
 #define UBLK_IO_RES_OK 0
 #define UBLK_IO_RES_NEED_GET_DATA 1
@@ -229,12 +286,14 @@ static_assert(offsetof(struct ublk_params, devt) +
 #define UBLK_F_QUIESCE (1ULL << 12)
 #define UBLK_F_PER_IO_DAEMON (1ULL << 13)
 #define UBLK_F_BUF_REG_OFF_DAEMON (1ULL << 14)
+/* The batch commands above (7.0); no NEED_GET_DATA, no PER_IO_DAEMON. */
+#define UBLK_F_BATCH_IO (1ULL << 15)
 /*
  * UBLK_U_CMD_TRY_STOP_DEV is known (7.0): the kernel stops the device only
  * while the disk has no opener, and refuses new opens from then on.
  */
 #define UBLK_F_SAFE_STOP_DEV (1ULL << 17)
-/* No partition scan when the disk is added (7.0); bits 15-16 unused here. */
+/* No partition scan when the disk is added (7.0); bit 16 unused here. */
 #define UBLK_F_NO_AUTO_PART_SCAN (1ULL << 18)
 
 /* Device states (dev_info.state). */

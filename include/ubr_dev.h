@@ -15,6 +15,8 @@
 #include "ubr_stats.h"
 
 struct io_uring_cqe;
+struct io_uring_sqe;
+struct ubr_batchq;
 struct ubr_drain;
 struct ubr_reactor;
 struct ubr_target_ops;
@@ -40,6 +42,18 @@ static inline bool ubr_copy_mode_zero(enum ubr_copy_mode m)
 {
 	return m == UBR_COPY_ZERO || m == UBR_COPY_ZERO_EXPLICIT;
 }
+
+/*
+ * add --batch-io: a queue's requests through ublk's batch commands
+ * (UBLK_F_BATCH_IO) or one command per tag. OFF is the default and 0:
+ * measured on sid under TCG (one device, 1 queue of 128, fio 4k qd64),
+ * batch I/O was slower, not faster (see the commit that says so).
+ */
+enum ubr_batch_io {
+	UBR_BATCH_IO_OFF = 0,
+	UBR_BATCH_IO_ON,   /* refused where the kernel or copy mode cannot */
+	UBR_BATCH_IO_AUTO, /* where the kernel and copy mode can */
+};
 
 /* What the kernel does with a device while no daemon serves it. */
 enum ubr_recovery {
@@ -77,6 +91,7 @@ struct ubr_dev_opts {
 	bool read_only;
 	enum ubr_copy_mode copy_mode;
 	enum ubr_recovery recovery;
+	enum ubr_batch_io batch_io;
 	unsigned nr_files;
 	char *paths[UBR_MAX_FILES]; /* absolute, as the client resolved them */
 	int fds[UBR_MAX_FILES];	    /* opened by the client, passed over */
@@ -148,6 +163,7 @@ struct ubr_queue {
 	struct ubr_tag *tags;
 	char *bufs;		/* per-tag buffers (buffer copy mode) */
 	uint16_t buf_index;	/* zero copy: first registered-buffer slot */
+	struct ubr_batchq *batch; /* batch I/O (queue_batch.c), or NULL */
 };
 
 /*
@@ -204,12 +220,18 @@ struct ubr_dev {
 	/* What the device became: opts say what the user asked for. */
 	enum ubr_copy_mode copy_mode;
 	enum ubr_recovery recovery; /* never DEFAULT once prepared */
+	/*
+	 * Batch I/O asked of ADD_DEV; what the queues do is the kernel's
+	 * word, UBLK_F_BATCH_IO in info.flags (ubr_dev_batch_io()).
+	 */
+	bool batch_io;
 	const struct ubr_target_ops *ops;
 	void *tgt;	   /* the target's private state */
 	char *tgt_desc;	   /* one line for `list`, owned by the target */
 	struct ubr_queue *queues;
 	size_t mem_bytes;  /* what this device costs the daemon */
 	int buf_base;	   /* zero copy: first slot in the ring's table */
+	int bgid_base;	   /* batch I/O: first buffer group id, or -1 */
 	struct ubr_stats stats;
 	/* the pending add, and delete, answered when each finishes */
 	ubr_dev_done_cb add_cb;
@@ -224,6 +246,12 @@ struct ubr_dev {
 	ubr_queue_event_fn queue_event; /* set by ubr_dev_new() */
 	bool from_config; /* declared by the config file: reload may delete it */
 };
+
+/* Do the device's queues speak ublk's batch commands (queue_batch.c)? */
+static inline bool ubr_dev_batch_io(const struct ubr_dev *dev)
+{
+	return dev->info.flags & UBLK_F_BATCH_IO;
+}
 
 /*
  * The device is going away: a delete was asked (and waits for the add or
@@ -260,6 +288,8 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
 void ubr_queue_buf_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe);
+void ubr_queue_batch_done(struct ubr_reactor *r,
+			  const struct io_uring_cqe *cqe);
 
 /* Device table operations (src/device/dev.c, src/device/dev_lifecycle.c). */
 int ubr_dev_add(struct ubr_reactor *r, const struct ubr_dev_opts *opts,
@@ -307,6 +337,8 @@ unsigned ubr_dev_slots(const struct ubr_reactor *r);
 const char *ubr_dev_state_name(enum ubr_dev_state s);
 const char *ubr_copy_mode_name(enum ubr_copy_mode m);
 const char *ubr_recovery_name(enum ubr_recovery m);
+const char *ubr_batch_io_name(enum ubr_batch_io m);
+int ubr_batch_io_parse(const char *s, enum ubr_batch_io *m);
 int ubr_recovery_parse(const char *s, enum ubr_recovery *m);
 int ubr_copy_mode_parse(const char *s, enum ubr_copy_mode *m);
 
@@ -336,6 +368,23 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev);
 int ubr_queues_setup(struct ubr_dev *dev);
 void ubr_queues_free(struct ubr_dev *dev);
 void ubr_queues_fetch_all(struct ubr_dev *dev);
+/* A request arrived on tag: to the target (src/device/queue.c). */
+void ubr_queue_serve(struct ubr_queue *q, unsigned tag);
+/* Aim an SQE at /dev/ublkcN: its fixed-file slot where it has one. */
+void ubr_queue_cdev_target(struct io_uring_sqe *sqe, const struct ubr_dev *dev);
+/* Zero copy: the slot the kernel registers tag's next request into. */
+uint16_t ubr_queue_zc_slot(struct ubr_queue *q, unsigned tag);
+/*
+ * Batch I/O (src/device/queue_batch.c): a queue's state, set up with the
+ * queues and freed with them; PREP and the multishot FETCH; a result
+ * into the commit the loop turn sends.
+ */
+int ubr_queue_batch_setup(struct ubr_queue *q);
+void ubr_queue_batch_free(struct ubr_queue *q);
+void ubr_queue_batch_start(struct ubr_queue *q);
+void ubr_queue_batch_commit(struct ubr_queue *q, unsigned tag, int result);
+/* The loop turn's end: one COMMIT per queue with results (r->turn_end). */
+void ubr_queues_commit_flush(struct ubr_reactor *r);
 bool ubr_queues_idle(const struct ubr_dev *dev);
 /*
  * Requests the target still serves (or that wait for a buffer), or target

@@ -24,6 +24,7 @@
 struct ubr_child;
 struct ubr_ctrl_req;
 struct ubr_dev;
+struct ubr_queue;
 struct ubr_reactor;
 
 /* What a layer above registers: a completion of its kind; work at exit. */
@@ -84,6 +85,16 @@ struct ubr_reactor {
 	/* zero copy: the ring's sparse buffer table, slots by device */
 	unsigned nr_buf_slots;
 	uint8_t *buf_slot_used;
+	/*
+	 * batch I/O: buffer group ids taken (UBR_MAX_BGIDS bytes, NULL until
+	 * a device takes some; the scheme is in ubr_user_data.h), and the
+	 * device layer's queues with results to commit this turn.
+	 */
+	uint8_t *bgid_used;
+	struct ubr_queue *commits;
+	/* run at the end of every loop turn once set (the batch commits) */
+	ubr_reactor_fn *turn_end;
+	bool ring_exited;    /* deinit has exited the ring */
 	/* test knob: every Nth zero-copy fetch names no slot (0: none) */
 	unsigned zc_miss_every, zc_miss_count;
 	bool stopping;	     /* leave the loop once no device remains */
@@ -148,6 +159,12 @@ void ubr_io_start(struct ubr_reactor *r, ev_io *w);
  * 0 or -errno. Then n consecutive slots of it, or -ENOSPC.
  */
 int ubr_reactor_buf_table(struct ubr_reactor *r, unsigned n);
+/*
+ * n consecutive buffer group ids for provided buffer rings (batch I/O),
+ * the first returned, or -ENOSPC / -ENOMEM; and back.
+ */
+int ubr_bgids_alloc(struct ubr_reactor *r, unsigned n);
+void ubr_bgids_free(struct ubr_reactor *r, int base, unsigned n);
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n);
 void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n);
 

@@ -18,6 +18,21 @@
  * - queue, tag: the ublk queue and request tag (depth <= 4096 = 2^12).
  * - target data: the target's own bits (e.g. which backing file), or the
  *   control-command slot for UBR_UD_CTRL.
+ *
+ * Batch I/O (UBLK_F_BATCH_IO) commands are a queue's, not a tag's: kind
+ * UBR_UD_BATCH, the dev slot and queue as above, the command (enum
+ * ubr_ud_batch_op) in the target data, and in the tag field which of the
+ * queue's commit buffers a COMMIT carries (0 for PREP and FETCH):
+ *
+ *   kind 8 | dev slot | queue | commit buffer | PREP 0, COMMIT 1, FETCH 2
+ *
+ * A queue's FETCH picks its tag buffers from a provided buffer ring of
+ * its own on the shared ring, named by a 16-bit buffer group id (bgid).
+ * The bgid scheme: a batch device takes nr_queues consecutive group ids
+ * when its queues are set up (first fit among UBR_MAX_BGIDS, the kernel's
+ * whole 16-bit space), queue q uses base + q, and they go back when its
+ * queues are freed. Group ids never appear in user_data: a completion
+ * names its queue, and the queue knows its group.
  */
 #ifndef UBR_USER_DATA_H
 #define UBR_USER_DATA_H
@@ -34,6 +49,7 @@ enum ubr_ud_kind {
 	UBR_UD_IGNORE = 5, /* fire-and-forget (cancel, close): result unused */
 	UBR_UD_COPY = 6,   /* user copy: request data to or from the kernel */
 	UBR_UD_BUF = 7,	   /* zero copy: (un)register a request's pages */
+	UBR_UD_BATCH = 8,  /* batch I/O: a queue's PREP, COMMIT or FETCH */
 	UBR_UD_KIND_MAX = 15,
 };
 
@@ -99,6 +115,21 @@ static inline struct ubr_ud ubr_ud_decode(uint64_t ud)
 		.data = ubr_ud_get(ud, UBR_UD_DATA_BITS, UBR_UD_DATA_SHIFT),
 	};
 	return d;
+}
+
+/* A batch command's user_data (see the layout above). */
+enum ubr_ud_batch_op {
+	UBR_UD_BATCH_PREP = 0,
+	UBR_UD_BATCH_COMMIT = 1,
+	UBR_UD_BATCH_FETCH = 2,
+};
+
+#define UBR_MAX_BGIDS (1U << 16) /* io_uring's buffer group ids: __u16 */
+
+static inline uint64_t ubr_ud_batch(unsigned dev, unsigned queue,
+				    enum ubr_ud_batch_op op, unsigned buf)
+{
+	return ubr_ud_encode(UBR_UD_BATCH, dev, queue, buf, op);
 }
 
 static inline enum ubr_ud_kind ubr_ud_kind_of(uint64_t ud)

@@ -320,7 +320,8 @@ static void test_v2(void)
 	unsigned i;
 
 	round_trip("add null");
-	round_trip("add null --queues 2 --depth 64 --max-io-size 256K --size 2G --logical-block-size 4096 --read-only --copy-mode user --recovery fail-io --no-partition-scan --name db.1 --scheduler mq-deadline");
+	round_trip("add null --queues 2 --depth 64 --max-io-size 256K --size 2G --logical-block-size 4096 --read-only --copy-mode user --recovery fail-io --batch-io on --no-partition-scan --name db.1 --scheduler mq-deadline");
+	round_trip("add loop --copy-mode buffer --batch-io auto /var/tmp/b.img");
 	round_trip("add loop --copy-mode zero --recovery reissue /var/tmp/a.img");
 	round_trip("add stripe --buffered --chunk-size 256K /f0 /f1 /f2");
 	round_trip("add fault --backing /f0 --buffered --delay 2ms --fail-rate 12.5% --fail-ops read,flush --fail-offset 1M-2M --seed 99");

@@ -45,6 +45,29 @@ static void field_isolation(void)
 	   "liburing's internal -1 user_data is not a kind we dispatch");
 }
 
+/* Batch commands: the queue's, with the op in data and the buffer in tag. */
+static void batch_layout(void)
+{
+	struct ubr_ud d = ubr_ud_decode(ubr_ud_batch(UBR_MAX_DEVS - 1,
+						     UBR_MAX_QUEUES - 1,
+						     UBR_UD_BATCH_COMMIT, 1));
+
+	ok(d.kind == UBR_UD_BATCH && d.dev == UBR_MAX_DEVS - 1 &&
+		   d.queue == UBR_MAX_QUEUES - 1 && d.tag == 1 &&
+		   d.data == UBR_UD_BATCH_COMMIT,
+	   "a batch COMMIT names dev, queue, buffer and op");
+	d = ubr_ud_decode(ubr_ud_batch(3, 2, UBR_UD_BATCH_FETCH, 0));
+	ok(d.kind == UBR_UD_BATCH && d.dev == 3 && d.queue == 2 &&
+		   d.tag == 0 && d.data == UBR_UD_BATCH_FETCH,
+	   "a batch FETCH names dev and queue");
+	is_int(ubr_ud_decode(ubr_ud_batch(0, 0, UBR_UD_BATCH_PREP, 0)).data,
+	       UBR_UD_BATCH_PREP, "PREP is op 0");
+	ok(ubr_ud_batch(0, 0, UBR_UD_BATCH_PREP, 0) != 0,
+	   "a batch PREP is never a zero user_data");
+	ok(UBR_UD_BATCH <= UBR_UD_KIND_MAX, "the batch kind fits");
+	is_int(UBR_MAX_BGIDS, 65536, "group ids: the kernel's 16 bits");
+}
+
 int main(void)
 {
 	unsigned dev, q;
@@ -60,6 +83,7 @@ int main(void)
 			round_trip(UBR_UD_TARGET, dev, q, dev % UBR_MAX_DEPTH,
 				   dev * q);
 	field_isolation();
+	batch_layout();
 	is_int(UBR_MAX_DEVS, 4096, "4096 device slots");
 	is_int(UBR_MAX_QUEUES, 256, "256 queues per device");
 	is_int(UBR_MAX_DEPTH, 4096, "depth up to UBLK_MAX_QUEUE_DEPTH");

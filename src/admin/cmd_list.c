@@ -194,6 +194,8 @@ static void list_json_row(FILE *f, const struct dev_row *row)
 		dev->opts.read_only ? "true" : "false",
 		ubr_copy_mode_name(dev->copy_mode), dev->mem_bytes);
 	fprintf(f, ", \"recovery\": \"%s\"", ubr_recovery_name(dev->recovery));
+	fprintf(f, ", \"batch_io\": %s",
+		ubr_dev_batch_io(dev) ? "true" : "false");
 	json_kernel_state(f, row->k);
 	json_files(f, dev);
 	fprintf(f, ", \"name\": ");

@@ -29,6 +29,8 @@ static const struct ubr_opt_help add_opts[] = {
 	  "how request data moves (auto: zero, else user,\nelse buffer)" },
 	{ "    --recovery reissue|fail-io|queue|off",
 	  "while no daemon serves the device (reissue)" },
+	{ "    --batch-io on|off|auto",
+	  "requests through ublk's batch commands (off)" },
 	{ "    --no-partition-scan", "the kernel does not read a partition table" },
 	{ "    --name NAME", "a unique name, for /dev/ublk/by-name/NAME" },
 	{ "    --scheduler NAME|kernel", "the disk's I/O scheduler (none)" },

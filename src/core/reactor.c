@@ -100,20 +100,43 @@ int ubr_reactor_buf_table(struct ubr_reactor *r, unsigned n)
 	return 0;
 }
 
+static int range_alloc(uint8_t *used, unsigned size, unsigned n);
+
 int ubr_buf_slots_alloc(struct ubr_reactor *r, unsigned n)
+{
+	return range_alloc(r->buf_slot_used, r->nr_buf_slots, n);
+}
+
+/* First fit in a table of used flags: the first of n free entries. */
+static int range_alloc(uint8_t *used, unsigned size, unsigned n)
 {
 	unsigned base, i;
 
-	for (base = 0; base + n <= r->nr_buf_slots; base++) {
-		for (i = 0; i < n && !r->buf_slot_used[base + i]; i++)
+	for (base = 0; base + n <= size; base++) {
+		for (i = 0; i < n && !used[base + i]; i++)
 			;
 		if (i == n) {
-			memset(r->buf_slot_used + base, 1, n);
+			memset(used + base, 1, n);
 			return (int)base;
 		}
 		base += i;
 	}
 	return -ENOSPC;
+}
+
+int ubr_bgids_alloc(struct ubr_reactor *r, unsigned n)
+{
+	if (!r->bgid_used)
+		r->bgid_used = calloc(UBR_MAX_BGIDS, 1);
+	if (!r->bgid_used)
+		return -ENOMEM;
+	return range_alloc(r->bgid_used, UBR_MAX_BGIDS, n);
+}
+
+void ubr_bgids_free(struct ubr_reactor *r, int base, unsigned n)
+{
+	if (base >= 0 && r->bgid_used)
+		memset(r->bgid_used + base, 0, n);
 }
 
 void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
@@ -172,10 +195,12 @@ void ubr_reactor_deinit(struct ubr_reactor *r)
 	 * free their memory.
 	 */
 	io_uring_queue_exit(&r->ring);
+	r->ring_exited = true;
 	for (i = r->nr_at_exit; i-- > 0;)
 		r->at_exit[i](r);
 	free(r->timers);
 	free(r->buf_slot_used);
+	free(r->bgid_used);
 	ubr_pool_deinit(&r->pool);
 	ubr_children_forget(r);
 	ev_loop_destroy(r->loop);
@@ -360,6 +385,7 @@ void ubr_reactor_dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 	case UBR_UD_IGNORE:
 		return;
 	case UBR_UD_IO_CMD:
+	case UBR_UD_BATCH:
 		r->counters.io_cqes++;
 		break;
 	case UBR_UD_CTRL:
@@ -506,6 +532,9 @@ int ubr_reactor_run(struct ubr_reactor *r)
 		ubr_batch_turn(&r->batch, reap(r), found);
 		if (r->ev_due)
 			ev_run_due(r);
+		/* What the turn's completions left to send in one go. */
+		if (r->turn_end)
+			r->turn_end(r);
 	}
 	/* Let the admin layer flush its last replies. */
 	ev_run_due(r);

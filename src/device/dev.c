@@ -143,6 +143,7 @@ bool ubr_dev_opts_same(const struct ubr_dev_opts *a,
 	       a->read_only == b->read_only && a->copy_mode == b->copy_mode &&
 	       a->recovery == b->recovery &&
 	       a->no_part_scan == b->no_part_scan &&
+	       a->batch_io == b->batch_io &&
 	       !strcmp(a->name, b->name) &&
 	       !strcmp(a->scheduler, b->scheduler) && same_files(a, b) &&
 	       ubr_tgt_fields_same(t->fields, a->tgt_opts, b->tgt_opts);
@@ -268,7 +269,7 @@ void ubr_dev_slot_free(struct ubr_reactor *r, struct ubr_dev *dev)
 
 /*
  * The feature bits the daemon makes use of when the kernel offers them,
- * always or when asked (--copy-mode get-data, --no-partition-scan,
+ * always or when asked (--copy-mode get-data, --no-partition-scan, --batch-io,
  * update-size, quiesce and resume, del without --force).
  */
 uint64_t ubr_features_used(const struct ubr_reactor *r)
@@ -279,7 +280,34 @@ uint64_t ubr_features_used(const struct ubr_reactor *r)
 			      (r->nr_buf_slots ? UBLK_F_AUTO_BUF_REG |
 							 UBLK_F_SUPPORT_ZERO_COPY : 0) |
 			      UBLK_F_NEED_GET_DATA | UBLK_F_NO_AUTO_PART_SCAN |
-			      UBLK_F_UPDATE_SIZE | UBLK_F_SAFE_STOP_DEV);
+			      UBLK_F_UPDATE_SIZE | UBLK_F_SAFE_STOP_DEV |
+			      UBLK_F_BATCH_IO);
+}
+
+static const char *const batch_io_names[] = {
+	[UBR_BATCH_IO_OFF] = "off",
+	[UBR_BATCH_IO_ON] = "on",
+	[UBR_BATCH_IO_AUTO] = "auto",
+};
+
+const char *ubr_batch_io_name(enum ubr_batch_io m)
+{
+	if ((unsigned)m >= ARRAY_SIZE(batch_io_names))
+		return "?";
+	return batch_io_names[m];
+}
+
+int ubr_batch_io_parse(const char *s, enum ubr_batch_io *m)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(batch_io_names); i++) {
+		if (!strcmp(s, batch_io_names[i])) {
+			*m = (enum ubr_batch_io)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static const char *const recovery_names[] = {

@@ -145,12 +145,20 @@ static void drain_start(struct ubr_dev *dev)
 	ubr_timer_start(dev->r, &d->tick);
 }
 
+/*
+ * A batch I/O device is drained, not quiesced: the kernel's QUIESCE_DEV
+ * cancels a batch queue's fetches as a stop does (7.2's
+ * ublk_batch_cancel_queue() sets force_abort), so every request that
+ * arrives until the queue is prepared again fails with EIO instead of
+ * waiting (t/kernel/batch-io.sh saw fio's reads fail). Our exit cancels
+ * the fetch the way a crash does, which leaves new requests queued.
+ */
 static void dev_detach(struct ubr_dev *dev)
 {
 	/* quiesce already let go of it: the kernel holds its I/O. */
 	if (dev->state == UBR_DEV_QUIESCED)
 		detached(dev);
-	else if (!(dev->info.flags & UBLK_F_QUIESCE))
+	else if (!(dev->info.flags & UBLK_F_QUIESCE) || ubr_dev_batch_io(dev))
 		drain_start(dev);
 	else if (!ubr_ctrl_submit(dev->r, UBLK_U_CMD_QUIESCE_DEV, dev->id,
 				  UBR_QUIESCE_WAIT_MS, quiesce_done_cb, dev))

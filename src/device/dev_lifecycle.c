@@ -232,6 +232,8 @@ static void fill_dev_info(struct ubr_dev *dev, struct ublksrv_ctrl_dev_info *i)
 		   (dev->r->features & UBLK_F_CMD_IOCTL_ENCODE);
 	if (dev->opts.no_part_scan)
 		i->flags |= UBLK_F_NO_AUTO_PART_SCAN;
+	if (dev->batch_io)
+		i->flags |= UBLK_F_BATCH_IO;
 	/* Resizable, and quiescable, wherever the kernel can do it. */
 	i->flags |= dev->r->features & UBLK_F_UPDATE_SIZE;
 }
@@ -811,6 +813,38 @@ static void add_done_cb(struct ubr_reactor *r, struct ubr_ctrl_req *req,
 	p->buf.params.len = sizeof(p->buf.params);
 }
 
+/*
+ * Batch I/O (--batch-io): the kernel must have it, and the copy mode fit
+ * its commands: they have no NEED_GET_DATA round (get-data), and
+ * zero-explicit, which would work as zero's fallback registrations do,
+ * is left out until a test covers it. A recovery takes the kernel's flag
+ * instead (src/device/dev_recover.c): the device was added with it or not.
+ */
+static int choose_batch_io(struct ubr_dev *dev)
+{
+	enum ubr_batch_io m = dev->opts.batch_io;
+	const char *why = NULL;
+
+	dev->batch_io = false;
+	if (m == UBR_BATCH_IO_OFF)
+		return 0;
+	if (!(dev->r->features & UBLK_F_BATCH_IO))
+		why = "the kernel lacks UBLK_F_BATCH_IO";
+	else if (dev->copy_mode == UBR_COPY_GET_DATA ||
+		 dev->copy_mode == UBR_COPY_ZERO_EXPLICIT)
+		why = dev->copy_mode == UBR_COPY_GET_DATA ?
+			      "not with copy mode get-data" :
+			      "not with copy mode zero-explicit";
+	if (!why) {
+		dev->batch_io = true;
+		return 0;
+	}
+	if (m == UBR_BATCH_IO_AUTO)
+		return 0;
+	ubr_dev_set_err(dev, "--batch-io on is not available: %s", why);
+	return -EOPNOTSUPP;
+}
+
 static int prepare_checks(struct ubr_dev *dev)
 {
 	int ret;
@@ -825,6 +859,8 @@ static int prepare_checks(struct ubr_dev *dev)
 	ret = choose_copy_mode(dev);
 	if (!ret)
 		ret = choose_recovery(dev);
+	if (!ret)
+		ret = choose_batch_io(dev);
 	if (ret < 0)
 		return ret;
 	if (dev->opts.no_part_scan &&
@@ -914,6 +950,7 @@ struct ubr_dev *ubr_dev_new(struct ubr_reactor *r,
 	dev->r = r;
 	dev->cdev_fd = -1;
 	dev->buf_base = -1;
+	dev->bgid_base = -1;
 	dev->queue_event = ubr_dev_queue_event;
 	dev->opts = *opts; /* takes the paths and descriptors */
 	dev->id = opts->id;

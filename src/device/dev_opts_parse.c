@@ -259,6 +259,15 @@ static int set_recovery(struct add_state *s, const char *val)
 	return 0;
 }
 
+static int set_batch_io(struct add_state *s, const char *val)
+{
+	if (ubr_batch_io_parse(val, &s->a.o->batch_io) < 0)
+		return say(s->err, s->errlen,
+			   "invalid --batch-io '%s': must be on, off or auto",
+			   val);
+	return 0;
+}
+
 static int set_no_part_scan(struct add_state *s, const char *val)
 {
 	s->a.o->no_part_scan = true;
@@ -299,6 +308,7 @@ static const struct add_opt add_opts[] = {
 	{ "read-only", 0, false, set_read_only },
 	{ "copy-mode", 0, true, set_copy_mode },
 	{ "recovery", 0, true, set_recovery },
+	{ "batch-io", 0, true, set_batch_io },
 	{ "no-partition-scan", 0, false, set_no_part_scan },
 	{ "name", 0, true, set_name },
 	{ "scheduler", 0, true, set_scheduler },

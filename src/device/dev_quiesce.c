@@ -378,6 +378,11 @@ static struct ubr_dev *ctl_dev(struct ubr_reactor *r, uint32_t id,
 	else if (!(r->features & UBLK_F_QUIESCE))
 		snprintf(msg, sizeof(msg),
 			 "quiesce and resume are not available: the kernel lacks UBLK_F_QUIESCE");
+	else if (ubr_dev_batch_io(dev))
+		/* See dev_detach(): QUIESCE_DEV fails a batch queue's new I/O. */
+		snprintf(msg, sizeof(msg),
+			 "device %u uses batch I/O: it cannot be quiesced (the kernel fails its I/O while quiesced)",
+			 id);
 	else if (!(dev->info.flags & UBLK_F_QUIESCE))
 		snprintf(msg, sizeof(msg),
 			 "device %u was added with --recovery off: it cannot be quiesced",

@@ -51,6 +51,7 @@ int ubr_devices_init(struct ubr_reactor *r, unsigned sq_entries)
 	ubr_reactor_handle(r, UBR_UD_TARGET, ubr_queue_tgt_done);
 	ubr_reactor_handle(r, UBR_UD_COPY, ubr_queue_copy_done);
 	ubr_reactor_handle(r, UBR_UD_BUF, ubr_queue_buf_done);
+	ubr_reactor_handle(r, UBR_UD_BATCH, ubr_queue_batch_done);
 	r->ctrl_fd = ubr_kernel_open_control();
 	ret = r->ctrl_fd < 0 ? r->ctrl_fd :
 			       ubr_kernel_get_features(r, &r->features);

@@ -9,6 +9,11 @@
  * kernel returns the command as aborted (IDLE). While a `stop` drains a
  * device (src/device/dev_detach.c), a request that arrives is HELD: never served,
  * never committed, left for the kernel to take back.
+ *
+ * A batch I/O device (UBLK_F_BATCH_IO) has no command per tag: its queues'
+ * PREP, multishot FETCH and COMMIT are in src/device/queue_batch.c, which
+ * hands arriving requests to ubr_queue_serve() and takes results from
+ * commit(); FETCHING then means "with the kernel".
  */
 #include "config.h"
 
@@ -106,6 +111,14 @@ int ubr_queues_setup(struct ubr_dev *dev)
 		return -ENOMEM;
 	dev->mem_bytes += sizeof(*dev) +
 			  dev->opts.nr_queues * sizeof(*dev->queues);
+	if (ubr_dev_batch_io(dev)) {
+		dev->bgid_base = ubr_bgids_alloc(dev->r, dev->opts.nr_queues);
+		if (dev->bgid_base < 0) {
+			ubr_dev_set_err(dev, "dev %u: no buffer group ids left for batch I/O",
+					dev->id);
+			return dev->bgid_base;
+		}
+	}
 	for (i = 0; i < dev->opts.nr_queues; i++) {
 		struct ubr_queue *q = &dev->queues[i];
 
@@ -123,6 +136,11 @@ int ubr_queues_setup(struct ubr_dev *dev)
 		if (ret < 0)
 			return ret;
 		q->buf_index = (uint16_t)(dev->buf_base + i * dev->opts.depth);
+		if (ubr_dev_batch_io(dev)) {
+			ret = ubr_queue_batch_setup(q);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -166,10 +184,14 @@ void ubr_queues_free(struct ubr_dev *dev)
 			munmap((void *)q->descs, q->descs_len);
 		if (q->bufs)
 			munmap(q->bufs, (size_t)queue_bufs_len(dev));
+		if (q->batch)
+			ubr_queue_batch_free(q);
 		free(q->tags);
 	}
 	free(dev->queues);
 	dev->queues = NULL;
+	ubr_bgids_free(dev->r, dev->bgid_base, dev->opts.nr_queues);
+	dev->bgid_base = -1;
 }
 
 bool ubr_queues_serving(const struct ubr_dev *dev)
@@ -216,8 +238,7 @@ int ubr_io_cdev_fd(struct ubr_queue *q)
 	return q->dev->cdev_fd;
 }
 
-/* Aim an SQE at /dev/ublkcN: its fixed-file slot where it has one. */
-static void cdev_target(struct io_uring_sqe *sqe, const struct ubr_dev *dev)
+void ubr_queue_cdev_target(struct io_uring_sqe *sqe, const struct ubr_dev *dev)
 {
 	if (dev->cdev_fixed) {
 		sqe->fd = (int)dev->slot;
@@ -237,7 +258,7 @@ static struct ublksrv_io_cmd *prep_io_cmd(struct io_uring_sqe *sqe,
 	/* ublk reads only the first 16 bytes of the command area. */
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	cdev_target(sqe, q->dev);
+	ubr_queue_cdev_target(sqe, q->dev);
 	sqe->cmd_op = op;
 	cmd->q_id = q->id;
 	cmd->tag = (uint16_t)tag;
@@ -258,7 +279,7 @@ static unsigned buf_slot(const struct ubr_queue *q, unsigned tag)
  * zc_miss_every names a slot past the table's end for every Nth fetch, the
  * one way to make the kernel's registration fail on purpose.
  */
-static uint64_t auto_buf_reg_word(struct ubr_queue *q, unsigned tag)
+uint16_t ubr_queue_zc_slot(struct ubr_queue *q, unsigned tag)
 {
 	struct ubr_reactor *r = q->dev->r;
 	bool fallback = q->dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY;
@@ -267,7 +288,14 @@ static uint64_t auto_buf_reg_word(struct ubr_queue *q, unsigned tag)
 	if (fallback && r->zc_miss_every &&
 	    ++r->zc_miss_count % r->zc_miss_every == 0)
 		slot = UINT16_MAX;
-	return ublk_auto_buf_reg_addr((uint16_t)slot,
+	return (uint16_t)slot;
+}
+
+static uint64_t auto_buf_reg_word(struct ubr_queue *q, unsigned tag)
+{
+	bool fallback = q->dev->info.flags & UBLK_F_SUPPORT_ZERO_COPY;
+
+	return ublk_auto_buf_reg_addr(ubr_queue_zc_slot(q, tag),
 				      fallback ? UBLK_AUTO_BUF_REG_FALLBACK : 0);
 }
 
@@ -293,6 +321,11 @@ void ubr_queues_fetch_all(struct ubr_dev *dev)
 {
 	unsigned i, tag;
 
+	if (ubr_dev_batch_io(dev)) {
+		for (i = 0; i < dev->opts.nr_queues; i++)
+			ubr_queue_batch_start(&dev->queues[i]);
+		return;
+	}
 	for (i = 0; i < dev->opts.nr_queues; i++)
 		for (tag = 0; tag < dev->opts.depth; tag++)
 			queue_io_cmd(&dev->queues[i], tag, UBLK_U_IO_FETCH_REQ,
@@ -340,6 +373,20 @@ static void commit(struct ubr_queue *q, unsigned tag, int result)
 			q->id, tag, ubr_iod_op(iod),
 			(unsigned long long)iod->start_sector,
 			strerror(-result));
+	if (q->batch) {
+		/*
+		 * No link to a per-queue commit: the kernel ends the request
+		 * when both the commit and the unregister have let it go, in
+		 * either order, and the unregister goes first in the SQ.
+		 */
+		if (t->registered) {
+			t->registered = 0;
+			queue_buf_cmd(q, tag, BUF_UNREGISTER)->flags |=
+				IOSQE_CQE_SKIP_SUCCESS;
+		}
+		ubr_queue_batch_commit(q, tag, result);
+		return;
+	}
 	if (t->registered) {
 		t->registered = 0;
 		ubr_reactor_reserve(q->dev->r, 2); /* a link is one submit */
@@ -462,7 +509,7 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 		io_uring_prep_read(sqe, 0, q->tags[tag].buf, len, pos);
 	else
 		io_uring_prep_write(sqe, 0, q->tags[tag].buf, len, pos);
-	cdev_target(sqe, dev);
+	ubr_queue_cdev_target(sqe, dev);
 	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
 				       (uint32_t)dir);
 	q->tags[tag].staging = 1;
@@ -653,6 +700,25 @@ int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 	return n < 0 ? -errno : (int)n;
 }
 
+void ubr_queue_serve(struct ubr_queue *q, unsigned tag)
+{
+	struct ubr_tag *t = &q->tags[tag];
+
+	t->state = UBR_TAG_SERVING;
+	t->issued_ns = ubr_now_ns();
+	t->result = 0;
+	t->tgt_flags = 0;
+	if (needs_staging(q, &q->descs[tag]))
+		staging_begin(q, tag);
+	else if (needs_register(q, &q->descs[tag]))
+		register_begin(q, tag);
+	else
+		q->dev->ops->queue_io(q, tag, &q->descs[tag]);
+	/* A quiesce waits for requests served at once too. */
+	if (q->dev->state != UBR_DEV_LIVE)
+		q->dev->queue_event(q, tag, UBR_QEV_RETURNED);
+}
+
 void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
@@ -682,19 +748,7 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 		return;
 	}
 	if (res == UBLK_IO_RES_OK) {
-		t->state = UBR_TAG_SERVING;
-		t->issued_ns = ubr_now_ns();
-		t->result = 0;
-		t->tgt_flags = 0;
-		if (needs_staging(q, &q->descs[d.tag]))
-			staging_begin(q, d.tag);
-		else if (needs_register(q, &q->descs[d.tag]))
-			register_begin(q, d.tag);
-		else
-			q->dev->ops->queue_io(q, d.tag, &q->descs[d.tag]);
-		/* A quiesce waits for requests served at once too. */
-		if (q->dev->state != UBR_DEV_LIVE)
-			q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
+		ubr_queue_serve(q, d.tag);
 		return;
 	}
 	t->state = UBR_TAG_IDLE;

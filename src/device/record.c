@@ -138,6 +138,10 @@ static int format_v2(const struct ubr_record *rec, char *buf, size_t len,
 		ret = put(buf, len, n, "copy-mode %s\nrecovery %s\n",
 			  ubr_copy_mode_name(o->copy_mode),
 			  ubr_recovery_name(o->recovery));
+	/* Absent means off: the records of daemons before the option. */
+	if (!ret && o->batch_io != UBR_BATCH_IO_OFF)
+		ret = put(buf, len, n, "batch-io %s\n",
+			  ubr_batch_io_name(o->batch_io));
 	for (i = 0; i < o->nr_files && !ret; i++)
 		ret = o->paths[i] && value_ok(o->paths[i]) ?
 			      put(buf, len, n,
@@ -368,6 +372,9 @@ static int parse_v2(struct parse *p, const char *key, const char *v)
 	}
 	if (!strcmp(key, "recovery"))
 		return parse_recovery(p, v, true, &rec->opts.recovery);
+	if (!strcmp(key, "batch-io"))
+		return ubr_batch_io_parse(v, &rec->opts.batch_io) < 0 ?
+			       bad(p, "bad batch-io '%.32s'", v) : 0;
 	if (!strcmp(key, "dev-size"))
 		return take_u64(&v, '\0', &rec->dev_size) ? 0 :
 			bad(p, "bad dev-size '%.32s'", v);
