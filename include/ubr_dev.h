@@ -47,7 +47,7 @@ static inline bool ubr_copy_mode_zero(enum ubr_copy_mode m)
  * add --batch-io: a queue's requests through ublk's batch commands
  * (UBLK_F_BATCH_IO) or one command per tag. OFF is the default and 0:
  * measured on sid under TCG (one device, 1 queue of 128, fio 4k qd64),
- * batch I/O was slower, not faster (see the commit that says so).
+ * batch I/O was slower, not faster (doc/PERFORMANCE.md, "Batch I/O").
  */
 enum ubr_batch_io {
 	UBR_BATCH_IO_OFF = 0,
