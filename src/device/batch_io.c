@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ublk's batch command buffers, byte by byte (include/ubr_batch_io.h).
- * Little-endian as the kernel's structs are on every machine we run:
- * fields are copied through the ABI's structs, never by hand.
+ * In the machine's byte order, which is what the kernel reads: fields
+ * are copied through the ABI's structs, never laid out by hand.
  */
 #include "config.h"
 
