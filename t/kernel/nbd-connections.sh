@@ -10,13 +10,15 @@
 #  - no --connections on a multi-conn server: one per queue;
 #  - a server that takes one client (the limit filter): the add fails
 #    naming connection 2, nothing left behind; del while connections
-#    2..Q are being made (delay filter) ends the add at once;
+#    2..Q are being made (delay filter) ends the add at once; kill -9
+#    of the daemon then kills it within 30 s and leaves no device;
 #  - a server without multi-conn (the multi-conn filter, disabled):
 #    --connections 2 fails with one line and leaves nothing behind; no
 #    option: one connection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/files.bash"
 . "$(dirname "$0")/nbd.bash"
+. "$(dirname "$0")/recovery.bash"
 
 require_program fio
 
@@ -164,6 +166,22 @@ if ((q > 1)); then
 	((SECONDS - start < 5)) || fail "del took $((SECONDS - start)) s"
 	"$UBR" list | grep -qF joining && fail "del left the device"
 	expect_conns 0 "after del while connecting"
+
+	echo "--- kill -9 while connections 2..$q are being made"
+	before=$(ls /dev/ublkb* 2>/dev/null || true)
+	"$UBR" add --name killed --queues "$q" nbd "$uri" >/dev/null \
+		2>"$UBR_SCRATCH/kill.err" &
+	add_pid=$!
+	wait_for 30 sh -c "'$UBR' list | grep -qF 'connecting: 1 of $q'" ||
+		fail "list never showed the connections being made"
+	kill_daemon # dies within 30 s, or fails
+	rc=0
+	wait "$add_pid" || rc=$?
+	((rc != 0)) || fail "add succeeded though its daemon was killed"
+	# The kernel never heard of the device: nothing to recover or delete.
+	[[ $(ls /dev/ublkb* 2>/dev/null || true) == "$before" ]] ||
+		fail "the killed add left a device"
+	expect_conns 0 "after kill -9 while connecting"
 	kill_server
 fi
 
