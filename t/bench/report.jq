@@ -238,16 +238,19 @@ def footprint_table:
 	 else empty end);
 
 def other_table:
+	# A run of some sections only (BENCH_ONLY) may have none of these.
+	if .add_ms == null and .binary == null then empty else
 	"#### Other",
 	"",
 	header(["figure", "value", "target", "result"]),
 	row(["add null, median of \(.add_ms.samples | length) (ms)", (.add_ms.median | fixed(1)),
 		"<= 100", at_most(.add_ms.median; 100)]),
-	row(["add null, all samples (ms)", (.add_ms.samples | map(fixed(1)) | join(", ")), "-", "-"]),
+	row(["add null, all samples (ms)", (.add_ms.samples // [] | map(fixed(1)) | join(", ")), "-", "-"]),
 	(if .start_ms then row(["for scale: `ublk-reactor --version`, median (ms)", (.start_ms.median | fixed(1)), "-", "-"]) else empty end),
-	row(["binary, as built", (.binary.bytes / 1024 | fixed(1)) + " KiB", "-", "-"]),
-	row(["binary, stripped", (.binary.stripped_bytes / 1024 | fixed(1)) + " KiB", "<= 150 KiB", at_most(.binary.stripped_bytes; 153600)]),
-	"";
+	row(["binary, as built", (.binary.bytes // null | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end), "-", "-"]),
+	row(["binary, stripped", (.binary.stripped_bytes // null | if . then (. / 1024 | fixed(1)) + " KiB" else "-" end), "<= 150 KiB", at_most(.binary.stripped_bytes; 153600)]),
+	""
+	end;
 
 # The nbd target against the kernel's NBD client (t/bench/guest-nbd).
 def nbd_target($p): if ($p | test("qd1$")) then 0.9 else 1.0 end;
