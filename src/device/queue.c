@@ -407,6 +407,18 @@ static struct ubr_queue *queue_of(struct ubr_reactor *r, struct ubr_ud d)
 	return &dev->queues[d.queue];
 }
 
+/* queue_of() for a completion of `what`: a stray one is said, then dropped. */
+static struct ubr_queue *completion_queue(struct ubr_reactor *r,
+					  struct ubr_ud d, const char *what)
+{
+	struct ubr_queue *q = queue_of(r, d);
+
+	if (!q)
+		ubr_warn("%s completion for unknown dev slot %u q %u tag %u",
+			 what, d.dev, d.queue, d.tag);
+	return q;
+}
+
 /* --- explicit zero copy: we put the request's pages in its slot ------- */
 
 /*
@@ -451,13 +463,10 @@ static void buf_unregister_failed(struct ubr_queue *q, unsigned tag, int res)
 void ubr_queue_buf_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
-	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_queue *q = completion_queue(r, d, "buffer registration");
 
-	if (!q) {
-		ubr_warn("buffer registration completion for unknown dev slot %u q %u tag %u",
-			 d.dev, d.queue, d.tag);
+	if (!q)
 		return;
-	}
 	if (d.data == BUF_UNREGISTER) {
 		buf_unregister_failed(q, d.tag, cqe->res);
 		return;
@@ -622,14 +631,12 @@ void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
 	int res = cqe->res;
-	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_queue *q = completion_queue(r, d, "copy");
 	struct ubr_tag *t;
 	unsigned len;
 
-	if (!q) {
-		ubr_warn("copy completion for unknown dev slot %u", d.dev);
+	if (!q)
 		return;
-	}
 	t = &q->tags[d.tag];
 	t->staging = 0;
 	q->tgt_inflight--;
@@ -723,14 +730,11 @@ void ubr_queue_cmd_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
 	int res = cqe->res;
-	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_queue *q = completion_queue(r, d, "I/O command");
 	struct ubr_tag *t;
 
-	if (!q) {
-		ubr_warn("I/O command completion for unknown dev slot %u q %u tag %u",
-			 d.dev, d.queue, d.tag);
+	if (!q)
 		return;
-	}
 	t = &q->tags[d.tag];
 	q->cmds_inflight--;
 	if (q->dev->drain &&
@@ -778,13 +782,10 @@ struct io_uring_sqe *ubr_tgt_sqe(struct ubr_queue *q, unsigned tag,
 void ubr_queue_tgt_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct ubr_ud d = ubr_ud_decode(cqe->user_data);
-	struct ubr_queue *q = queue_of(r, d);
+	struct ubr_queue *q = completion_queue(r, d, "target");
 
-	if (!q) {
-		ubr_warn("target completion for unknown dev slot %u q %u tag %u",
-			 d.dev, d.queue, d.tag);
+	if (!q)
 		return;
-	}
 	q->tgt_inflight--;
 	q->tags[d.tag].tgt_pending--;
 	q->dev->ops->io_done(q, d.tag, d.data, cqe);
