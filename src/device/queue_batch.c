@@ -134,7 +134,13 @@ int ubr_queue_batch_setup(struct ubr_queue *q)
 		       sizeof(uint16_t);
 	b->fetch_mem = malloc((size_t)UBR_FETCH_BUFS * b->fetch_len);
 	b->commit_mem = calloc(2, (size_t)depth * b->elem_bytes);
-	if (!b->fetch_mem || !b->commit_mem)
+	/*
+	 * The PREP's elements, here rather than at the start: a queue whose
+	 * PREP cannot be sent would never be ready, and START_DEV would wait
+	 * on it. prep_done() frees them; they are not counted in mem_bytes.
+	 */
+	b->prep_mem = malloc((size_t)depth * b->elem_bytes);
+	if (!b->fetch_mem || !b->commit_mem || !b->prep_mem)
 		return -ENOMEM;
 	dev->mem_bytes += sizeof(*b) + UBR_FETCH_BUFS * b->fetch_len +
 			  2 * depth * b->elem_bytes + br_bytes();
@@ -219,8 +225,9 @@ static int queue_prep(struct ubr_queue *q)
 	struct io_uring_sqe *sqe;
 	struct ubr_bio_elem e;
 
-	free(b->prep_mem);
-	b->prep_mem = malloc((size_t)depth * b->elem_bytes);
+	/* A second start (none yet: a batch device is never resumed). */
+	if (!b->prep_mem)
+		b->prep_mem = malloc((size_t)depth * b->elem_bytes);
 	if (!b->prep_mem)
 		return -ENOMEM;
 	for (tag = 0; tag < depth; tag++) {
