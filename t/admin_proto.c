@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,26 +14,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "open_fds.h"
 #include "tap.h"
 #include "ubr_cli.h"
+#include "ubr_fd_pass.h"
 
 #define HDR sizeof(struct ubr_admin_hdr)
 
 static char err[256];
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
-}
 
 static void pair(int sv[2])
 {
@@ -175,25 +162,16 @@ static void test_fd_passing(void)
 /* Send raw bytes with `nfds` copies of fd 0 attached. */
 static void send_raw(int sock, const void *buf, size_t len, unsigned nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 32)];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 32)];
+		struct cmsghdr align;
+	} cbuf;
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-	int fds[32];
-	unsigned i;
+	int fds[32] = { 0 };
 
-	if (nfds) {
-		for (i = 0; i < nfds; i++)
-			fds[i] = 0;
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
+	if (nfds)
+		ubr_fds_attach(&msg, cbuf.buf, fds, nfds);
 	if (sendmsg(sock, &msg, 0) < 0)
 		perror("sendmsg");
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ubr_cli.h"
+#include "ubr_fd_pass.h"
 #include "ubr_util.h"
 
 /* Room for more descriptors than allowed, so "too many" is told apart. */
@@ -170,10 +171,12 @@ int ubr_admin_decode_req(char *buf, size_t len, struct ubr_admin_req *req,
 int ubr_admin_send_req(int sock, int argc, char *const *argv, const int *fds,
 		       unsigned nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * UBR_ADMIN_MAX_FDS)];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * UBR_ADMIN_MAX_FDS)];
+		struct cmsghdr align;
+	} cbuf;
 	struct msghdr msg = { 0 };
 	struct iovec iov;
-	struct cmsghdr *c;
 	ssize_t n;
 	char *buf;
 
@@ -189,51 +192,18 @@ int ubr_admin_send_req(int sock, int argc, char *const *argv, const int *fds,
 	iov.iov_len = (size_t)n;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (nfds) {
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
+	if (nfds)
+		ubr_fds_attach(&msg, cbuf.buf, fds, nfds);
 	n = sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 out:
 	free(buf);
 	return (int)n;
 }
 
-/*
- * Take every descriptor out of the control messages, whatever else is wrong
- * with them: an error path must close them all. Returns how many there were
- * (req->fds holds the first UBR_ADMIN_MAX_FDS), or -EBADMSG for a control
- * message that is not SCM_RIGHTS.
- */
+/* Every descriptor the message brought (ubr_fds_take()) into req. */
 static int take_fds(struct msghdr *msg, struct ubr_admin_req *req)
 {
-	struct cmsghdr *c;
-	int total = 0, other = 0;
-
-	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		size_t n, i;
-		int fd;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			other = 1;
-			continue;
-		}
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++, total++) {
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (req->nfds < UBR_ADMIN_MAX_FDS)
-				req->fds[req->nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-	return other ? -EBADMSG : total;
+	return ubr_fds_take(msg, req->fds, UBR_ADMIN_MAX_FDS, &req->nfds);
 }
 
 static void close_fds(struct ubr_admin_req *req)

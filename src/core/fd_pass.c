@@ -16,6 +16,45 @@
 
 #define WHY_MAX 255
 
+void ubr_fds_attach(struct msghdr *msg, void *cbuf, const int *fds,
+		    unsigned n)
+{
+	struct cmsghdr *c;
+
+	memset(cbuf, 0, CMSG_SPACE(sizeof(int) * n));
+	msg->msg_control = cbuf;
+	msg->msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+}
+
+int ubr_fds_take(struct msghdr *msg, int *fds, unsigned max, unsigned *kept)
+{
+	struct cmsghdr *c;
+	int total = 0, other = 0, fd;
+	size_t i, n;
+
+	*kept = 0;
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			other = 1;
+			continue;
+		}
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++, total++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (*kept < max)
+				fds[(*kept)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return other ? -EBADMSG : total;
+}
+
 int ubr_fd_send(int sock, int fd, const char *why)
 {
 	union {
@@ -25,47 +64,17 @@ int ubr_fd_send(int sock, int fd, const char *why)
 	char text[1 + WHY_MAX] = "F";
 	struct msghdr msg = { 0 };
 	struct iovec iov = { .iov_base = text, .iov_len = 1 };
-	struct cmsghdr *c;
 
 	if (fd < 0) {
 		text[0] = 'E';
 		snprintf(text + 1, WHY_MAX, "%s", why ? why : "");
 		iov.iov_len = 1 + strlen(text + 1);
 	} else {
-		memset(&cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		ubr_fds_attach(&msg, cbuf.buf, &fd, 1);
 	}
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-/* Close every descriptor a message brought: only one was asked for. */
-static int take_fd(struct msghdr *msg)
-{
-	struct cmsghdr *c;
-	int got = -1, fd;
-	size_t i, n;
-
-	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (got < 0)
-				got = fd;
-			else
-				close(fd);
-		}
-	}
-	return got;
 }
 
 int ubr_fd_recv(int sock, int *fd, char *why, size_t len)
@@ -77,8 +86,9 @@ int ubr_fd_recv(int sock, int *fd, char *why, size_t len)
 	char text[1 + WHY_MAX];
 	struct msghdr msg = { 0 };
 	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) };
+	unsigned kept;
 	ssize_t n;
-	int got;
+	int got = -1;
 
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -87,7 +97,8 @@ int ubr_fd_recv(int sock, int *fd, char *why, size_t len)
 	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
-	got = take_fd(&msg);
+	/* Only one was asked for: any other is closed. */
+	ubr_fds_take(&msg, &got, 1, &kept);
 	if (n >= 1 && text[0] == 'F' && got >= 0 && n == 1 &&
 	    !(msg.msg_flags & MSG_CTRUNC)) {
 		*fd = got;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ubr_cli.h"
+#include "ubr_fd_pass.h"
 
 #define MAX_PASSED 10
 
@@ -52,18 +53,8 @@ static int send_with_fds(int sock, const uint8_t *data, size_t size,
 
 	for (i = 0; i < (int)nfds; i++)
 		fds[i] = some_fd(kinds >> (2 * (i % 4)));
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
+	if (nfds)
+		ubr_fds_attach(&msg, cbuf.buf, fds, nfds);
 	ret = (int)sendmsg(sock, &msg, MSG_NOSIGNAL);
 	for (i = 0; i < (int)nfds; i++)
 		if (fds[i] >= 0)
