@@ -514,6 +514,16 @@ static void test_list(void)
 	is_int(list(ARGV("list", "--json"), &json), 0, "list --json");
 	ok(json, "json asked");
 	is_int(list(ARGV("list", "-l"), &json), -EINVAL, "list -l");
+	is_str(err, "unknown argument '-l' for list", "its message");
+	v = ARGV("stop", "--delete");
+	is_int(ubr_parse_stop(nargs(v), v, &json, err, sizeof(err)), 0,
+	       "stop --delete");
+	ok(json, "delete asked");
+	v = ARGV("stop", "--json");
+	is_int(ubr_parse_stop(nargs(v), v, &json, err, sizeof(err)), -EINVAL,
+	       "stop --json");
+	is_str(err, "unknown argument '--json' for stop", "its message");
+	v = ARGV("features", "x");
 	is_int(ubr_parse_no_args(nargs(v), v, err, sizeof(err)), -EINVAL,
 	       "features x");
 }

@@ -210,36 +210,36 @@ int ubr_parse_update_size(int argc, char **argv, uint32_t *id,
 	return 0;
 }
 
-int ubr_parse_list(int argc, char **argv, bool *json, char *err,
-		   size_t errlen)
+/* Command cmd, whose one option is the flag `name`: *set if it came. */
+static int parse_flag_only(int argc, char **argv, const char *cmd,
+			   const char *name, bool *set, char *err,
+			   size_t errlen)
 {
 	int i;
 
-	*json = false;
+	*set = false;
 	err[0] = '\0';
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json"))
-			return say(err, errlen, "unknown argument '%s' for list",
-				   argv[i]);
-		*json = true;
+		if (strcmp(argv[i], name))
+			return say(err, errlen, "unknown argument '%s' for %s",
+				   argv[i], cmd);
+		*set = true;
 	}
 	return 0;
+}
+
+int ubr_parse_list(int argc, char **argv, bool *json, char *err,
+		   size_t errlen)
+{
+	return parse_flag_only(argc, argv, "list", "--json", json, err,
+			       errlen);
 }
 
 int ubr_parse_stop(int argc, char **argv, bool *delete_devs, char *err,
 		   size_t errlen)
 {
-	int i;
-
-	*delete_devs = false;
-	err[0] = '\0';
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--delete"))
-			return say(err, errlen, "unknown argument '%s' for stop",
-				   argv[i]);
-		*delete_devs = true;
-	}
-	return 0;
+	return parse_flag_only(argc, argv, "stop", "--delete", delete_devs,
+			       err, errlen);
 }
 
 int ubr_parse_no_args(int argc, char **argv, char *err, size_t errlen)
