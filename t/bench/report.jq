@@ -208,6 +208,7 @@ def syscalls_table:
 	"";
 
 def footprint_table:
+	if .footprint == null then empty else
 	targets as $t | .footprint as $f
 	| "#### Footprint of the daemon (/proc/PID/smaps_rollup; THP: /sys/kernel/mm/transparent_hugepage/enabled, the guest's default is `\($f.thp_default // "?")`)",
 	"",
@@ -235,7 +236,8 @@ def footprint_table:
 	"",
 	(if $f.reference_sleep then
 	 "For scale, `sleep` (a glibc program doing nothing) in the same boot: RSS \($f.reference_sleep.rss_kib | kib), PSS \($f.reference_sleep.pss_kib | kib); of its RSS, \($f.reference_sleep.libc_ld_rss_kib | kib) are libc and the loader, pages shared with every process.\n"
-	 else empty end);
+	 else empty end)
+	end;
 
 def other_table:
 	# A run of some sections only (BENCH_ONLY) may have none of these.
