@@ -128,12 +128,7 @@ if [[ " ${modes[*]} " == *" zero "* ]] && has_feature ZERO_COPY; then
 	add_dev loop --batch-io on --queues 2 --copy-mode zero "$UBR_SCRATCH/zero.img"
 	[[ $(batch_io "$DEV_ID") == true ]] || fail "device $DEV_ID is not in batch I/O"
 	fio_verify "$DEV" "$size"
-	check_exit 0 "$UBR" stats --json "$DEV_ID"
-	fallbacks=$(jq '.devices[0].buf_fallbacks' "$OUT")
-	errors=$(jq '.devices[0].errors' "$OUT")
-	echo "measure: batch fallback registrations: $fallbacks"
-	((fallbacks > 0)) || fail "no request came with NEED_REG_BUF"
-	((errors == 0)) || fail "$errors requests failed"
+	expect_fallbacks "$DEV_ID" "batch fallback registrations"
 	del_dev "$DEV_ID"
 	unset UBLK_REACTOR_ZC_MISS_EVERY
 fi

@@ -14,15 +14,8 @@ size=$((30 << 20))
 img=$UBR_SCRATCH/get-data.img
 filled_file "$img" "$size"
 
-add_dev loop --copy-mode get-data "$img"
-expect_in_list "$DEV_ID" " get-data "
-fio_verify "$DEV" "$size"
-del_dev "$DEV_ID"
-
-# What get-data wrote is in the file: read it back in buffer mode.
-add_dev loop --copy-mode buffer "$img"
-fio_verify_only "$DEV" "$size"
-del_dev "$DEV_ID"
+# What get-data writes is in the file: read back in buffer mode.
+loop_mode_roundtrip get-data "$img" "$size"
 
 add_dev null --copy-mode get-data --size 1G
 run_fio --name=rw --filename="$DEV" --ioengine=io_uring --direct=1 \

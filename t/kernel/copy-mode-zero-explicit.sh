@@ -18,15 +18,8 @@ size=$((30 << 20))
 img=$UBR_SCRATCH/zc.img
 filled_file "$img" "$size"
 
-add_dev loop --copy-mode zero-explicit "$img"
-expect_in_list "$DEV_ID" " zero-explicit "
-fio_verify "$DEV" "$size"
-del_dev "$DEV_ID"
-
-# What zero-explicit wrote is in the file: read it back in buffer mode.
-add_dev loop --copy-mode buffer "$img"
-fio_verify_only "$DEV" "$size"
-del_dev "$DEV_ID"
+# What zero-explicit writes is in the file: read back in buffer mode.
+loop_mode_roundtrip zero-explicit "$img" "$size"
 
 filled_file "$UBR_SCRATCH/s0.img" "$size"
 filled_file "$UBR_SCRATCH/s1.img" "$size"

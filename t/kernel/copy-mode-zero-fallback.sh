@@ -24,13 +24,7 @@ filled_file "$img" "$size"
 add_dev loop --copy-mode zero "$img"
 expect_in_list "$DEV_ID" " zero "
 fio_verify "$DEV" "$size"
-check_exit 0 "$UBR" stats --json "$DEV_ID"
-jq -c '.devices[0] | {reads, writes, errors, buf_fallbacks}' "$OUT"
-fallbacks=$(jq '.devices[0].buf_fallbacks' "$OUT")
-errors=$(jq '.devices[0].errors' "$OUT")
-echo "measure: fallback registrations: $fallbacks"
-((fallbacks > 0)) || fail "no request came with NEED_REG_BUF"
-((errors == 0)) || fail "$errors requests failed"
+expect_fallbacks "$DEV_ID" "fallback registrations"
 del_dev "$DEV_ID"
 
 # Without the knob the kernel registers every request itself.

@@ -107,6 +107,33 @@ fio_verify_only() {
 	fio_verify "$@" --verify_only=1
 }
 
+# loop_mode_roundtrip MODE IMG SIZE: a loop device on IMG in copy mode MODE
+# passes fio_verify; then what it wrote is read back and checked through
+# a buffer mode device on the same file.
+loop_mode_roundtrip() {
+	add_dev loop --copy-mode "$1" "$2"
+	expect_in_list "$DEV_ID" " $1 "
+	fio_verify "$DEV" "$3"
+	del_dev "$DEV_ID"
+	add_dev loop --copy-mode buffer "$2"
+	fio_verify_only "$DEV" "$3"
+	del_dev "$DEV_ID"
+}
+
+# expect_fallbacks ID WHAT: device ID's stats count zero copy fallbacks
+# (requests the kernel could not register, served by copying) and no
+# failed request; the count is printed as a measure.
+expect_fallbacks() {
+	local fallbacks errors
+	check_exit 0 "$UBR" stats --json "$1"
+	jq -c '.devices[0] | {reads, writes, errors, buf_fallbacks}' "$OUT"
+	fallbacks=$(jq '.devices[0].buf_fallbacks' "$OUT")
+	errors=$(jq '.devices[0].errors' "$OUT")
+	echo "measure: $2: $fallbacks"
+	((fallbacks > 0)) || fail "no request came with NEED_REG_BUF"
+	((errors == 0)) || fail "$errors requests failed"
+}
+
 # fs_roundtrip WRITE_MODE READ_MODE TARGET FILE...: mkfs.ext4 on a device
 # made in copy mode WRITE_MODE, files written and their sha256 noted; umount
 # and del; the same backing files added again in READ_MODE: fsck.ext4 -fn

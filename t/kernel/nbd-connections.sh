@@ -22,10 +22,8 @@
 
 require_program fio
 
-# The kernel takes a queue per possible CPU.
-cpus=$(($(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1))
-q=$((cpus < 4 ? cpus : 4))
-((q == 4)) || echo "# only $cpus possible CPUs: $q queues and connections (UBR_VM_SMP=4 for 4)"
+q=$(multi_conn_queues)
+((q == 4)) || echo "# only $q possible CPUs: $q queues and connections (UBR_VM_SMP=4 for 4)"
 if ((q > 1)); then n_text="$q connections, connected)"; else n_text="connected)"; fi
 
 port=10813
@@ -51,11 +49,6 @@ expect_conns() {
 		fail "$2: $(conns_up) established connections, expected $1"
 }
 
-kill_server() {
-	kill -KILL "$NBDKIT_PID"
-	wait "$NBDKIT_PID" 2>/dev/null || true
-}
-
 # The server's flags (`list`) include NBD_FLAG_CAN_MULTI_CONN (0x100)?
 multi_conn_flag() {
 	local flags
@@ -68,7 +61,7 @@ fio_args=(--filename=unset --ioengine=io_uring --direct=1 --iodepth=32
 	--rw=randwrite --verify=crc32c --verify_fatal=1 --size="$half"
 	--name=bs4k --bs=4k --offset=0 --name=bs64k --bs=64k --offset="$half")
 
-echo "--- --queues "$q" --connections "$q" on a multi-conn server"
+echo "--- --queues $q --connections $q on a multi-conn server"
 nbdkit_tcp "$port" memory 64M
 add_dev nbd --queues "$q" --connections "$q" "$uri"
 multi_conn_flag "$DEV_ID" || fail "nbdkit memory does not advertise multi-conn"
@@ -91,26 +84,14 @@ expect_in_list "$DEV_ID" "$n_text"
 expect_conns "$q" "file server"
 fio_args[0]=--filename=$DEV
 log=$UBR_SCRATCH/fio-restart.log
-fio "${fio_args[@]}" --do_verify=1 --loops=2 >"$log" 2>&1 &
-fio_pid=$!
-on_exit kill -KILL "$fio_pid"
-sleep 3
-kill -0 "$fio_pid" 2>/dev/null || {
-	cat "$log"
-	fail "fio ended before the server was killed"
-}
+fio_busy "$log" "$q connections" "${fio_args[@]}" --do_verify=1 --loops=2
 kill_server
 wait_for 30 list_says "$DEV_ID" reconnecting ||
 	fail "the device does not say it reconnects"
 list_line "$DEV_ID"
 sleep 1
 nbdkit_tcp "$port" file "$img"
-rc=0
-wait "$fio_pid" || rc=$?
-cat "$log"
-((rc == 0)) || fail "fio failed ($rc) across the server's restart"
-grep -q "err= 0" "$log" || fail "fio saw I/O errors"
-! grep -q "err= *[1-9]" "$log" || fail "fio saw I/O errors"
+fio_busy_clean "$log" "$q connections"
 wait_for 60 list_says "$DEV_ID" "$n_text" ||
 	fail "not every connection came back: $(list_line "$DEV_ID")"
 expect_conns "$q" "after the restart"

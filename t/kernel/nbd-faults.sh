@@ -77,11 +77,7 @@ mute_add() {
 }
 # mute_add_failed GREP-FLAG TEXT WHAT: that add exited 1, saying TEXT.
 mute_add_failed() {
-	local rc=0
-	wait "$add_pid" || rc=$?
-	((rc == 1)) || fail "$3: exit $rc, not 1"
-	grep -q"$1" -- "$2" "$UBR_SCRATCH/mute.err" ||
-		fail "$3: $(cat "$UBR_SCRATCH/mute.err")"
+	exited_1 "$add_pid" "$UBR_SCRATCH/mute.err" "$@"
 }
 mute_add
 dd if="$other" of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null ||
@@ -105,8 +101,7 @@ head -c 1M /dev/urandom >"$UBR_SCRATCH/data"
 dd if="$UBR_SCRATCH/data" of="$DEV" bs=64k oflag=direct 2>/dev/null ||
 	fail "write to $DEV failed while the server lives"
 cmp -n 1048576 "$UBR_SCRATCH/data" "$DEV" || fail "read back differs"
-kill -KILL "$NBDKIT_PID"
-wait "$NBDKIT_PID" 2>/dev/null || true
+kill_server
 capture timeout 60 dd if="$DEV" of=/dev/null bs=4k count=1 skip=7 iflag=direct
 ((GOT != 0 && GOT != 124)) || fail "a read after the server died: exit $GOT (0: served, 124: hung)"
 grep -q "Input/output error" "$ERR" || fail "the read did not fail with EIO"

@@ -28,8 +28,7 @@ head -c 1M /dev/urandom >"$UBR_SCRATCH/data"
 dd if="$UBR_SCRATCH/data" of="$dev" bs=64k oflag=direct status=none ||
 	fail "write to $dev failed"
 kill_daemon
-kill -KILL "$NBDKIT_PID"
-wait "$NBDKIT_PID" 2>/dev/null || true
+kill_server
 
 # stall [mute]: a server on the port that accepts nothing. Its one-place
 # listen queue is filled by a client of its own, so every later connect()
@@ -65,11 +64,7 @@ recover_bg() {
 # recover_failed GREP-FLAG LINE WHAT: the background recover exited 1,
 # its stderr the one LINE.
 recover_failed() {
-	local rc=0
-	wait "$RECOVER_PID" || rc=$?
-	((rc == 1)) || fail "$3: exit $rc, not 1"
-	grep -qx"$1" -- "$2" "$UBR_SCRATCH/recover.err" ||
-		fail "$3: $(cat "$UBR_SCRATCH/recover.err")"
+	exited_1 "$RECOVER_PID" "$UBR_SCRATCH/recover.err" "x$1" "$2" "$3"
 }
 recover_bg
 wait_for 30 list_says "$id" preparing ||
