@@ -1,13 +1,16 @@
 #!/bin/bash
-# `recover` of nbd devices. Two devices, one over a unix socket and one
-# over TCP (nbdkit's file plugin on tmpfs), under fio (random writes of 4k
-# and 64k, crc32c verify, iodepth 32); the daemon is killed with SIGKILL
-# mid-run and `recover` brings both back: they say "connected" again, fio
-# ends without an I/O error and its verify passes, a fresh fio reads back
-# and checks everything it wrote, and the devices read the same bytes as
-# the servers' files. Twice in a row; then once more with the daemon
-# killed while it reconnects (the unix server killed first, I/O held),
-# the server started again before recover. Then a server that now serves a
+# `recover` of nbd devices. Two devices, one over a unix socket with Q
+# queues and Q connections (Q = min(4, the possible CPUs); the unix
+# server's accepted sockets are counted in /proc/net/unix) and one over
+# TCP with one (nbdkit's file plugin on tmpfs), under fio (random writes
+# of 4k and 64k, crc32c verify, iodepth 32); the daemon is killed with
+# SIGKILL mid-run and `recover` brings both back: they say "connected"
+# again with all Q unix connections up, fio ends without an I/O error and
+# its verify passes, a fresh fio reads back and checks everything it
+# wrote, and the devices read the same bytes as the servers' files. Twice
+# in a row; then once more with the daemon killed while it reconnects (the
+# unix server killed first, I/O held, every connection reconnecting), the
+# server started again before recover. Then a server that now serves a
 # smaller export, over unix then TCP: recover brings back the other
 # device and fails for that one with the reason in one line, exit 1; the
 # device waits on: recovered once its export is back, or deleted by del.
@@ -55,11 +58,32 @@ pids=()
 serve 0 "${imgs[0]}"
 serve 1 "${imgs[1]}"
 
+q=$(multi_conn_queues)
+# What `list` says of each device when all its connections are up.
+up_texts=("connected)" "connected)")
+# And of the unix device when its server is gone.
+down_text="reconnecting)"
+if ((q > 1)); then
+	up_texts[0]="$q connections, connected)"
+	down_text="0 of $q connections up, $q reconnecting, 0 failed)"
+fi
 ids=() devs=()
-for uri in "${uris[@]}"; do
-	add_dev nbd "$uri"
-	ids+=("$DEV_ID") devs+=("$DEV")
-done
+add_dev nbd --queues "$q" --connections "$q" "${uris[0]}"
+ids+=("$DEV_ID") devs+=("$DEV")
+add_dev nbd "${uris[1]}"
+ids+=("$DEV_ID") devs+=("$DEV")
+
+# Connected sockets of the unix server: its accepted ones carry its path.
+unix_conns_up() {
+	awk -v p="$sock" '$8 == p && $6 == "03"' /proc/net/unix | wc -l
+}
+
+expect_unix_conns() {
+	wait_for 10 test "$(unix_conns_up)" -eq "$q" ||
+		fail "$1: $(unix_conns_up) unix connections, expected $q"
+}
+expect_in_list "${ids[0]}" "${up_texts[0]}"
+expect_unix_conns "after add"
 
 # fio_jobs DEV...: a 4k job on the first half of each device, a 64k job on
 # the second, random writes with a crc32c in every block.
@@ -90,10 +114,11 @@ fio_bg() {
 
 # After recover: both devices connected, the interrupted fio clean.
 recovered_clean() {
-	local id
-	for id in "${ids[@]}"; do
-		expect_in_list "$id" "connected)"
+	local i
+	for i in "${!ids[@]}"; do
+		expect_in_list "${ids[i]}" "${up_texts[i]}"
 	done
+	expect_unix_conns "after recover"
 	fio_bg_check
 	echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
 }
@@ -129,9 +154,8 @@ fio_wait_writing
 kill -KILL "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 pids[0]=
-wait_for 30 list_says "${ids[0]}" "reconnecting)" ||
+wait_for 30 list_says "${ids[0]}" "$down_text" ||
 	fail "device ${ids[0]} does not say reconnecting: $(list_line "${ids[0]}")"
-expect_in_list "${ids[0]}" "reconnecting)"
 kill_daemon
 serve 0 "${imgs[0]}"
 recover_all "${ids[@]}"
@@ -151,7 +175,7 @@ refused() {
 	(($(wc -l <"$ERR") == 1)) || fail "recover's error is not one line"
 	[[ -b ${devs[i]} ]] || fail "a refused recover lost ${devs[i]}"
 	expect_in_list "${ids[i]}" "waits for recover"
-	expect_in_list "${ids[o]}" "connected)"
+	expect_in_list "${ids[o]}" "${up_texts[o]}"
 }
 
 small=$UBR_SCRATCH/small.img
@@ -165,7 +189,8 @@ for i in 0 1; do
 		# The right export back: the device recovers, data intact.
 		serve 0 "${imgs[0]}"
 		recover_all "${ids[0]}"
-		expect_in_list "${ids[0]}" "connected)"
+		expect_in_list "${ids[0]}" "${up_texts[0]}"
+		expect_unix_conns "after the refused recover"
 		cmp <(dd if="${devs[0]}" bs=1M iflag=direct status=none) \
 			"${imgs[0]}" || fail "${devs[0]} lost data across the refusal"
 	fi
