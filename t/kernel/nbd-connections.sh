@@ -33,22 +33,6 @@ size=$((32 << 20))
 half=$((size / 2 / 1048576))M
 filled_file "$img" "$size"
 
-# Established TCP sockets whose peer is the server's port: the daemon's
-# connections (the server's own sockets have the port on their side).
-conns_up() {
-	local hex
-	hex=$(printf ':%04X' "$port")
-	awk -v p="$hex" 'NR > 1 && substr($3, length($3) - 4) == p && $4 == "01"' \
-		/proc/net/tcp | wc -l
-}
-
-# expect_conns N WHAT: N established within a few seconds (a closed one
-# may take a moment to go).
-expect_conns() {
-	wait_for 10 test "$(conns_up)" -eq "$1" ||
-		fail "$2: $(conns_up) established connections, expected $1"
-}
-
 # The server's flags (`list`) include NBD_FLAG_CAN_MULTI_CONN (0x100)?
 multi_conn_flag() {
 	local flags
@@ -68,20 +52,20 @@ multi_conn_flag "$DEV_ID" || fail "nbdkit memory does not advertise multi-conn"
 expect_in_list "$DEV_ID" "$n_text"
 "$UBR" list --json | grep -qF "${n_text%)}" ||
 	fail "list --json lacks the connections"
-expect_conns "$q" "--connections $q"
+expect_conns "$port" "$q" "--connections $q"
 fio_args[0]=--filename=$DEV
 run_fio "${fio_args[@]}" --do_verify=1
 grep -q "err= 0" "$FIO_JSON" || fail "fio saw I/O errors"
 ! grep -q "err= *[1-9]" "$FIO_JSON" || fail "fio saw I/O errors"
 del_dev "$DEV_ID"
-expect_conns 0 "after del"
+expect_conns "$port" 0 "after del"
 kill_server
 
 echo "--- the server killed and started again under fio, $q connections"
 nbdkit_tcp "$port" file "$img"
 add_dev nbd --queues "$q" --connections "$q" --reconnect-timeout 120 "$uri"
 expect_in_list "$DEV_ID" "$n_text"
-expect_conns "$q" "file server"
+expect_conns "$port" "$q" "file server"
 fio_args[0]=--filename=$DEV
 log=$UBR_SCRATCH/fio-restart.log
 fio_busy "$log" "$q connections" "${fio_args[@]}" --do_verify=1 --loops=2
@@ -94,7 +78,7 @@ nbdkit_tcp "$port" file "$img"
 fio_busy_clean "$log" "$q connections"
 wait_for 60 list_says "$DEV_ID" "$n_text" ||
 	fail "not every connection came back: $(list_line "$DEV_ID")"
-expect_conns "$q" "after the restart"
+expect_conns "$port" "$q" "after the restart"
 # Everything fio wrote is in the file the new server serves.
 del_dev "$DEV_ID"
 add_dev nbd --queues "$q" "$uri"
@@ -103,12 +87,12 @@ run_fio "${fio_args[@]}" --verify_only=1 --loops=2
 
 echo "--- no --connections on a multi-conn server: one per queue"
 expect_in_list "$DEV_ID" "$n_text"
-expect_conns "$q" "the default, $q queues"
+expect_conns "$port" "$q" "the default, $q queues"
 del_dev "$DEV_ID"
 if ((q > 2)); then
 	add_dev nbd --queues 2 "$uri"
 	expect_in_list "$DEV_ID" "2 connections, connected)"
-	expect_conns 2 "the default, 2 queues"
+	expect_conns "$port" 2 "the default, 2 queues"
 	del_dev "$DEV_ID"
 fi
 kill_server
@@ -123,7 +107,7 @@ if ((q > 1)); then
 	[[ $(wc -l <"$ERR") == 1 ]] || fail "more than one line"
 	[[ $(ls /dev/ublkb* 2>/dev/null || true) == "$before" ]] ||
 		fail "the failed add left a device"
-	expect_conns 0 "after the failed add"
+	expect_conns "$port" 0 "after the failed add"
 	kill_server
 fi
 
@@ -146,7 +130,7 @@ if ((q > 1)); then
 		fail "add deleted while connecting: $(cat "$UBR_SCRATCH/join.err")"
 	((SECONDS - start < 5)) || fail "del took $((SECONDS - start)) s"
 	"$UBR" list | grep -qF joining && fail "del left the device"
-	expect_conns 0 "after del while connecting"
+	expect_conns "$port" 0 "after del while connecting"
 
 	echo "--- kill -9 while connections 2..$q are being made"
 	before=$(ls /dev/ublkb* 2>/dev/null || true)
@@ -162,7 +146,7 @@ if ((q > 1)); then
 	# The kernel never heard of the device: nothing to recover or delete.
 	[[ $(ls /dev/ublkb* 2>/dev/null || true) == "$before" ]] ||
 		fail "the killed add left a device"
-	expect_conns 0 "after kill -9 while connecting"
+	expect_conns "$port" 0 "after kill -9 while connecting"
 	kill_server
 fi
 
@@ -175,11 +159,11 @@ grep -qF "multi-conn" "$ERR" || fail "--connections 2: stderr does not name mult
 [[ $(ls /dev/ublkb* 2>/dev/null || true) == "$before" ]] ||
 	fail "--connections 2 left a device"
 ! "$UBR" list | grep -qF "$uri" || fail "--connections 2 left a device in list"
-expect_conns 0 "after the refused add"
+expect_conns "$port" 0 "after the refused add"
 add_dev nbd --queues "$q" "$uri"
 ! multi_conn_flag "$DEV_ID" || fail "the filter left multi-conn advertised"
 expect_in_list "$DEV_ID" "replies, connected)"
-expect_conns 1 "the default without multi-conn"
+expect_conns "$port" 1 "the default without multi-conn"
 dd if=/dev/urandom of="$UBR_SCRATCH/data" bs=64k count=16 2>/dev/null
 dd if="$UBR_SCRATCH/data" of="$DEV" bs=64k oflag=direct 2>/dev/null ||
 	fail "a write on one connection failed"

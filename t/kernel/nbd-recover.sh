@@ -73,17 +73,8 @@ ids+=("$DEV_ID") devs+=("$DEV")
 add_dev nbd "${uris[1]}"
 ids+=("$DEV_ID") devs+=("$DEV")
 
-# Connected sockets of the unix server: its accepted ones carry its path.
-unix_conns_up() {
-	awk -v p="$sock" '$8 == p && $6 == "03"' /proc/net/unix | wc -l
-}
-
-expect_unix_conns() {
-	wait_for 10 test "$(unix_conns_up)" -eq "$q" ||
-		fail "$1: $(unix_conns_up) unix connections, expected $q"
-}
 expect_in_list "${ids[0]}" "${up_texts[0]}"
-expect_unix_conns "after add"
+expect_conns "$sock" "$q" "after add"
 
 # fio_jobs DEV...: a 4k job on the first half of each device, a 64k job on
 # the second, random writes with a crc32c in every block.
@@ -118,7 +109,7 @@ recovered_clean() {
 	for i in "${!ids[@]}"; do
 		expect_in_list "${ids[i]}" "${up_texts[i]}"
 	done
-	expect_unix_conns "after recover"
+	expect_conns "$sock" "$q" "after recover"
 	fio_bg_check
 	echo "fio: $(jq -c '[.jobs[] | {jobname, error, w: .write.io_bytes, r: .read.io_bytes}]' "$FIO_LOG.json")"
 }
@@ -190,7 +181,7 @@ for i in 0 1; do
 		serve 0 "${imgs[0]}"
 		recover_all "${ids[0]}"
 		expect_in_list "${ids[0]}" "${up_texts[0]}"
-		expect_unix_conns "after the refused recover"
+		expect_conns "$sock" "$q" "after the refused recover"
 		cmp <(dd if="${devs[0]}" bs=1M iflag=direct status=none) \
 			"${imgs[0]}" || fail "${devs[0]} lost data across the refusal"
 	fi

@@ -42,6 +42,27 @@ nbdkit_tcp() {
 	wait_for 30 tcp_listening "$port" || fail "nbdkit --port $port $* did not start"
 }
 
+# server_conns PORT|SOCKET: the clients' connections to the server at that
+# TCP port on the loopback (established sockets whose peer is the port;
+# the server's own sockets have it on their side) or at that unix socket
+# path (the server's accepted sockets, which carry its path).
+server_conns() {
+	if [[ $1 == /* ]]; then
+		awk -v p="$1" '$8 == p && $6 == "03"' /proc/net/unix | wc -l
+	else
+		awk -v p="$(printf ':%04X' "$1")" \
+			'NR > 1 && substr($3, length($3) - 4) == p && $4 == "01"' \
+			/proc/net/tcp | wc -l
+	fi
+}
+
+# expect_conns PORT|SOCKET N WHAT: N connections within a few seconds (a
+# closed one may take a moment to go).
+expect_conns() {
+	wait_for 10 test "$(server_conns "$1")" -eq "$2" ||
+		fail "$3: $(server_conns "$1") connections to $1, expected $2"
+}
+
 # kill_server: the last nbdkit started, killed and reaped.
 kill_server() {
 	kill -KILL "$NBDKIT_PID"
