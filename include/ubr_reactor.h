@@ -73,6 +73,9 @@ struct ubr_reactor {
 	struct ubr_child *children;
 	/* libev wake-up through the ring */
 	int ev_fd;	     /* libev's epoll descriptor */
+	unsigned ev_gen;     /* its generation: libev may replace it */
+	ev_fork ev_renew_w;  /* libev runs fork watchers before it does */
+	bool ev_renewed;
 	bool ev_poll_armed;
 	bool ev_due;
 	bool ev_invoked;

@@ -19,6 +19,11 @@
  * - target data: the target's own bits (e.g. which backing file), or the
  *   control-command slot for UBR_UD_CTRL.
  *
+ * The reactor's poll on libev's epoll descriptor (UBR_UD_EVENT, target data
+ * UBR_EVENT_LIBEV) carries in the tag field the generation of the epoll
+ * descriptor it polls, modulo 4096: libev may replace that descriptor, and
+ * a completion of the old one's poll must not count for the new one's.
+ *
  * Batch I/O (UBLK_F_BATCH_IO) commands are a queue's, not a tag's: kind
  * UBR_UD_BATCH, the dev slot and queue as above, the command (enum
  * ubr_ud_batch_op) in the target data, and in the tag field which of the

@@ -76,6 +76,7 @@ int main(void)
 	round_trip(UBR_UD_TARGET, 1, 2, 3, 4);
 	round_trip(UBR_UD_CTRL, 0, 0, 0, 12345);
 	round_trip(UBR_UD_EVENT, 0, 0, 0, 1);
+	round_trip(UBR_UD_EVENT, 0, 0, UBR_MAX_DEPTH - 1, 1); /* a generation */
 	round_trip(UBR_UD_IO_CMD, UBR_MAX_DEVS - 1, UBR_MAX_QUEUES - 1,
 		   UBR_MAX_DEPTH - 1, UBR_MAX_TGT_DATA);
 	for (dev = 1; dev < UBR_MAX_DEVS; dev <<= 3)

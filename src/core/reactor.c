@@ -150,6 +150,25 @@ void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us)
 	ubr_batch_init(&r->batch, us);
 }
 
+/*
+ * libev replaces its epoll descriptor (closes it, makes another, and
+ * registers every watcher there again) when epoll reports an event it
+ * cannot place: a watcher it stopped lazily, on a descriptor closed since
+ * whose file something else still holds (a ring request on it, a client's
+ * copy of a passed socket). It calls that a fork, and runs the fork
+ * watchers just before. The ring's poll would stay on the old file, which
+ * nothing wakes any more: every libev event (an admin request, an nbd
+ * handshake) would wait for a timer or a control command, or forever.
+ */
+static void ev_renew_cb(struct ev_loop *loop, ev_fork *w, int revents)
+{
+	struct ubr_reactor *r = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	r->ev_renewed = true;
+}
+
 int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 {
 	int ret;
@@ -170,6 +189,8 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		goto exit_ring;
 	}
 	ev_set_userdata(r->loop, r);
+	ev_fork_init(&r->ev_renew_w, ev_renew_cb);
+	ev_fork_start(r->loop, &r->ev_renew_w);
 	r->ev_fd = ubr_ev_backend_fd(r->loop);
 	if (r->ev_fd < 0) {
 		ret = r->ev_fd;
@@ -249,6 +270,13 @@ void ubr_reactor_reserve(struct ubr_reactor *r, unsigned n)
 
 /* --- libev through the ring ------------------------------------------ */
 
+/* The poll on generation gen of libev's epoll descriptor. */
+static uint64_t ev_poll_ud(unsigned gen)
+{
+	return ubr_ud_encode(UBR_UD_EVENT, 0, 0, gen % UBR_MAX_DEPTH,
+			     UBR_EVENT_LIBEV);
+}
+
 static void ev_poll_arm(struct ubr_reactor *r)
 {
 	struct io_uring_sqe *sqe;
@@ -257,9 +285,39 @@ static void ev_poll_arm(struct ubr_reactor *r)
 		return;
 	sqe = ubr_reactor_sqe(r);
 	io_uring_prep_poll_add(sqe, r->ev_fd, POLLIN);
-	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_EVENT, 0, 0, 0,
-						   UBR_EVENT_LIBEV));
+	io_uring_sqe_set_data64(sqe, ev_poll_ud(r->ev_gen));
 	r->ev_poll_armed = true;
+}
+
+/*
+ * After libev has replaced its descriptor: find the new one (its number
+ * may differ), take back the poll on the old one, and poll the new one
+ * (ev_run_due arms it next). The old poll's completion, if it comes, is
+ * of an older generation and ignored.
+ */
+static void ev_follow_backend(struct ubr_reactor *r)
+{
+	struct io_uring_sqe *sqe;
+	int fd;
+
+	r->ev_renewed = false;
+	fd = ubr_ev_backend_fd(r->loop);
+	if (fd < 0) {
+		/* Not seen to happen: libev makes the new one at once. */
+		ubr_err("libev's new epoll descriptor: %s", strerror(-fd));
+		return;
+	}
+	ubr_dbg("libev replaced its epoll descriptor (%d, now %d)", r->ev_fd,
+		fd);
+	r->ev_fd = fd;
+	if (r->ev_poll_armed) {
+		sqe = ubr_reactor_sqe(r);
+		io_uring_prep_poll_remove(sqe, ev_poll_ud(r->ev_gen));
+		io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_IGNORE, 0, 0,
+							   0, 0));
+		r->ev_poll_armed = false;
+	}
+	r->ev_gen++;
 }
 
 static void ev_invoke_pending_cb(struct ev_loop *loop)
@@ -286,6 +344,8 @@ static void ev_run_due(struct ubr_reactor *r)
 		r->counters.ev_runs++;
 	} while (r->ev_invoked && ++rounds < 64);
 	r->ev_due = false;
+	if (r->ev_renewed)
+		ev_follow_backend(r);
 	ev_poll_arm(r);
 }
 
@@ -379,6 +439,9 @@ void ubr_reactor_dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 
 	switch (kind) {
 	case UBR_UD_EVENT:
+		if (ubr_ud_decode(cqe->user_data).tag !=
+		    r->ev_gen % UBR_MAX_DEPTH)
+			return; /* the poll on a replaced descriptor */
 		r->ev_poll_armed = false;
 		r->ev_due = true;
 		return;
