@@ -15,7 +15,7 @@ targets=$("$UBR" --help | sed -n 's/^Targets in this build: //p')
 require_root
 require_program fio
 require_program jq
-"$UBR" --help | grep -q '^  stripe ' || fail "this build lacks the loop and stripe targets"
+require_target stripe "the loop and stripe targets"
 
 private_daemon
 run=$UBLK_REACTOR_RUNDIR

@@ -23,7 +23,7 @@
 
 require_root
 require_program fio
-"$UBR" --help | grep -q '^  stripe ' || fail "this build lacks the loop and stripe targets"
+require_target stripe "the loop and stripe targets"
 ROUNDS=${UBR_DEL_ROUNDS:-20}
 DEL_BOUND=150
 

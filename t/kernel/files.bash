@@ -8,7 +8,7 @@
 # device it still has.
 
 require_root
-"$UBR" --help | grep -q '^  stripe ' || fail "this build lacks the loop and stripe targets"
+require_target stripe "the loop and stripe targets"
 
 # python3 itself: a version manager's shim on PATH can take half a minute
 # to start under TCG.

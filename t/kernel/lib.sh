@@ -44,6 +44,9 @@ on_exit() {
 
 ubr_run_exit_cmds() {
 	local status=$? i
+	# The ERR trap fires with or without -e: a cleanup command's failure
+	# (a process already gone) must not print a second FAIL line.
+	trap - ERR
 	set +e
 	for ((i = ${#ubr_exit_cmds[@]} - 1; i >= 0; i--)); do
 		eval "${ubr_exit_cmds[i]}"
@@ -67,6 +70,17 @@ has_feature() {
 	[[ -x $UBR ]] || fail "$UBR not built"
 	out=$("$UBR" features 2>&1) || fail "'$UBR features' failed: $out"
 	grep -qw -- "$1" <<<"$out"
+}
+
+# require_target NAME WHAT: this build has target NAME, or the test fails
+# ("this build lacks WHAT"). The help is read whole first: `--help | grep -q`
+# under pipefail fails whenever grep exits before the second of the help's
+# two writes (it is longer than a pipe's 4 KiB buffer) and the help dies
+# of SIGPIPE.
+require_target() {
+	local help
+	help=$("$UBR" --help) || fail "'$UBR --help' failed"
+	grep -q "^  $1 " <<<"$help" || fail "this build lacks $2"
 }
 
 # Skips when the kernel lacks feature NAME.

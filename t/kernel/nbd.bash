@@ -2,7 +2,7 @@
 # files.bash. Not a test itself (the suite runs t/kernel/*.sh only).
 
 require_program nbdkit
-"$UBR" --help | grep -q '^  nbd ' || fail "this build lacks the nbd target"
+require_target nbd "the nbd target"
 # The VM has no NIC; the TCP tests use the loopback, which starts down.
 ip link set lo up 2>/dev/null || true
 
@@ -19,6 +19,12 @@ tcp_listening() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# nbdkit_said: nbdkit's last words (its log is shared by every server the
+# test starts), for a failure line.
+nbdkit_said() {
+	tail -n 3 "$UBR_SCRATCH/nbdkit.log" 2>/dev/null | tr '\n' ' '
+}
+
 # nbdkit_unix SOCKET PLUGIN ARGS... / nbdkit_tcp PORT PLUGIN ARGS...:
 # nbdkit in the foreground (the test owns its pid: $NBDKIT_PID), killed
 # at exit, and listening when the function returns.
@@ -29,7 +35,8 @@ nbdkit_unix() {
 	nbdkit -f --unix "$sock" "$@" >>"$UBR_SCRATCH/nbdkit.log" 2>&1 &
 	NBDKIT_PID=$!
 	on_exit kill -KILL "$NBDKIT_PID"
-	wait_for 30 test -S "$sock" || fail "nbdkit --unix $sock $* did not start"
+	wait_for 30 test -S "$sock" ||
+		fail "nbdkit --unix $sock $* did not start: $(nbdkit_said)"
 }
 
 nbdkit_tcp() {
@@ -39,7 +46,8 @@ nbdkit_tcp() {
 		>>"$UBR_SCRATCH/nbdkit.log" 2>&1 &
 	NBDKIT_PID=$!
 	on_exit kill -KILL "$NBDKIT_PID"
-	wait_for 30 tcp_listening "$port" || fail "nbdkit --port $port $* did not start"
+	wait_for 30 tcp_listening "$port" ||
+		fail "nbdkit --port $port $* did not start: $(nbdkit_said)"
 }
 
 # server_conns PORT|SOCKET: the clients' connections to the server at that
