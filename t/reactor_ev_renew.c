@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reactor_run.h"
 #include "tap.h"
 #include "ubr_reactor.h"
 #include "ubr_user_data.h"
@@ -43,17 +44,6 @@ static ev_timer tick;
 static bool triggered, released;
 static uint64_t runs_at_trigger;
 static int live_reads, stale_reads;
-
-static void hang_cb(int sig)
-{
-	static const char msg[] =
-		"not ok 2 - the loop slept past the event on the new descriptor\n";
-
-	(void)sig;
-	if (write(1, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	_exit(1);
-}
 
 static void stale_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -118,7 +108,6 @@ static void turn_end_cb(struct ubr_reactor *r)
 
 int main(void)
 {
-	struct io_uring_sqe *sqe;
 	pid_t child;
 	int ret, status;
 
@@ -147,13 +136,9 @@ int main(void)
 	ev_io_init(&live_w, live_cb, live[0], EV_READ);
 	ev_timer_init(&tick, tick_cb, TICK_S, 0.);
 	ubr_timer_start(&R, &tick);
-	sqe = ubr_reactor_sqe(&R);
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_TARGET, 0, 0, 0, 0));
-	signal(SIGALRM, hang_cb);
-	alarm(HANG_BOUND_S);
-	ret = ubr_reactor_run(&R);
-	alarm(0);
+	reactor_kick(&R);
+	ret = reactor_run_bounded(&R, HANG_BOUND_S,
+				  "not ok 2 - the loop slept past the event on the new descriptor\n");
 	ok(released, "the stale descriptor's file was let go after libev saw its event");
 	is_int(R.ev_gen, 1, "libev replaced its epoll descriptor once, and the reactor followed");
 	ok(ret == 0 && live_reads == 1,

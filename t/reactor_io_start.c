@@ -12,15 +12,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "reactor_run.h"
 #include "tap.h"
 #include "ubr_child.h"
 #include "ubr_reactor.h"
-#include "ubr_user_data.h"
 
 #define HANG_BOUND_S 20	     /* far past the helper's 0.2 s */
 #define HELPER_SLEEP_US 200000 /* exits after the loop has gone to sleep */
@@ -28,17 +27,6 @@
 static struct ubr_reactor R;
 static int helper_res = 1;
 static int helper_calls;
-
-static void hang_cb(int sig)
-{
-	static const char msg[] =
-		"not ok 2 - the loop slept past the helper's exit\n";
-
-	(void)sig;
-	if (write(1, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	_exit(1);
-}
 
 static void helper_done_cb(void *ctx, int res)
 {
@@ -64,7 +52,6 @@ static void nop_cb(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 
 int main(int argc, char **argv)
 {
-	struct io_uring_sqe *sqe;
 	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "helper")) {
@@ -80,13 +67,9 @@ int main(int argc, char **argv)
 	if (!ok(ret == 0, "reactor set up (%s)", ret ? strerror(-ret) : "ok"))
 		return done_testing();
 	ubr_reactor_handle(&R, UBR_UD_TARGET, nop_cb);
-	sqe = ubr_reactor_sqe(&R);
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, ubr_ud_encode(UBR_UD_TARGET, 0, 0, 0, 0));
-	signal(SIGALRM, hang_cb);
-	alarm(HANG_BOUND_S);
-	ret = ubr_reactor_run(&R);
-	alarm(0);
+	reactor_kick(&R);
+	ret = reactor_run_bounded(&R, HANG_BOUND_S,
+				  "not ok 2 - the loop slept past the helper's exit\n");
 	ok(ret == 0 && helper_calls == 1,
 	   "the loop saw the helper exit (run %d, %d call(s))", ret,
 	   helper_calls);
