@@ -439,8 +439,7 @@ void ubr_reactor_dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 
 	switch (kind) {
 	case UBR_UD_EVENT:
-		if (ubr_ud_decode(cqe->user_data).tag !=
-		    r->ev_gen % UBR_MAX_DEPTH)
+		if (cqe->user_data != ev_poll_ud(r->ev_gen))
 			return; /* the poll on a replaced descriptor */
 		r->ev_poll_armed = false;
 		r->ev_due = true;
