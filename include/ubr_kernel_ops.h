@@ -16,7 +16,8 @@
  *    (src/device/kernel_ops.c). A test double replaces them at link time: it
  *    defines every function declared here, so the linker never takes
  *    kernel_ops.o from libubr.a (a missing one pulls it in and the link
- *    fails on the duplicates, loudly). None of them runs per request.
+ *    fails on the duplicates, loudly). Only ubr_kernel_user_copy() runs
+ *    per request.
  *
  * Outside a device's life the kernel is still reached directly: by
  * ubr_ctrl_oneshot() in helper processes, and by src/device/kdev_scan.c (the
@@ -26,6 +27,7 @@
 #ifndef UBR_KERNEL_OPS_H
 #define UBR_KERNEL_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,6 +47,13 @@ int ubr_kernel_open_cdev(uint32_t id);
  * only. MAP_FAILED with errno set on failure; munmap() releases it.
  */
 void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len);
+/*
+ * User copy done by the calling thread: len bytes between buf and the
+ * request data at pos of /dev/ublkcN (ublk_user_copy_pos()), into the
+ * request if to_request. Bytes moved, or -errno.
+ */
+int ubr_kernel_user_copy(int cdev_fd, void *buf, size_t len, uint64_t pos,
+			 bool to_request);
 /*
  * A helper process for a kernel call that may wait on our own devices
  * (STOP_DEV, queue/scheduler: src/core/child.c says why): ubr_child_spawn().

@@ -197,6 +197,24 @@ void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len)
 	return p;
 }
 
+/* Logged "COPY_IN 0:1:3" (the request's data read) or "COPY_OUT 0:1:3". */
+int ubr_kernel_user_copy(int cdev_fd, void *buf, size_t len, uint64_t pos,
+			 bool to_request)
+{
+	uint64_t at = pos - UBLKSRV_IO_BUF_OFFSET;
+	unsigned i;
+
+	(void)buf;
+	for (i = 0; i < nr_cdevs && cdevs[i].fd != cdev_fd; i++)
+		;
+	if (i == nr_cdevs)
+		return -EBADF;
+	fk_log("%s %u:%u:%u", to_request ? "COPY_OUT" : "COPY_IN",
+	       cdevs[i].id, (unsigned)(at >> UBLK_QID_OFF),
+	       (unsigned)(at >> UBLK_TAG_OFF) & ((1U << UBLK_TAG_BITS) - 1));
+	return (int)len;
+}
+
 int ubr_kernel_helper(struct ubr_reactor *r, char *const argv[],
 		      ubr_child_cb cb, void *ctx)
 {
@@ -282,6 +300,16 @@ static void take_io(struct ubr_reactor *r, const struct io_uring_sqe *sqe)
 		c->done = (sqe->flags & IOSQE_CQE_SKIP_SUCCESS) != 0;
 }
 
+/* A user copy on the ring: answered by the test (ubr_reactor_dispatch()). */
+static void take_copy(struct ubr_reactor *r, const struct io_uring_sqe *sqe)
+{
+	struct ubr_ud d = ubr_ud_decode(sqe->user_data);
+	struct ubr_dev *dev = ubr_dev_at(r, d.dev);
+
+	fk_log("%s %u:%u:%u (ring)", d.data ? "COPY_OUT" : "COPY_IN",
+	       dev ? dev->id : (uint32_t)-1, d.queue, d.tag);
+}
+
 void fk_collect(struct ubr_reactor *r)
 {
 	struct io_uring_sq *sq = &r->ring.sq;
@@ -295,6 +323,7 @@ void fk_collect(struct ubr_reactor *r)
 		case UBR_UD_CTRL: take_ctrl(r, sqe); break;
 		case UBR_UD_IO_CMD:
 		case UBR_UD_BUF: take_io(r, sqe); break;
+		case UBR_UD_COPY: take_copy(r, sqe); break;
 		default: fk_log("SQE?%u", (unsigned)sqe->opcode);
 		}
 		/* The kernel sees a no-op in its place. */

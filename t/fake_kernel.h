@@ -14,6 +14,9 @@
  *   ADD_DEV any | SET_PARAMS 0 | ...    control command, device id
  *   FETCH 0:1:3 | COMMIT 0:1:3=4096     I/O command, dev:queue:tag(=result)
  *   REG 0:1:3 | UNREG 0:1:3             explicit zero copy's (un)register
+ *   COPY_IN 0:1:3 | COPY_OUT 0:1:3      user copy done inline (it moves
+ *                                       nothing and reports the full length)
+ *   COPY_IN 0:1:3 (ring)                ... or on the ring (the test answers)
  *   (fallback)                          the fetch before it lets auto
  *                                       registration fall back
  *   [stop-dev 0]                        a helper process (its arguments)

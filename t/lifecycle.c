@@ -1060,6 +1060,79 @@ static void test_zero_fallback(void)
 	end();
 }
 
+/* --- user copy ------------------------------------------------------------ */
+
+static void echo_queue_io(struct ubr_queue *q, unsigned tag,
+			  const struct ublksrv_io_desc *iod)
+{
+	ubr_io_complete(q, tag, (int)(iod->nr_sectors << 9));
+}
+
+/* null's ops, but a target that has data: user copy stages its requests. */
+static void give_data(struct ubr_dev *dev)
+{
+	static struct ubr_target_ops echo;
+
+	echo = *dev->ops;
+	echo.flags &= ~UBR_TGT_NO_DATA;
+	echo.queue_io = echo_queue_io;
+	dev->ops = &echo;
+}
+
+/* The ring's answer to a user copy (dir 0: from the request, 1: into it). */
+static void copy_answer(struct ubr_dev *dev, unsigned q, unsigned tag,
+			unsigned dir, int res)
+{
+	struct io_uring_cqe cqe = {
+		.user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q, tag, dir),
+		.res = res,
+	};
+
+	ubr_reactor_dispatch(&R, &cqe);
+}
+
+static void test_user_copy(void)
+{
+	struct answer a = { 0 }, d = { 0 };
+	struct ubr_dev *dev;
+
+	diag("user copy: by the reactor itself where the kernel has QUIESCE");
+	begin(F_QUIESCE);
+	dev = add_null_live(&a, UBR_COPY_USER);
+	is_int(dev->copy_mode, UBR_COPY_USER, "inline copy: user copy mode");
+	give_data(dev);
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_WRITE, 8);
+	log_is("COPY_IN 0:0:1 COMMIT 0:0:1=4096",
+	       "inline copy: a write's data copied in, served and committed");
+	fk_request(&R, 0, 1, 0, UBLK_IO_OP_READ, 8);
+	log_is("COPY_OUT 0:1:0 COMMIT 0:1:0=4096",
+	       "inline copy: a read served, copied out and committed");
+	is_int((long long)R.pool.in_use, 0, "inline copy: buffers given back");
+	is_int(dev->queues[0].tgt_inflight + dev->queues[1].tgt_inflight, 0,
+	       "inline copy: nothing counted in flight");
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	stop_and_delete(0, "inline copy: del");
+	end();
+
+	diag("user copy: on the ring where the kernel lacks QUIESCE");
+	begin(F_BASE);
+	a = (struct answer){ 0 };
+	dev = add_null_live(&a, UBR_COPY_USER);
+	give_data(dev);
+	fk_request(&R, 0, 0, 1, UBLK_IO_OP_WRITE, 8);
+	log_is("COPY_IN 0:0:1 (ring)", "ring copy: a write waits for its data");
+	copy_answer(dev, 0, 1, 0, 4096);
+	log_is("COMMIT 0:0:1=4096", "ring copy: then is served");
+	fk_request(&R, 0, 1, 0, UBLK_IO_OP_READ, 8);
+	log_is("COPY_OUT 0:1:0 (ring)", "ring copy: a read's data goes out");
+	copy_answer(dev, 1, 0, 1, -EFAULT);
+	log_is("COMMIT 0:1:0=-14", "ring copy: a failed copy fails the read");
+	is_int((long long)R.pool.in_use, 0, "ring copy: buffers given back");
+	ubr_dev_del(&R, 0, answer_cb, &d);
+	stop_and_delete(0, "ring copy: del");
+	end();
+}
+
 static void test_recover(void)
 {
 	struct answer a = { 0 };
@@ -1426,6 +1499,7 @@ int main(void)
 	test_add_goes_live();
 	test_zero_explicit();
 	test_zero_fallback();
+	test_user_copy();
 	test_add_fails_at_add_dev();
 	test_add_fails_id_in_use();
 	test_add_fails_at_set_params();

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "ubr_ctrl.h"
 #include "ubr_kernel_ops.h"
@@ -40,6 +41,18 @@ void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len)
 {
 	return mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, cdev_fd,
 		    off);
+}
+
+int ubr_kernel_user_copy(int cdev_fd, void *buf, size_t len, uint64_t pos,
+			 bool to_request)
+{
+	ssize_t n;
+
+	do {
+		n = to_request ? pwrite(cdev_fd, buf, len, (off_t)pos) :
+				 pread(cdev_fd, buf, len, (off_t)pos);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (int)n;
 }
 
 int ubr_kernel_helper(struct ubr_reactor *r, char *const argv[],
