@@ -143,7 +143,6 @@ enum ubr_tag_state {
 /* One request slot. Kept small: there are queues x depth of them. */
 struct ubr_tag {
 	uint8_t state;	      /* enum ubr_tag_state */
-	uint8_t staging;      /* user copy: a copy to or from the kernel runs */
 	uint16_t tgt_pending; /* target SQEs in flight for this request */
 	uint16_t tgt_flags;   /* the target's own */
 	/* explicit zero copy: the request's pages are in its slot (queue.c) */

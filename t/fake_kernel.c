@@ -168,20 +168,31 @@ static size_t page_round(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
+/*
+ * The /dev/ublkcN a descriptor is, or NULL: the newest one opened on that
+ * number whose file it still is (a closed one's number is reused).
+ */
+static const struct fk_cdev *cdev_of_fd(int fd)
+{
+	struct stat st;
+	unsigned i;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	for (i = nr_cdevs; i-- > 0;)
+		if (cdevs[i].fd == fd && cdevs[i].ino == st.st_ino)
+			return &cdevs[i];
+	return NULL;
+}
+
 void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len)
 {
 	size_t stride = page_round(UBLK_MAX_QUEUE_DEPTH *
 				   sizeof(struct ublksrv_io_desc));
-	struct stat st;
-	unsigned i;
+	const struct fk_cdev *c = cdev_of_fd(cdev_fd);
 	void *p;
 
-	if (fstat(cdev_fd, &st) < 0)
-		return MAP_FAILED;
-	for (i = nr_cdevs; i-- > 0;)
-		if (cdevs[i].fd == cdev_fd && cdevs[i].ino == st.st_ino)
-			break;
-	if (i == (unsigned)-1 || nr_maps == sizeof(maps) / sizeof(maps[0])) {
+	if (!c || nr_maps == sizeof(maps) / sizeof(maps[0])) {
 		errno = ENODEV;
 		return MAP_FAILED;
 	}
@@ -190,7 +201,7 @@ void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len)
 	if (p == MAP_FAILED)
 		return p;
 	maps[nr_maps++] = (struct fk_map){
-		.id = cdevs[i].id,
+		.id = c->id,
 		.q = (unsigned)((size_t)(off - UBLKSRV_CMD_BUF_OFFSET) / stride),
 		.descs = p,
 	};
@@ -201,16 +212,14 @@ void *ubr_kernel_map_descs(int cdev_fd, off_t off, size_t len)
 int ubr_kernel_user_copy(int cdev_fd, void *buf, size_t len, uint64_t pos,
 			 bool to_request)
 {
+	const struct fk_cdev *c = cdev_of_fd(cdev_fd);
 	uint64_t at = pos - UBLKSRV_IO_BUF_OFFSET;
-	unsigned i;
 
 	(void)buf;
-	for (i = 0; i < nr_cdevs && cdevs[i].fd != cdev_fd; i++)
-		;
-	if (i == nr_cdevs)
+	if (!c)
 		return -EBADF;
 	fk_log("%s %u:%u:%u", to_request ? "COPY_OUT" : "COPY_IN",
-	       cdevs[i].id, (unsigned)(at >> UBLK_QID_OFF),
+	       c->id, (unsigned)(at >> UBLK_QID_OFF),
 	       (unsigned)(at >> UBLK_TAG_OFF) & ((1U << UBLK_TAG_BITS) - 1));
 	return (int)len;
 }

@@ -525,8 +525,6 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 	uint64_t pos = ublk_user_copy_pos(q->id, (uint16_t)tag, 0);
 	struct io_uring_sqe *sqe;
 
-	q->tags[tag].staging = 1;
-	q->tgt_inflight++;
 	if (ubr_inline_io_safe(dev->r->features)) {
 		copy_finished(q, tag, dir,
 			      ubr_kernel_user_copy(dev->cdev_fd,
@@ -542,6 +540,7 @@ static void queue_copy(struct ubr_queue *q, unsigned tag, int dir,
 	ubr_queue_cdev_target(sqe, dev);
 	sqe->user_data = ubr_ud_encode(UBR_UD_COPY, dev->slot, q->id, tag,
 				       (uint32_t)dir);
+	q->tgt_inflight++; /* a drain waits for the copy on the ring */
 }
 
 static void wait_for_buffer(struct ubr_reactor *r, uint64_t ud)
@@ -656,8 +655,6 @@ static void copy_finished(struct ubr_queue *q, unsigned tag, int dir, int res)
 	struct ubr_tag *t = &q->tags[tag];
 	unsigned len;
 
-	t->staging = 0;
-	q->tgt_inflight--;
 	len = dir == COPY_IN ? q->descs[tag].nr_sectors << 9
 			     : (unsigned)t->result;
 	if (res != (int)len) {
@@ -681,6 +678,7 @@ void ubr_queue_copy_done(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 
 	if (!q)
 		return;
+	q->tgt_inflight--;
 	copy_finished(q, d.tag, (int)d.data, cqe->res);
 	if (q->dev->state != UBR_DEV_LIVE)
 		q->dev->queue_event(q, d.tag, UBR_QEV_RETURNED);
