@@ -21,6 +21,12 @@
  *    in case completions arrive one at a time only because we are quick.
  * Turns that reap nothing (a timer, a signal) teach nothing.
  *
+ * Busy polling (UBLK_REACTOR_POLL=busy) trades CPU for latency: every
+ * turn that reaps a completion polls the next, so at iodepth 1 the loop
+ * spins through a request's round trip instead of sleeping and being woken
+ * for its reply and for the next request. An idle daemon still sleeps:
+ * after its last completion it polls one window, finds nothing, and waits.
+ *
  * Why not the kernel's min wait (io_uring_enter's min_wait_usec): ublk
  * queues a new request's command as task work that wakes a sleeping
  * waiter at once, whatever the wait asked for, so a wait for N
@@ -47,9 +53,11 @@
 struct ubr_batch {
 	unsigned poll_us; /* 0: never poll */
 	bool on;	  /* the next turn polls */
+	bool busy;	  /* poll after every turn that reaped something */
 	unsigned singles; /* single-completion turns in a row, this state */
 };
 
+/* Adaptive, not busy. */
 void ubr_batch_init(struct ubr_batch *b, unsigned poll_us);
 /*
  * A turn is over: it reaped n completions; found: its poll (if it polled)

@@ -136,10 +136,11 @@ int ubr_reactor_run(struct ubr_reactor *r);
 
 /*
  * Let a loaded ring's turns look for more work for up to us microseconds
- * before they sleep (see ubr_batch.h); 0: never. The default is
- * UBR_BATCH_WAIT_US.
+ * before they sleep (see ubr_batch.h); 0: never. busy: after every turn
+ * that reaped a completion, not only loaded ones. The default is
+ * UBR_BATCH_WAIT_US, adaptive.
  */
-void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us);
+void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us, bool busy);
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);

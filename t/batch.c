@@ -93,11 +93,39 @@ static void test_off(void)
 	is_int(polled, 0, "poll window 0: never polls");
 }
 
+/*
+ * Busy polling: iodepth 1, where the adaptive policy sleeps, polls after
+ * every completion, even when the last poll had to give up; an idle
+ * daemon (turns that reap nothing) changes nothing.
+ */
+static void test_busy(void)
+{
+	struct ubr_batch b;
+	unsigned i, polled = 0;
+
+	ubr_batch_init(&b, 50);
+	b.busy = true;
+	is_int(ubr_batch_poll_us(&b), 0, "busy: starts without polling");
+	for (i = 0; i < 1000; i++) {
+		ubr_batch_turn(&b, 1, i % 2 == 0);
+		polled += ubr_batch_poll_us(&b) != 0;
+	}
+	is_int(polled, 1000, "busy: every turn after a completion polls");
+	ubr_batch_turn(&b, 0, false);
+	is_int(ubr_batch_poll_us(&b), 50, "busy: an empty turn changes nothing");
+
+	ubr_batch_init(&b, 0);
+	b.busy = true;
+	ubr_batch_turn(&b, 4, true);
+	is_int(ubr_batch_poll_us(&b), 0, "busy with window 0: never polls");
+}
+
 int main(void)
 {
 	test_single();
 	test_load();
 	test_quick_single();
 	test_off();
+	test_busy();
 	return done_testing();
 }

@@ -378,20 +378,27 @@ static void lock_write_pid(struct daemon *d)
 /*
  * UBLK_REACTOR_MIN_WAIT_US: how long a loaded turn polls before it sleeps
  * (0: never). The name is from when this was the kernel's min wait.
+ * UBLK_REACTOR_POLL: adaptive (which turns poll: see ubr_batch.h) or busy
+ * (every turn after a completion).
  */
-static void min_wait_from_env(struct ubr_reactor *r)
+static void poll_from_env(struct ubr_reactor *r)
 {
 	const char *env = getenv("UBLK_REACTOR_MIN_WAIT_US");
-	uint64_t us;
+	const char *mode = getenv("UBLK_REACTOR_POLL");
+	uint64_t us = UBR_BATCH_WAIT_US;
+	bool busy = false;
 
-	if (!env)
-		return;
-	if (ubr_parse_u64(env, 0, UBR_BATCH_MAX_WAIT_US, &us) < 0) {
+	if (env && ubr_parse_u64(env, 0, UBR_BATCH_MAX_WAIT_US, &us) < 0) {
 		ubr_warn("UBLK_REACTOR_MIN_WAIT_US=%.32s is not 0..%u: ignored",
 			 env, UBR_BATCH_MAX_WAIT_US);
-		return;
+		us = UBR_BATCH_WAIT_US;
 	}
-	ubr_reactor_set_poll(r, (unsigned)us);
+	if (mode && !strcmp(mode, "busy"))
+		busy = true;
+	else if (mode && strcmp(mode, "adaptive"))
+		ubr_warn("UBLK_REACTOR_POLL=%.32s is not adaptive or busy: ignored",
+			 mode);
+	ubr_reactor_set_poll(r, (unsigned)us, busy);
 }
 
 /*
@@ -488,7 +495,7 @@ static int reactor_start(struct daemon *d)
 		ubr_reactor_init_strerror(ret, d->err, sizeof(d->err));
 		return ret;
 	}
-	min_wait_from_env(&d->dc.r);
+	poll_from_env(&d->dc.r);
 	iowq_workers_from_env(&d->dc.r);
 	pool_size_from_env(&d->dc.r);
 	zc_miss_from_env(&d->dc.r);

@@ -9,12 +9,17 @@ void ubr_batch_init(struct ubr_batch *b, unsigned poll_us)
 	b->poll_us = poll_us;
 	b->on = false;
 	b->singles = 0;
+	b->busy = false;
 }
 
 void ubr_batch_turn(struct ubr_batch *b, unsigned n, bool found)
 {
 	if (!b->poll_us || !n)
 		return;
+	if (b->busy) {
+		b->on = true;
+		return;
+	}
 	if (b->on) {
 		/* A poll that had to give up and sleep: nothing to gain. */
 		if (!found || (n == 1 && ++b->singles >= UBR_BATCH_POLL_SINGLES)) {

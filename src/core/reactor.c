@@ -145,9 +145,10 @@ void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
 		memset(r->buf_slot_used + base, 0, n);
 }
 
-void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us)
+void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us, bool busy)
 {
 	ubr_batch_init(&r->batch, us);
+	r->batch.busy = busy;
 }
 
 /*
@@ -197,7 +198,7 @@ int ubr_reactor_init(struct ubr_reactor *r, unsigned sq_entries)
 		goto free_loop;
 	}
 	ubr_pool_init(&r->pool, UBR_POOL_DEFAULT_LIMIT);
-	ubr_reactor_set_poll(r, UBR_BATCH_WAIT_US);
+	ubr_reactor_set_poll(r, UBR_BATCH_WAIT_US, false);
 	return 0;
 free_loop:
 	ev_loop_destroy(r->loop);
