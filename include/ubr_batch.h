@@ -57,8 +57,7 @@ struct ubr_batch {
 	unsigned singles; /* single-completion turns in a row, this state */
 };
 
-/* Adaptive, not busy. */
-void ubr_batch_init(struct ubr_batch *b, unsigned poll_us);
+void ubr_batch_init(struct ubr_batch *b, unsigned poll_us, bool busy);
 /*
  * A turn is over: it reaped n completions; found: its poll (if it polled)
  * saw work before the window ended.

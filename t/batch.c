@@ -11,7 +11,7 @@ static void test_single(void)
 	struct ubr_batch b;
 	unsigned i, polled = 0, in_a_row = 0, worst = 0;
 
-	ubr_batch_init(&b, 50);
+	ubr_batch_init(&b, 50, false);
 	is_int(ubr_batch_poll_us(&b), 0, "starts without polling");
 	for (i = 0; i < 6500; i++) {
 		bool polls = ubr_batch_poll_us(&b) != 0;
@@ -35,7 +35,7 @@ static void test_load(void)
 	struct ubr_batch b;
 	unsigned i;
 
-	ubr_batch_init(&b, 50);
+	ubr_batch_init(&b, 50, false);
 	ubr_batch_turn(&b, 8, true);
 	is_int(ubr_batch_poll_us(&b), 50, "8 completions in a turn: poll");
 	ubr_batch_turn(&b, 0, false);
@@ -61,7 +61,7 @@ static void test_quick_single(void)
 	struct ubr_batch b;
 	unsigned i, polled = 0;
 
-	ubr_batch_init(&b, 50);
+	ubr_batch_init(&b, 50, false);
 	for (i = 0; i < UBR_BATCH_PROBE_TURNS; i++)
 		ubr_batch_turn(&b, 1, true);
 	is_int(ubr_batch_poll_us(&b), 50, "PROBE_TURNS single turns: probe");
@@ -71,7 +71,7 @@ static void test_quick_single(void)
 	ubr_batch_turn(&b, 1, true);
 	is_int(ubr_batch_poll_us(&b), 0,
 	       "POLL_SINGLES polled turns of one completion: stop");
-	ubr_batch_init(&b, 50);
+	ubr_batch_init(&b, 50, false);
 	for (i = 0; i < 6500; i++) {
 		polled += ubr_batch_poll_us(&b) != 0;
 		ubr_batch_turn(&b, 1, true);
@@ -85,7 +85,7 @@ static void test_off(void)
 	struct ubr_batch b;
 	unsigned i, polled = 0;
 
-	ubr_batch_init(&b, 0);
+	ubr_batch_init(&b, 0, false);
 	for (i = 0; i < 1000; i++) {
 		polled += ubr_batch_poll_us(&b) != 0;
 		ubr_batch_turn(&b, i % 7, i % 3 == 0);
@@ -103,8 +103,7 @@ static void test_busy(void)
 	struct ubr_batch b;
 	unsigned i, polled = 0;
 
-	ubr_batch_init(&b, 50);
-	b.busy = true;
+	ubr_batch_init(&b, 50, true);
 	is_int(ubr_batch_poll_us(&b), 0, "busy: starts without polling");
 	for (i = 0; i < 1000; i++) {
 		ubr_batch_turn(&b, 1, i % 2 == 0);
@@ -114,8 +113,7 @@ static void test_busy(void)
 	ubr_batch_turn(&b, 0, false);
 	is_int(ubr_batch_poll_us(&b), 50, "busy: an empty turn changes nothing");
 
-	ubr_batch_init(&b, 0);
-	b.busy = true;
+	ubr_batch_init(&b, 0, true);
 	ubr_batch_turn(&b, 4, true);
 	is_int(ubr_batch_poll_us(&b), 0, "busy with window 0: never polls");
 }

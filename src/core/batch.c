@@ -4,12 +4,12 @@
 
 #include "ubr_batch.h"
 
-void ubr_batch_init(struct ubr_batch *b, unsigned poll_us)
+void ubr_batch_init(struct ubr_batch *b, unsigned poll_us, bool busy)
 {
 	b->poll_us = poll_us;
 	b->on = false;
 	b->singles = 0;
-	b->busy = false;
+	b->busy = busy;
 }
 
 void ubr_batch_turn(struct ubr_batch *b, unsigned n, bool found)

@@ -147,8 +147,7 @@ void ubr_buf_slots_free(struct ubr_reactor *r, int base, unsigned n)
 
 void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us, bool busy)
 {
-	ubr_batch_init(&r->batch, us);
-	r->batch.busy = busy;
+	ubr_batch_init(&r->batch, us, busy);
 }
 
 /*
