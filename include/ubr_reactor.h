@@ -97,6 +97,12 @@ struct ubr_reactor {
 	struct ubr_queue *commits;
 	/* run at the end of every loop turn once set (the batch commits) */
 	ubr_reactor_fn *turn_end;
+	/*
+	 * this turn's completions that brought more than one request (a
+	 * batch fetch's tags): the requests beyond the first, which the
+	 * adaptive poll policy counts as completions of their own
+	 */
+	unsigned turn_extra;
 	bool ring_exited;    /* deinit has exited the ring */
 	/* test knob: every Nth zero-copy fetch names no slot (0: none) */
 	unsigned zc_miss_every, zc_miss_count;
@@ -141,6 +147,17 @@ int ubr_reactor_run(struct ubr_reactor *r);
  * UBR_BATCH_WAIT_US, adaptive.
  */
 void ubr_reactor_set_poll(struct ubr_reactor *r, unsigned us, bool busy);
+
+/*
+ * A completion being handled brought n requests, not one (a batch fetch):
+ * the poll policy should see the load it is, not one completion.
+ */
+static inline void ubr_reactor_count_arrivals(struct ubr_reactor *r,
+					      unsigned n)
+{
+	if (n > 1)
+		r->turn_extra += n - 1;
+}
 
 /* An SQE, submitting what is queued first if the SQ is full. */
 struct io_uring_sqe *ubr_reactor_sqe(struct ubr_reactor *r);

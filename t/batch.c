@@ -4,6 +4,7 @@
 
 #include "tap.h"
 #include "ubr_batch.h"
+#include "ubr_reactor.h"
 
 /* iodepth 1: every turn reaps one completion, and a poll never pays. */
 static void test_single(void)
@@ -118,6 +119,26 @@ static void test_busy(void)
 	is_int(ubr_batch_poll_us(&b), 0, "busy with window 0: never polls");
 }
 
+/*
+ * A batch fetch brings several requests in one completion: the turn that
+ * reaps it counts each (reap() adds turn_extra to its completions).
+ */
+static void test_arrivals(void)
+{
+	static struct ubr_reactor r;
+	struct ubr_batch b;
+
+	ubr_reactor_count_arrivals(&r, 1);
+	ubr_reactor_count_arrivals(&r, 0);
+	is_int(r.turn_extra, 0, "a fetch of one request, or none, adds nothing");
+	ubr_reactor_count_arrivals(&r, 8);
+	is_int(r.turn_extra, 7, "a fetch of 8 requests adds 7 to its completion");
+	ubr_batch_init(&b, 50, false);
+	ubr_batch_turn(&b, 1 + r.turn_extra, true);
+	ok(ubr_batch_poll_us(&b) != 0,
+	   "a turn that reaped one fetch of 8 requests polls the next");
+}
+
 int main(void)
 {
 	test_single();
@@ -125,5 +146,6 @@ int main(void)
 	test_quick_single();
 	test_off();
 	test_busy();
+	test_arrivals();
 	return done_testing();
 }

@@ -463,18 +463,23 @@ void ubr_reactor_dispatch(struct ubr_reactor *r, const struct io_uring_cqe *cqe)
 			 (unsigned long long)cqe->user_data, cqe->res);
 }
 
+/*
+ * Handle every completion in the CQ. Returns what they brought, for the
+ * poll policy: one per completion, plus a batch fetch's extra requests.
+ */
 static unsigned reap(struct ubr_reactor *r)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	r->turn_extra = 0;
 	io_uring_for_each_cqe(&r->ring, head, cqe) {
 		ubr_reactor_dispatch(r, cqe);
 		n++;
 	}
 	io_uring_cq_advance(&r->ring, n);
 	r->counters.cqes += n;
-	return n;
+	return n + r->turn_extra;
 }
 
 static bool loop_done(const struct ubr_reactor *r)

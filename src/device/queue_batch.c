@@ -429,6 +429,7 @@ static void fetch_done(struct ubr_queue *q, const struct io_uring_cqe *cqe)
 			fetch_buf_give(b, bid);
 		}
 	}
+	ubr_reactor_count_arrivals(q->dev->r, n);
 	tags_arrived(q, tags, n);
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		fetch_ended(q, cqe->res);
