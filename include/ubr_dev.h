@@ -45,9 +45,10 @@ static inline bool ubr_copy_mode_zero(enum ubr_copy_mode m)
 
 /*
  * add --batch-io: a queue's requests through ublk's batch commands
- * (UBLK_F_BATCH_IO) or one command per tag. OFF is the default and 0:
- * measured on sid under TCG (one device, 1 queue of 128, fio 4k qd64),
- * batch I/O was slower, not faster (doc/PERFORMANCE.md, "Batch I/O").
+ * (UBLK_F_BATCH_IO) or one command per tag. OFF is the default and 0,
+ * though batch I/O is faster with several busy devices (doc/PERFORMANCE.md,
+ * "Batch I/O"): the kernel fails a batch device's I/O while quiesced, so
+ * such a device cannot be quiesced, and stop drains it instead.
  */
 enum ubr_batch_io {
 	UBR_BATCH_IO_OFF = 0,
