@@ -59,8 +59,9 @@ struct ubr_batch {
 
 void ubr_batch_init(struct ubr_batch *b, unsigned poll_us, bool busy);
 /*
- * A turn is over: it reaped n completions; found: its poll (if it polled)
- * saw work before the window ended.
+ * A turn is over: it reaped n completions, a batch fetch counted once per
+ * request it brought (the reactor's reap()); found: its poll (if it
+ * polled) saw work before the window ended.
  */
 void ubr_batch_turn(struct ubr_batch *b, unsigned n, bool found);
 
