@@ -30,4 +30,16 @@ tables other-boots/sid-2026-12-05-nbd.json \
 ok $? "an nbd-only run has no table of figures it did not measure"
 tables other-boots/sid-2026-12-05-kublk-loaded.json \
 	"Side by side with kublk"
+[ "$(grep -c '^| vs kublk:' "$out")" -eq 7 ]
+ok $? "on 7.x every target against kublk is judged"
+tables other-boots/trixie-2026-12-06-kublk.json \
+	"Side by side with kublk"
+[ "$(grep -c '^| vs kublk:.*(none on 6.12): -' "$out")" -eq 6 ] &&
+	grep -qF '| vs kublk: null randread qd64, 4 devices, aggregate IOPS | 1.061x (>= 1.1x kublk'"'"'s): **missed**' "$out"
+ok $? "on 6.12 the one target against kublk is 4 devices at 1.1x"
+# The summary's columns are matched by row: both kernels list every target.
+"$report" "$src/doc/bench/other-boots/sid-2026-12-05-kublk-loaded.json" \
+	"$src/doc/bench/other-boots/trixie-2026-12-06-kublk.json" >"$out" 2>&1
+grep -qF '| vs kublk: null randread qd64, 4 devices, aggregate IOPS | 1.059x (>= 1.5x kublk'"'"'s): **missed** | 1.061x (>= 1.1x' "$out"
+ok $? "a sid and a trixie run line up in the summary"
 tap_done
