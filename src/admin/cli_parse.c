@@ -39,20 +39,9 @@ static int del_add_id(struct ubr_del_args *d, uint32_t id)
 static int dev_id_word(const char *cmd, const char *arg, uint32_t *id,
 		       char *err, size_t errlen)
 {
-	uint64_t v;
-	int ret;
-
 	if (arg[0] == '-' && arg[1])
 		return say(err, errlen, "unknown option '%s' for %s", arg, cmd);
-	ret = ubr_parse_u64(arg, 0, UBR_MAX_DEV_ID, &v);
-	if (ret == -ERANGE)
-		return say(err, errlen, "invalid device ID '%s': must be 0..%u",
-			   arg, UBR_MAX_DEV_ID);
-	if (ret)
-		return say(err, errlen, "invalid device ID '%s': not a number",
-			   arg);
-	*id = (uint32_t)v;
-	return 0;
+	return ubr_parse_dev_id(arg, id, err, errlen);
 }
 
 static int del_add_name(struct ubr_del_args *d, const char *name)

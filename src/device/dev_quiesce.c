@@ -422,15 +422,20 @@ static struct ubr_quiesce *ctl_begin(struct ubr_dev *dev, ubr_dev_done_cb cb,
 	return qs;
 }
 
-int ubr_dev_quiesce(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
-		    void *ctx)
+/*
+ * Quiesce or resume: a device already in the state `done` is answered at
+ * once; otherwise `state` is set and `first` runs the first step.
+ */
+static int ctl_run(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		   void *ctx, enum ubr_dev_state done, enum ubr_dev_state state,
+		   void (*first)(struct ubr_quiesce *qs))
 {
 	struct ubr_dev *dev = ctl_dev(r, id, cb, ctx);
 	struct ubr_quiesce *qs;
 
 	if (!dev)
 		return -EBUSY;
-	if (dev->state == UBR_DEV_QUIESCED) {
+	if (dev->state == done) {
 		if (cb)
 			cb(ctx, 0, NULL, id); /* nothing to do */
 		return 0;
@@ -438,28 +443,21 @@ int ubr_dev_quiesce(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 	qs = ctl_begin(dev, cb, ctx);
 	if (!qs)
 		return -ENOMEM;
-	dev->state = UBR_DEV_QUIESCING;
-	quiesce_round(qs);
+	dev->state = state;
+	first(qs);
 	return 0;
+}
+
+int ubr_dev_quiesce(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
+		    void *ctx)
+{
+	return ctl_run(r, id, cb, ctx, UBR_DEV_QUIESCED, UBR_DEV_QUIESCING,
+		       quiesce_round);
 }
 
 int ubr_dev_resume(struct ubr_reactor *r, uint32_t id, ubr_dev_done_cb cb,
 		   void *ctx)
 {
-	struct ubr_dev *dev = ctl_dev(r, id, cb, ctx);
-	struct ubr_quiesce *qs;
-
-	if (!dev)
-		return -EBUSY;
-	if (dev->state == UBR_DEV_LIVE) {
-		if (cb)
-			cb(ctx, 0, NULL, id); /* nothing to do */
-		return 0;
-	}
-	qs = ctl_begin(dev, cb, ctx);
-	if (!qs)
-		return -ENOMEM;
-	dev->state = UBR_DEV_RESUMING;
-	recovery_start(qs);
-	return 0;
+	return ctl_run(r, id, cb, ctx, UBR_DEV_LIVE, UBR_DEV_RESUMING,
+		       recovery_start);
 }
