@@ -30,9 +30,7 @@ DEL_BOUND=150
 private_daemon
 export UBLK_REACTOR_SQ_ENTRIES=16 UBLK_REACTOR_IOWQ_WORKERS=1
 log=$UBR_SCRATCH/daemon.log
-"$UBR" daemon --foreground --verbose 2>"$log" &
-wait_for 30 test -S "$UBLK_REACTOR_RUNDIR/ublk-reactor.sock" ||
-	fail "the daemon did not start: $(tail -n 5 "$log")"
+foreground_daemon "$log" --verbose
 
 load_null_blk nr_devices=3 gb=1
 wait_for 10 test -b /dev/nullb2 || fail "/dev/nullb2 did not appear"

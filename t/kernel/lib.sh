@@ -186,6 +186,23 @@ private_daemon() {
 	on_exit stop_daemon
 }
 
+# foreground_daemon LOG [VAR=VALUE...] [OPTION...]: `daemon --foreground`
+# in the background, with those variables in its environment and those
+# options, its stderr in LOG; FG_PID is its pid. Returns once its socket
+# is there.
+foreground_daemon() {
+	local log=$1 vars=()
+	shift
+	while [[ ${1:-} == *=* ]]; do
+		vars+=("$1")
+		shift
+	done
+	env "${vars[@]}" "$UBR" daemon --foreground "$@" 2>"$log" &
+	FG_PID=$!
+	wait_for 30 test -S "$UBLK_REACTOR_RUNDIR/ublk-reactor.sock" ||
+		fail "the daemon did not start: $(tail -n 5 "$log")"
+}
+
 daemon_pid() {
 	cat "${UBR_LOCK:?call private_daemon first}" 2>/dev/null || true
 }

@@ -73,10 +73,8 @@ check_exit 0 "$UBR" del --all
 # --- SIGTERM deletes every device and exits 0 --------------------------------
 stop_daemon
 pid_gone "$pid" || fail "daemon $pid did not exit on SIGTERM"
-"$UBR" daemon --foreground 2>"$UBR_SCRATCH/daemon.log" &
-fg=$!
-wait_for 10 test -S "$UBLK_REACTOR_RUNDIR/ublk-reactor.sock" ||
-	fail "foreground daemon did not create its socket"
+foreground_daemon "$UBR_SCRATCH/daemon.log"
+fg=$FG_PID
 check_exit 0 "$UBR" add null
 a=$(cat "$OUT")
 check_exit 0 "$UBR" add null -q 2

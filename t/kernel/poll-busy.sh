@@ -17,12 +17,6 @@ img=$UBR_SCRATCH/img
 truncate -s 64M "$img"
 log=$UBR_SCRATCH/daemon.log
 
-start() { # ENV...: a daemon in the foreground with ENV, its log in $log
-	env "$@" "$UBR" daemon --foreground 2>"$log" &
-	wait_for 30 test -S "$UBLK_REACTOR_RUNDIR/ublk-reactor.sock" ||
-		fail "the daemon did not start: $(tail -n 5 "$log")"
-}
-
 counter() { # FIELD: the reactor's counter now
 	"$UBR" stats --json >"$UBR_SCRATCH/stats.json" || fail "stats failed"
 	jq -e ".reactor.$1" "$UBR_SCRATCH/stats.json" || fail "no reactor.$1 in stats"
@@ -32,7 +26,7 @@ counter() { # FIELD: the reactor's counter now
 # verified iodepth-1 write and read of the device, in a daemon with ENV.
 polled_share() {
 	local dev t0 b0 t1 b1
-	start "$@"
+	foreground_daemon "$log" "$@"
 	dev=$("$UBR" add loop --copy-mode buffer "$img") || fail "add loop failed"
 	t0=$(counter turns) b0=$(counter batched)
 	run_fio --name=v --filename="$dev" --ioengine=io_uring --direct=1 \
@@ -68,7 +62,7 @@ echo "# busy, idle: $idle ticks of CPU in 3 s ($hz per s)"
 check_exit 0 "$UBR" stop --delete
 wait_for 60 pid_gone "$pid" || fail "the daemon did not stop"
 
-start UBLK_REACTOR_POLL=spin
+foreground_daemon "$log" UBLK_REACTOR_POLL=spin
 grep -q "UBLK_REACTOR_POLL=spin is not adaptive or busy: ignored" "$log" ||
 	fail "no warning for UBLK_REACTOR_POLL=spin: $(cat "$log")"
 echo "ok"
