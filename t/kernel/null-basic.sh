@@ -74,14 +74,13 @@ check_exit 0 "$UBR" del --all
 stop_daemon
 pid_gone "$pid" || fail "daemon $pid did not exit on SIGTERM"
 foreground_daemon "$UBR_SCRATCH/daemon.log"
-fg=$FG_PID
 check_exit 0 "$UBR" add null
 a=$(cat "$OUT")
 check_exit 0 "$UBR" add null -q 2
 b=$(cat "$OUT")
-kill -TERM "$fg"
+kill -TERM "$FG_PID"
 status=0
-wait "$fg" || status=$?
+wait "$FG_PID" || status=$?
 cat "$UBR_SCRATCH/daemon.log"
 [[ $status == 0 ]] || fail "daemon exited $status after SIGTERM, not 0"
 [[ -e $a || -e $b ]] && fail "devices left after SIGTERM: $(ls /dev/ublkb* 2>&1)"
