@@ -27,6 +27,21 @@
  * for its reply and for the next request. An idle daemon still sleeps:
  * after its last completion it polls one window, finds nothing, and waits.
  *
+ * Gathering: a polling turn that sees work may go on looking for a while
+ * (the gather, 2/5 of the poll window) before it enters, so that one enter
+ * brings several arrivals instead of the first alone. With one device at
+ * iodepth 64 the daemon outruns the arrivals: a turn reaped 1.6 requests,
+ * and polled turns of one request each kept switching polling off, so the
+ * daemon slept and was woken about once per four requests. Gathering
+ * lifts that, but in a closed loop it only pays when enough requests are
+ * in flight: at iodepth 4 the gather is time in which nothing more can
+ * come (doc/PERFORMANCE.md, "Gathering"). Whether it pays cannot be seen
+ * from the ring, so it is measured: while polling, the policy serves
+ * UBR_BATCH_PROBE_MS without gathering, then as long with it, and keeps
+ * gathering for UBR_BATCH_HOLD_MS only if that served UBR_BATCH_GAIN_PCT
+ * more requests per second; then it measures again. Busy polling, which
+ * is for latency, never gathers.
+ *
  * Why not the kernel's min wait (io_uring_enter's min_wait_usec): ublk
  * queues a new request's command as task work that wakes a sleeping
  * waiter at once, whatever the wait asked for, so a wait for N
@@ -49,12 +64,33 @@
 #define UBR_BATCH_MAX_WAIT_US 10000
 #define UBR_BATCH_PROBE_TURNS 64
 #define UBR_BATCH_POLL_SINGLES 2
+#define UBR_BATCH_PROBE_MS 100
+#define UBR_BATCH_HOLD_MS 3000
+#define UBR_BATCH_GAIN_PCT 5
+
+/* The gathering probe: which phase, since when, and what it measured. */
+enum ubr_gather_phase {
+	UBR_GATHER_IDLE,  /* not polling: nothing measured */
+	UBR_GATHER_WITHOUT, /* measuring turns that do not gather */
+	UBR_GATHER_WITH,    /* measuring turns that gather */
+	UBR_GATHER_HOLD,    /* keeping the verdict for UBR_BATCH_HOLD_MS */
+};
+
+struct ubr_gather {
+	enum ubr_gather_phase phase;
+	bool on;		/* polled turns gather */
+	long long start_ns;	/* of the phase */
+	unsigned long long n;	/* requests reaped in the phase so far */
+	/* The phase without gathering: its requests, in how long. */
+	unsigned long long without_n, without_ns;
+};
 
 struct ubr_batch {
 	unsigned poll_us; /* 0: never poll */
 	bool on;	  /* the next turn polls */
 	bool busy;	  /* poll after every turn that reaped something */
 	unsigned singles; /* single-completion turns in a row, this state */
+	struct ubr_gather gather;
 };
 
 void ubr_batch_init(struct ubr_batch *b, unsigned poll_us, bool busy);
@@ -65,10 +101,22 @@ void ubr_batch_init(struct ubr_batch *b, unsigned poll_us, bool busy);
  */
 void ubr_batch_turn(struct ubr_batch *b, unsigned n, bool found);
 
+/*
+ * The same turn, for the gathering probe, at monotonic time now_ns (a
+ * separate call so that the turn tests above need no clock).
+ */
+void ubr_batch_clock(struct ubr_batch *b, unsigned n, long long now_ns);
+
 /* How long the next turn polls, in microseconds (0: it sleeps at once). */
 static inline unsigned ubr_batch_poll_us(const struct ubr_batch *b)
 {
 	return b->on ? b->poll_us : 0;
+}
+
+/* How long a polling turn that sees work goes on looking (0: enter at once). */
+static inline unsigned ubr_batch_gather_us(const struct ubr_batch *b)
+{
+	return b->on && b->gather.on ? b->poll_us * 2 / 5 : 0;
 }
 
 #endif /* UBR_BATCH_H */

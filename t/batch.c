@@ -139,6 +139,91 @@ static void test_arrivals(void)
 	   "a turn that reaped one fetch of 8 requests polls the next");
 }
 
+/*
+ * Turns of n requests every step_us from *t_ns for ms milliseconds, each
+ * seen by the policy as a polled turn that found work.
+ */
+static void turns(struct ubr_batch *b, long long *t_ns, unsigned n,
+		  unsigned step_us, unsigned ms)
+{
+	long long end = *t_ns + ms * 1000000LL;
+
+	while (*t_ns < end) {
+		*t_ns += step_us * 1000LL;
+		ubr_batch_turn(b, n, true);
+		ubr_batch_clock(b, n, *t_ns);
+	}
+}
+
+/* A gather that serves more requests per second is kept, for a while. */
+static void test_gather_pays(void)
+{
+	struct ubr_batch b;
+	long long t = 1000000000LL;
+
+	ubr_batch_init(&b, 500, false);
+	is_int(ubr_batch_gather_us(&b), 0, "gathering: off at first");
+	turns(&b, &t, 2, 100, UBR_BATCH_PROBE_MS / 2);
+	is_int(ubr_batch_gather_us(&b), 0, "off while measuring without it");
+	turns(&b, &t, 2, 100, UBR_BATCH_PROBE_MS / 2 + 1);
+	is_int(ubr_batch_gather_us(&b), 200,
+	       "then on, to measure it: 2/5 of the poll window");
+	turns(&b, &t, 4, 100, UBR_BATCH_PROBE_MS + 1);
+	is_int(ubr_batch_gather_us(&b), 200, "twice the requests per second: kept");
+	turns(&b, &t, 2, 100, UBR_BATCH_HOLD_MS / 2);
+	is_int(ubr_batch_gather_us(&b), 200, "kept for the hold, unmeasured");
+	turns(&b, &t, 2, 100, UBR_BATCH_HOLD_MS / 2 + 1);
+	is_int(ubr_batch_gather_us(&b), 0, "after the hold: measured again");
+	b.on = false;
+	b.gather.on = true;
+	is_int(ubr_batch_gather_us(&b), 0, "a turn that does not poll never gathers");
+}
+
+/* Rates measured without, then with gathering: is it kept? */
+static bool kept(unsigned without, unsigned with)
+{
+	struct ubr_batch b;
+	long long t = 0;
+
+	ubr_batch_init(&b, 500, false);
+	turns(&b, &t, without, 100, UBR_BATCH_PROBE_MS + 1);
+	turns(&b, &t, with, 100, UBR_BATCH_PROBE_MS + 1);
+	return ubr_batch_gather_us(&b) != 0;
+}
+
+static void test_gather_verdict(void)
+{
+	ok(!kept(100, 100), "the same rate with gathering: dropped");
+	ok(!kept(100, 30), "a third of the rate (iodepth 4): dropped");
+	ok(!kept(100, 100 + UBR_BATCH_GAIN_PCT - 1), "less than the gain: dropped");
+	ok(kept(100, 100 + UBR_BATCH_GAIN_PCT + 1), "more than the gain: kept");
+}
+
+/* An idle gap in a phase, busy polling, no window: nothing gathers. */
+static void test_gather_never(void)
+{
+	struct ubr_batch b;
+	long long t = 0;
+
+	ubr_batch_init(&b, 500, false);
+	turns(&b, &t, 2, 100, UBR_BATCH_PROBE_MS - 1);
+	t += 10 * UBR_BATCH_PROBE_MS * 1000000LL;
+	ubr_batch_turn(&b, 2, true);
+	ubr_batch_clock(&b, 2, t);
+	is_int(b.gather.phase, UBR_GATHER_IDLE,
+	       "a phase with an idle gap in it: measured again, no verdict");
+	is_int(ubr_batch_gather_us(&b), 0, "and no gathering meanwhile");
+
+	ubr_batch_init(&b, 500, true);
+	turns(&b, &t, 1, 100, 3 * UBR_BATCH_PROBE_MS);
+	is_int(b.gather.phase, UBR_GATHER_IDLE, "busy polling never probes");
+	is_int(ubr_batch_gather_us(&b), 0, "nor gathers");
+
+	ubr_batch_init(&b, 0, false);
+	turns(&b, &t, 8, 100, 3 * UBR_BATCH_PROBE_MS);
+	is_int(ubr_batch_gather_us(&b), 0, "poll window 0: never gathers");
+}
+
 int main(void)
 {
 	test_single();
@@ -147,5 +232,8 @@ int main(void)
 	test_off();
 	test_busy();
 	test_arrivals();
+	test_gather_pays();
+	test_gather_verdict();
+	test_gather_never();
 	return done_testing();
 }

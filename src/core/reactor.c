@@ -519,18 +519,27 @@ static bool work_ready(const struct ubr_reactor *r)
 	       (io_uring_smp_load_acquire(r->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
-/* Look for work for up to us microseconds, without sleeping. */
-static bool poll_for_work(const struct ubr_reactor *r, unsigned us)
+/*
+ * Look for work for up to us microseconds, without sleeping; once some is
+ * seen, go on for gather_us more (within the us), for more to come.
+ */
+static bool poll_for_work(const struct ubr_reactor *r, unsigned us,
+			  unsigned gather_us)
 {
-	long long end = ubr_mono_ns() + us * 1000LL;
+	long long now = ubr_mono_ns(), end = now + us * 1000LL, until;
 	unsigned i;
 
 	do {
 		for (i = 0; i < 64; i++)
 			if (work_ready(r))
-				return true;
-	} while (ubr_mono_ns() < end);
+				goto found;
+	} while ((now = ubr_mono_ns()) < end);
 	return false;
+found:
+	until = now + gather_us * 1000LL;
+	while (gather_us && (now = ubr_mono_ns()) < until && now < end)
+		;
+	return true;
 }
 
 /*
@@ -570,7 +579,8 @@ static int wait_turn(struct ubr_reactor *r, bool *found)
 			return ret;
 		if (io_uring_cq_ready(&r->ring))
 			return 0;
-		*found = poll_for_work(r, poll_us);
+		*found = poll_for_work(r, poll_us,
+				       ubr_batch_gather_us(&r->batch));
 	}
 	ret = ring_enter(r, 1, tsp);
 	if (ret == -ETIME) {
@@ -584,6 +594,7 @@ static int wait_turn(struct ubr_reactor *r, bool *found)
 
 int ubr_reactor_run(struct ubr_reactor *r)
 {
+	unsigned n;
 	bool found;
 	int ret;
 
@@ -596,7 +607,9 @@ int ubr_reactor_run(struct ubr_reactor *r)
 			ubr_err("io_uring_enter: %s", strerror(-ret));
 			return ret;
 		}
-		ubr_batch_turn(&r->batch, reap(r), found);
+		n = reap(r);
+		ubr_batch_turn(&r->batch, n, found);
+		ubr_batch_clock(&r->batch, n, ubr_mono_ns());
 		if (r->ev_due)
 			ev_run_due(r);
 		/* What the turn's completions left to send in one go. */
