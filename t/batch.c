@@ -174,6 +174,17 @@ static void test_gather_pays(void)
 	is_int(ubr_batch_gather_us(&b), 200, "kept for the hold, unmeasured");
 	turns(&b, &t, 2, 100, UBR_BATCH_HOLD_MS / 2 + 1);
 	is_int(ubr_batch_gather_us(&b), 0, "after the hold: measured again");
+
+	/* A hold that ends while the daemon does not poll. */
+	turns(&b, &t, 2, 100, UBR_BATCH_PROBE_MS);
+	turns(&b, &t, 4, 100, UBR_BATCH_PROBE_MS + 1);
+	is_int(ubr_batch_gather_us(&b), 200, "kept again");
+	b.on = false;
+	t += UBR_BATCH_HOLD_MS * 1000000LL;
+	ubr_batch_clock(&b, 1, t);
+	b.on = true;
+	is_int(ubr_batch_gather_us(&b), 0,
+	       "a hold that ended unpolled leaves no gathering behind");
 	b.on = false;
 	b.gather.on = true;
 	is_int(ubr_batch_gather_us(&b), 0, "a turn that does not poll never gathers");

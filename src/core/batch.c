@@ -57,7 +57,7 @@ void ubr_batch_clock(struct ubr_batch *b, unsigned n, long long now_ns)
 	if (g->phase == UBR_GATHER_HOLD) {
 		if (ns < UBR_BATCH_HOLD_MS * 1000000LL)
 			return;
-		g->phase = UBR_GATHER_IDLE;
+		phase_begin(g, UBR_GATHER_IDLE, now_ns);
 	}
 	if (g->phase == UBR_GATHER_IDLE) {
 		/* Polling is what shows requests come several at a time. */
