@@ -7,6 +7,7 @@
 # Decimal with n places, "-" for null.
 def fixed(n):
 	if type != "number" then "-"
+	elif . < 0 then "-" + (-. | fixed(n))
 	else ((. * pow(10; n)) | round | tostring) as $s
 		| (if ($s | length) <= n then ("0" * (n + 1 - ($s | length))) + $s else $s end)
 		| .[:length - n] + "." + .[length - n:]
@@ -44,8 +45,12 @@ def best_loop:
 def kx: .kublk // {};
 def kno: if (kx.unavailable | type) == "string" then kx.unavailable
 	elif kx.points == null then "this run has no kublk section (it predates t/bench/guest-kublk, or the section failed)" else null end;
+# A negative count of switches is no figure: runs before the per-thread
+# count (t/bench/guest-kublk) lost those of a thread that exited.
 def metric($m): if type != "object" then null elif $m == "iops" then .iops
-	elif $m == "cpu" then .cpu_us_per_io else .cs_per_io end;
+	elif $m == "cpu" then .cpu_us_per_io
+	elif (.cs_per_io | type) == "number" and .cs_per_io < 0 then null
+	else .cs_per_io end;
 def mean: if length == 0 or any(.[]; type != "number") then null else add / length end;
 # A server's ("ours", "kublk") best configuration at point $p: the highest
 # worse-run IOPS. {mode, runs} or null.
@@ -76,7 +81,7 @@ def kublk_verdicts:
 	   {what: "vs kublk: null randread qd64, 16 devices, CPU per I/O", p: "null randread qd64 x16", m: "cpu", ge: false, t: 0.6},
 	   {what: "vs kublk: context switches per I/O, qd64 (worst null point)", p: null, m: "cs", ge: false, t: 1.0}][] as $s
 	| (if $s.p then kratio($s.p; $s.m)
-	   else [kpoints_qd64[] as $q | select(kx.expected_points // [] | index($q)) | kratio($q; "cs")[]] end) as $r
+	   else [kpoints_qd64[] as $q | select(kx.expected_points // [] | index($q)) | kratio($q; "cs")[] | numbers] end) as $r
 	| (if $s.ge then $r | lowest else $r | highest end) as $v
 	| (if $old then $s.t612 else $s.t end) as $t
 	| {what: $s.what, figure: (if $v == null then "-" else "\($v | fixed(3))x" end),
