@@ -25,6 +25,15 @@
 #define UBR_TGT_NO_DATA (1U << 0)
 /* All its data moves through ubr_tgt_rw(), so zero copy works for it. */
 #define UBR_TGT_ZERO_COPY (1U << 1)
+/*
+ * It moves request data between a stream socket and the request's
+ * registered buffer itself (ubr_tgt_buf_index()), and puts bytes it has
+ * already received there with ubr_tgt_fill(): zero copy works for it
+ * where the daemon may also reach such a request through /dev/ublkcN
+ * (USER_COPY beside the zero copy flags, copied by the reactor thread).
+ * `auto` does not pick zero copy for it.
+ */
+#define UBR_TGT_ZERO_COPY_SOCKET (1U << 2)
 
 /*
  * What serves a target's device, which tells the client what to prepare:
@@ -245,6 +254,20 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
  */
 int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf);
+/*
+ * Put len bytes of src into the request's data at data_off, in whatever
+ * copy mode the device uses: 0, or -errno.
+ */
+int ubr_tgt_fill(struct ubr_queue *q, unsigned tag, uint32_t data_off,
+		 const void *src, uint32_t len);
+/* In zero copy, the ring's buffer index of the request's pages; else -1. */
+int ubr_tgt_buf_index(const struct ubr_queue *q, unsigned tag);
+/*
+ * Make room for n SQEs in one submission (n <= 4, the smallest ring's
+ * size), for a chain linked with IOSQE_IO_LINK that a full submission
+ * queue must not split: the room there is now, n or more.
+ */
+unsigned ubr_tgt_reserve(struct ubr_queue *q, unsigned n);
 void ubr_io_complete(struct ubr_queue *q, unsigned tag, int result);
 /* The per-tag buffer in buffer copy mode, NULL otherwise. */
 void *ubr_io_buf(struct ubr_queue *q, unsigned tag);

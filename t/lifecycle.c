@@ -905,6 +905,12 @@ static void test_recover_copy_flags(void)
 		{ UBR_COPY_ZERO, UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY,
 		  true },
 		{ UBR_COPY_ZERO, UBLK_F_SUPPORT_ZERO_COPY, false },
+		/* A socket target's zero copy has USER_COPY beside it. */
+		{ UBR_COPY_ZERO, UBLK_F_AUTO_BUF_REG | UBLK_F_USER_COPY, true },
+		{ UBR_COPY_ZERO_EXPLICIT,
+		  UBLK_F_SUPPORT_ZERO_COPY | UBLK_F_USER_COPY, true },
+		{ UBR_COPY_USER, UBLK_F_USER_COPY | UBLK_F_AUTO_BUF_REG, false },
+		{ UBR_COPY_ZERO, UBLK_F_USER_COPY, false },
 		{ UBR_COPY_USER, UBLK_F_USER_COPY, true },
 		{ UBR_COPY_BUFFER, UBLK_F_SUPPORT_ZERO_COPY, false },
 	};

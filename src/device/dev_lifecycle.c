@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ubr_compat.h"
 #include "ubr_ctrl.h"
 #include "ubr_dev.h"
 #include "ubr_helper.h"
@@ -95,21 +96,32 @@ static void add_failed(struct ubr_dev *dev, int err, const char *what)
  */
 static uint64_t copy_mode_flags(const struct ubr_dev *dev)
 {
+	uint64_t user = dev->ops->flags & UBR_TGT_ZERO_COPY_SOCKET ?
+				UBLK_F_USER_COPY : 0;
+
 	switch (dev->copy_mode) {
 	case UBR_COPY_USER: return UBLK_F_USER_COPY;
 	case UBR_COPY_ZERO:
-		return UBLK_F_AUTO_BUF_REG |
+		return UBLK_F_AUTO_BUF_REG | user |
 		       (dev->r->features & UBLK_F_SUPPORT_ZERO_COPY);
-	case UBR_COPY_ZERO_EXPLICIT: return UBLK_F_SUPPORT_ZERO_COPY;
+	case UBR_COPY_ZERO_EXPLICIT: return UBLK_F_SUPPORT_ZERO_COPY | user;
 	case UBR_COPY_GET_DATA: return UBLK_F_NEED_GET_DATA;
 	default: return 0;
 	}
 }
 
+/*
+ * A socket target copies into zero copy requests through /dev/ublkcN from
+ * this thread, which is safe where ubr_inline_io_safe() says so.
+ */
 static bool can_zero_copy(const struct ubr_dev *dev)
 {
+	unsigned f = dev->ops->flags;
+
 	return dev->r->nr_buf_slots &&
-	       (dev->ops->flags & (UBR_TGT_ZERO_COPY | UBR_TGT_NO_DATA));
+	       ((f & (UBR_TGT_ZERO_COPY | UBR_TGT_NO_DATA)) ||
+		((f & UBR_TGT_ZERO_COPY_SOCKET) &&
+		 ubr_inline_io_safe(dev->r->features)));
 }
 
 /* Best first: no copy at all, then pool-bounded copies, then buffers. */
@@ -119,7 +131,8 @@ static enum ubr_copy_mode auto_copy_mode(const struct ubr_dev *dev)
 
 	if (dev->ops->flags & UBR_TGT_NO_DATA)
 		return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
-	if (can_zero_copy(dev) && (f & UBLK_F_AUTO_BUF_REG))
+	if (can_zero_copy(dev) && (f & UBLK_F_AUTO_BUF_REG) &&
+	    !(dev->ops->flags & UBR_TGT_ZERO_COPY_SOCKET))
 		return UBR_COPY_ZERO;
 	return f & UBLK_F_USER_COPY ? UBR_COPY_USER : UBR_COPY_BUFFER;
 }

@@ -248,18 +248,20 @@ bool ubr_dev_info_recoverable(const struct ublksrv_ctrl_dev_info *i)
 /*
  * Was the kernel's device added in the recorded copy mode? Zero copy
  * devices carry SUPPORT_ZERO_COPY too where the kernel had it (for the
- * fallback registrations), so that bit alone tells only zero-explicit.
+ * fallback registrations), so that bit alone tells only zero-explicit;
+ * and USER_COPY too for a socket target (UBR_TGT_ZERO_COPY_SOCKET).
  */
 static bool copy_flags_match(enum ubr_copy_mode m, uint64_t flags)
 {
 	uint64_t f = flags & (UBLK_F_USER_COPY | UBLK_F_AUTO_BUF_REG |
 			      UBLK_F_SUPPORT_ZERO_COPY);
+	uint64_t z = f & ~UBLK_F_USER_COPY;
 
 	switch (m) {
 	case UBR_COPY_USER: return f == UBLK_F_USER_COPY;
-	case UBR_COPY_ZERO: return (f & ~UBLK_F_SUPPORT_ZERO_COPY) ==
+	case UBR_COPY_ZERO: return (z & ~UBLK_F_SUPPORT_ZERO_COPY) ==
 				   UBLK_F_AUTO_BUF_REG;
-	case UBR_COPY_ZERO_EXPLICIT: return f == UBLK_F_SUPPORT_ZERO_COPY;
+	case UBR_COPY_ZERO_EXPLICIT: return z == UBLK_F_SUPPORT_ZERO_COPY;
 	default: return f == 0;
 	}
 }

@@ -715,6 +715,46 @@ struct io_uring_sqe *ubr_tgt_rw(struct ubr_queue *q, unsigned tag, bool write,
 	return sqe;
 }
 
+int ubr_tgt_fill(struct ubr_queue *q, unsigned tag, uint32_t data_off,
+		 const void *src, uint32_t len)
+{
+	char *buf = q->tags[tag].buf ? q->tags[tag].buf : ubr_io_buf(q, tag);
+	int ret;
+
+	if (!ubr_copy_mode_zero(q->dev->copy_mode)) {
+		if (!buf)
+			return -EOPNOTSUPP;
+		memcpy(buf + data_off, src, len);
+		return 0;
+	}
+	/* Only through /dev/ublkcN (UBR_TGT_ZERO_COPY_SOCKET added USER_COPY). */
+	while (len) {
+		ret = ubr_kernel_user_copy(q->dev->cdev_fd, (void *)src, len,
+					   ublk_user_copy_pos(q->id, (uint16_t)tag,
+							      data_off),
+					   true);
+		if (ret <= 0)
+			return ret ? ret : -EIO;
+		data_off += (uint32_t)ret;
+		len -= (uint32_t)ret;
+		src = (const char *)src + ret;
+	}
+	return 0;
+}
+
+int ubr_tgt_buf_index(const struct ubr_queue *q, unsigned tag)
+{
+	if (!ubr_copy_mode_zero(q->dev->copy_mode))
+		return -1;
+	return (int)(q->buf_index + tag);
+}
+
+unsigned ubr_tgt_reserve(struct ubr_queue *q, unsigned n)
+{
+	ubr_reactor_reserve(q->dev->r, n);
+	return io_uring_sq_space_left(&q->dev->r->ring);
+}
+
 int ubr_tgt_rw_now(struct ubr_queue *q, unsigned tag, bool write, int fd,
 		   uint64_t file_off, uint32_t data_off, uint32_t len, int rwf)
 {
