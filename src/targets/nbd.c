@@ -469,7 +469,7 @@ static void nbd_deinit(struct ubr_dev *dev)
 	for (k = 0; k < nb->nr_conns; k++) {
 		c = nb->conns[k];
 		if (c && c->fd >= 0 && c->state == UBR_NBD_UP &&
-		    !c->rc.first && !c->rc.joining && !c->send_busy &&
+		    !c->rc.first && !c->rc.joining && !c->sends &&
 		    ubr_nbd_req_encode(&disc, hdr) == 0)
 			(void)!send(c->fd, hdr, sizeof(hdr),
 				    MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -480,7 +480,7 @@ static void nbd_deinit(struct ubr_dev *dev)
 
 const struct ubr_target_ops ubr_target_nbd = {
 	.name = "nbd",
-	.flags = 0,
+	.flags = UBR_TGT_ZERO_COPY_SOCKET,
 	.usage = "URI",
 	.description = "an NBD server by its URI (nbd://, nbd+unix://)",
 	.backing = UBR_BACKING_SOCKET,

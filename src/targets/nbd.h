@@ -51,6 +51,19 @@ enum ubr_nbd_rx_state {
 #define UBR_NBD_RX_BUF (256U << 10)
 /* Requests gathered into one sendmsg. */
 #define UBR_NBD_SEND_BATCH 64U
+/*
+ * SQEs of one linked send chain in zero copy: sendmsgs of headers, each
+ * write's data sent from its request's registered buffer after its header.
+ */
+#define UBR_NBD_CHAIN 32U
+/*
+ * Zero copy: while a read this large awaits its reply, replies are
+ * received a header at a time, so that its data, not yet received, goes
+ * straight into the request rather than through the receive buffer.
+ */
+#define UBR_NBD_BIG_READ (64U << 10)
+/* A hole's zeros are copied from this many bytes of zero pages at a time. */
+#define UBR_NBD_ZEROS (1U << 20)
 
 /*
  * A connection's state (nbd_reconnect.c). UP: requests go out. DOWN:
@@ -95,17 +108,22 @@ struct ubr_nbd_conn {
 	int fd;	      /* -1 while down */
 	int old_fd;   /* a lost one, open until its SQEs are back; or -1 */
 	enum ubr_nbd_state state;
-	/* the SQE in flight belongs to a lost connection */
+	/* the SQEs in flight belong to a lost connection */
 	bool send_stale, recv_stale;
 	struct ubr_nbd_reconnect rc;
 	struct ubr_nbd_export_info info; /* its last handshake's */
 	uint32_t seq;
 	unsigned awaiting;
-	/* send: a FIFO of slots, one sendmsg in flight */
+	unsigned big_reads; /* zero copy: awaiting reads of UBR_NBD_BIG_READ */
+	/*
+	 * send: a FIFO of slots; one sendmsg in flight, or in zero copy one
+	 * chain of up to UBR_NBD_CHAIN SQEs
+	 */
 	uint32_t sq_head, sq_tail; /* index + 1, 0: empty */
-	bool send_busy;
+	unsigned sends;		   /* send SQEs in flight */
 	uint32_t send_owner; /* the slot whose tag the sendmsg SQE carries */
-	struct msghdr msg;
+	struct msghdr msg[UBR_NBD_CHAIN];
+	uint32_t chain_len[UBR_NBD_CHAIN]; /* zero copy: bytes each must send */
 	struct iovec iov[2 * UBR_NBD_SEND_BATCH];
 	unsigned iov_nr;
 	/* receive: one recv in flight, into rx or straight into a buffer */
@@ -115,9 +133,9 @@ struct ubr_nbd_conn {
 	enum ubr_nbd_rx_state rx_state;
 	uint32_t need; /* HDR, PREFIX: bytes wanted */
 	struct ubr_nbd_reply reply;
-	uint32_t cur;	 /* the slot the reply belongs to */
-	uint8_t *dst;	 /* DATA: where the next byte goes */
-	uint32_t left;	 /* DATA: bytes still due */
+	uint32_t cur;	  /* the slot the reply belongs to */
+	uint32_t dst_off; /* DATA: where the next byte goes in its data */
+	uint32_t left;	  /* DATA: bytes still due */
 };
 
 /* A device's state (dev->tgt). */

@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@
 #include "nbd_retry.h"
 #include "ubr_log.h"
 
-enum { TD_SEND = 1, TD_RECV = 2 };
+/* Target data: the kind in the low 2 bits, a send's place in its chain above. */
+enum { TD_SEND = 1, TD_RECV = 2, TD_KIND = 3, TD_CHAIN_SHIFT = 2 };
 
 static struct ubr_nbd *nbd_of(struct ubr_queue *q)
 {
@@ -72,6 +74,18 @@ static struct ubr_queue *slot_queue(struct ubr_nbd *nb, uint32_t i)
 static unsigned slot_tag(const struct ubr_nbd *nb, uint32_t i)
 {
 	return i % nb->depth;
+}
+
+/* Zero copy: data moves between the socket and the requests' own pages. */
+static bool zero_copy(const struct ubr_nbd *nb)
+{
+	return ubr_copy_mode_zero(nb->dev->copy_mode);
+}
+
+static bool big_read(const struct ubr_nbd *nb, const struct ubr_nbd_req *r)
+{
+	return zero_copy(nb) && r->type == UBR_NBD_CMD_READ &&
+	       r->length >= UBR_NBD_BIG_READ;
 }
 
 static uint8_t *slot_buf(struct ubr_nbd *nb, uint32_t i)
@@ -110,6 +124,7 @@ static void answer(struct ubr_nbd_conn *c, uint32_t i, int err)
 		s->result = rw ? (int32_t)s->req.length : 0;
 	s->replied = true;
 	c->awaiting--;
+	c->big_reads -= big_read(nb, &s->req);
 	try_finish(nb, i);
 }
 
@@ -201,7 +216,7 @@ void ubr_nbd_conn_lost(struct ubr_nbd_conn *c, const char *why)
 	shutdown(c->fd, SHUT_RDWR);
 	c->old_fd = c->fd;
 	c->fd = -1;
-	c->send_stale = c->send_busy;
+	c->send_stale = c->sends > 0;
 	c->recv_stale = c->recv_busy;
 	close_old(c);
 	c->sq_head = c->sq_tail = 0;
@@ -267,47 +282,120 @@ void ubr_nbd_conn_up(struct ubr_nbd_conn *c, int fd,
 
 /* --- send ----------------------------------------------------------------- */
 
-static void submit_send(struct ubr_nbd_conn *c)
+/*
+ * Add sqe to the chain being built: the one before links to it, and tells
+ * TCP that more follows (MSG_MORE), so that a header and its data go out
+ * in one segment, not two.
+ */
+static void chain_link(struct io_uring_sqe **last, struct io_uring_sqe *sqe)
 {
-	struct ubr_nbd *nb = c->nb;
-	struct ubr_queue *q = slot_queue(nb, c->send_owner);
-	struct io_uring_sqe *sqe;
-
-	sqe = ubr_tgt_sqe(q, slot_tag(nb, c->send_owner), TD_SEND);
-	c->msg.msg_iov = c->iov;
-	c->msg.msg_iovlen = c->iov_nr;
-	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
-	c->send_busy = true;
+	if (*last) {
+		(*last)->flags |= IOSQE_IO_LINK;
+		(*last)->msg_flags |= MSG_MORE;
+	}
+	*last = sqe;
 }
 
+/*
+ * A sendmsg of iov[from..iov_nr), carried by slot owner's tag. In zero
+ * copy it is one link of a chain: MSG_WAITALL makes io_uring send it all
+ * or fail (which cancels the rest of the chain), so no other bytes can
+ * come between.
+ */
+static struct io_uring_sqe *send_msg(struct ubr_nbd_conn *c, uint32_t owner,
+				     unsigned from)
+{
+	struct ubr_nbd *nb = c->nb;
+	unsigned k = c->sends, j;
+	struct io_uring_sqe *sqe;
+
+	c->msg[k] = (struct msghdr){
+		.msg_iov = c->iov + from,
+		.msg_iovlen = c->iov_nr - from,
+	};
+	c->chain_len[k] = 0;
+	for (j = from; j < c->iov_nr; j++)
+		c->chain_len[k] += (uint32_t)c->iov[j].iov_len;
+	sqe = ubr_tgt_sqe(slot_queue(nb, owner), slot_tag(nb, owner),
+			  TD_SEND | k << TD_CHAIN_SHIFT);
+	io_uring_prep_sendmsg(sqe, c->fd, &c->msg[k],
+			      MSG_NOSIGNAL | (zero_copy(nb) ? MSG_WAITALL : 0));
+	c->send_owner = owner;
+	c->sends++;
+	return sqe;
+}
+
+/* Zero copy: write slot i's data from its request's registered buffer. */
+static struct io_uring_sqe *send_data(struct ubr_nbd_conn *c, uint32_t i)
+{
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_queue *q = slot_queue(nb, i);
+	unsigned tag = slot_tag(nb, i), k = c->sends;
+	struct io_uring_sqe *sqe;
+
+	sqe = ubr_tgt_sqe(q, tag, TD_SEND | k << TD_CHAIN_SHIFT);
+	/* A registered buffer's address is the offset in the request. */
+	io_uring_prep_send(sqe, c->fd, NULL, nb->slots[i].req.length,
+			   MSG_NOSIGNAL | MSG_WAITALL);
+	sqe->ioprio |= IORING_RECVSEND_FIXED_BUF;
+	sqe->buf_index = (uint16_t)ubr_tgt_buf_index(q, tag);
+	c->chain_len[k] = nb->slots[i].req.length;
+	c->sends++;
+	return sqe;
+}
+
+/*
+ * Send what the queue holds: one sendmsg of up to UBR_NBD_SEND_BATCH
+ * requests, a write's data straight from its buffer; in zero copy a chain,
+ * a sendmsg of the headers up to a write's, then its data, and so on.
+ */
 static void kick_send(struct ubr_nbd_conn *c)
 {
 	struct ubr_nbd *nb = c->nb;
-	uint32_t i;
+	struct io_uring_sqe *last = NULL;
+	uint32_t i, owner = UINT32_MAX;
+	bool zc = zero_copy(nb);
+	unsigned from = 0, room = UBR_NBD_CHAIN;
 
-	if (c->send_busy || c->state != UBR_NBD_UP || !c->sq_head)
+	if (c->sends || c->state != UBR_NBD_UP || !c->sq_head)
 		return;
+	/* Room for a header's sendmsg, a write's data and a last sendmsg. */
+	if (zc)
+		room = ubr_tgt_reserve(slot_queue(nb, c->sq_head - 1), 3);
+	if (room > UBR_NBD_CHAIN)
+		room = UBR_NBD_CHAIN;
 	c->iov_nr = 0;
-	c->send_owner = c->sq_head - 1;
-	while (c->sq_head && c->iov_nr + 2 <= 2 * UBR_NBD_SEND_BATCH) {
+	while (c->sq_head && c->iov_nr + 2 <= 2 * UBR_NBD_SEND_BATCH &&
+	       c->sends + 3 <= room) {
 		i = c->sq_head - 1;
 		c->sq_head = nb->slots[i].next;
+		if (owner == UINT32_MAX)
+			owner = i;
 		c->iov[c->iov_nr++] = (struct iovec){
 			.iov_base = nb->slots[i].hdr,
 			.iov_len = UBR_NBD_REQUEST_LEN,
 		};
-		if (nb->slots[i].req.type == UBR_NBD_CMD_WRITE)
+		if (nb->slots[i].req.type != UBR_NBD_CMD_WRITE)
+			continue;
+		if (!zc) {
 			c->iov[c->iov_nr++] = (struct iovec){
 				.iov_base = slot_buf(nb, i),
 				.iov_len = nb->slots[i].req.length,
 			};
+			continue;
+		}
+		chain_link(&last, send_msg(c, owner, from));
+		chain_link(&last, send_data(c, i));
+		from = c->iov_nr;
+		owner = UINT32_MAX;
 	}
+	if (from < c->iov_nr)
+		chain_link(&last, send_msg(c, owner, from));
 	if (!c->sq_head)
 		c->sq_tail = 0;
-	submit_send(c);
 }
 
-/* A short send: go on from where it stopped. */
+/* A short send (not in zero copy): go on from where it stopped. */
 static bool send_rest(struct ubr_nbd_conn *c, size_t done)
 {
 	unsigned k = 0;
@@ -320,16 +408,19 @@ static bool send_rest(struct ubr_nbd_conn *c, size_t done)
 	c->iov_nr -= k;
 	c->iov[0].iov_base = (uint8_t *)c->iov[0].iov_base + done;
 	c->iov[0].iov_len -= done;
-	submit_send(c);
+	(void)send_msg(c, c->send_owner, 0);
 	return true;
 }
 
-static void send_done(struct ubr_nbd_conn *c, int res)
+/* Send SQE k of the chain (0 outside zero copy) completed with res. */
+static void send_done(struct ubr_nbd_conn *c, unsigned k, int res)
 {
 	char why[64];
 
-	c->send_busy = false;
+	c->sends--;
 	if (c->send_stale) {
+		if (c->sends)
+			return;
 		c->send_stale = false;
 		close_old(c);
 		kick_send(c);
@@ -338,6 +429,14 @@ static void send_done(struct ubr_nbd_conn *c, int res)
 	if (res < 0) {
 		snprintf(why, sizeof(why), "send: %s", strerror(-res));
 		ubr_nbd_conn_lost(c, why);
+		return;
+	}
+	if (zero_copy(c->nb)) {
+		/* WAITALL: short only when the link failed, which never comes. */
+		if (k >= UBR_NBD_CHAIN || (uint32_t)res != c->chain_len[k])
+			ubr_nbd_conn_lost(c, "send: short");
+		else if (!c->sends)
+			kick_send(c);
 		return;
 	}
 	if (!send_rest(c, (size_t)res))
@@ -358,6 +457,33 @@ static uint32_t recv_owner(struct ubr_nbd_conn *c)
 	return UINT32_MAX;
 }
 
+/*
+ * The data of the reply c->cur, none of it received yet: straight into
+ * the request (its registered pages in zero copy), under its own tag, so
+ * that the request cannot complete while the recv is out.
+ */
+static void recv_into(struct ubr_nbd_conn *c)
+{
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_queue *q = slot_queue(nb, c->cur);
+	unsigned tag = slot_tag(nb, c->cur);
+	int bi = ubr_tgt_buf_index(q, tag);
+	struct io_uring_sqe *sqe;
+
+	sqe = ubr_tgt_sqe(q, tag, TD_RECV);
+	if (bi < 0) {
+		io_uring_prep_recv(sqe, c->fd, slot_buf(nb, c->cur) + c->dst_off,
+				   c->left, 0);
+	} else {
+		/* A registered buffer's address is the offset in the request. */
+		io_uring_prep_recv(sqe, c->fd, (void *)(uintptr_t)c->dst_off,
+				   c->left, 0);
+		sqe->ioprio |= IORING_RECVSEND_FIXED_BUF;
+		sqe->buf_index = (uint16_t)bi;
+	}
+	c->recv_busy = true;
+}
+
 static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 {
 	struct ubr_nbd *nb = c->nb;
@@ -368,26 +494,28 @@ static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 
 	if (c->recv_busy || c->state != UBR_NBD_UP || !c->awaiting)
 		return;
+	c->recv_direct = c->rx_state == UBR_NBD_RX_DATA &&
+			  c->rx_off == c->rx_len;
+	if (c->recv_direct) {
+		recv_into(c);
+		return;
+	}
 	/* The SQE's tag names the connection its completion goes to. */
 	if (owner == UINT32_MAX || !owns(c, owner) || !held(nb, owner))
 		owner = recv_owner(c);
 	if (owner == UINT32_MAX)
 		return;
-	c->recv_direct = c->rx_state == UBR_NBD_RX_DATA &&
-			  c->rx_off == c->rx_len;
-	if (c->recv_direct) {
-		buf = c->dst;
-		len = c->left;
-	} else {
-		if (c->rx_off) {
-			memmove(c->rx, c->rx + c->rx_off,
-				c->rx_len - c->rx_off);
-			c->rx_len -= c->rx_off;
-			c->rx_off = 0;
-		}
-		buf = c->rx + c->rx_len;
-		len = UBR_NBD_RX_BUF - c->rx_len;
+	if (c->rx_off) {
+		memmove(c->rx, c->rx + c->rx_off, c->rx_len - c->rx_off);
+		c->rx_len -= c->rx_off;
+		c->rx_off = 0;
 	}
+	buf = c->rx + c->rx_len;
+	len = UBR_NBD_RX_BUF - c->rx_len;
+	/* Only what the parser needs next: the data after it comes direct. */
+	if (c->big_reads && c->rx_state != UBR_NBD_RX_DATA &&
+	    c->need > c->rx_len)
+		len = c->need - c->rx_len;
 	sqe = ubr_tgt_sqe(slot_queue(nb, owner), slot_tag(nb, owner), TD_RECV);
 	io_uring_prep_recv(sqe, c->fd, buf, len, 0);
 	c->recv_busy = true;
@@ -475,7 +603,7 @@ static int parse_header(struct ubr_nbd_conn *c, char *err, size_t errlen)
 			s->result = ubr_nbd_errno(r->error);
 		} else if (s->req.type == UBR_NBD_CMD_READ) {
 			c->rx_state = UBR_NBD_RX_DATA;
-			c->dst = slot_buf(nb, c->cur);
+			c->dst_off = 0;
 			c->left = s->req.length;
 			return 0;
 		}
@@ -490,6 +618,43 @@ static int parse_header(struct ubr_nbd_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Put bytes of the reply c->cur (NULL: zeros) into its request; a failure
+ * fails that request only (the stream goes on).
+ */
+static void fill(struct ubr_nbd_conn *c, uint32_t off, const void *src,
+		 uint32_t len)
+{
+	/* Zeros to copy from, mapped once (the zero page: no memory). */
+	static const uint8_t *zeros;
+	struct ubr_nbd *nb = c->nb;
+	struct ubr_nbd_slot *s = &nb->slots[c->cur];
+	uint32_t n = len;
+	void *map;
+	int ret = 0;
+
+	if (!src && !zeros) {
+		map = mmap(NULL, UBR_NBD_ZEROS, PROT_READ,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			ret = -errno;
+		else
+			zeros = map;
+	}
+	while (!ret && len) {
+		n = src || len < UBR_NBD_ZEROS ? len : UBR_NBD_ZEROS;
+		ret = ubr_tgt_fill(slot_queue(nb, c->cur), slot_tag(nb, c->cur),
+				   off, src ? src : zeros, n);
+		off += n;
+		len -= n;
+	}
+	if (ret < 0 && !s->result) {
+		ubr_err("dev %u: nbd: a read's data into its request: %s",
+			nb->dev->id, strerror(-ret));
+		s->result = ret;
+	}
+}
+
 /* A chunk's prefix at rx_off (need bytes of it are there). */
 static int parse_prefix(struct ubr_nbd_conn *c, char *err, size_t errlen)
 {
@@ -497,7 +662,6 @@ static int parse_prefix(struct ubr_nbd_conn *c, char *err, size_t errlen)
 	struct ubr_nbd_slot *s = &nb->slots[c->cur];
 	struct ubr_nbd_reply *r = &c->reply;
 	struct ubr_nbd_chunk ch;
-	uint8_t *buf = slot_buf(nb, c->cur);
 	int ret;
 
 	ret = ubr_nbd_chunk_parse(r, &s->req, c->rx + c->rx_off, c->need,
@@ -509,12 +673,12 @@ static int parse_prefix(struct ubr_nbd_conn *c, char *err, size_t errlen)
 		if (!s->result)
 			s->result = ubr_nbd_errno(ch.error);
 	} else if (r->type == UBR_NBD_REPLY_TYPE_OFFSET_HOLE) {
-		memset(buf + (ch.offset - s->req.offset), 0, ch.length);
+		fill(c, (uint32_t)(ch.offset - s->req.offset), NULL, ch.length);
 		s->covered += ch.length;
 	} else if (r->type == UBR_NBD_REPLY_TYPE_OFFSET_DATA) {
 		s->covered += ch.length;
 		c->rx_state = UBR_NBD_RX_DATA;
-		c->dst = buf + (ch.offset - s->req.offset);
+		c->dst_off = (uint32_t)(ch.offset - s->req.offset);
 		c->left = ch.length;
 		return 0;
 	}
@@ -535,9 +699,9 @@ static void parse(struct ubr_nbd_conn *c)
 			if (!avail)
 				return;
 			n = avail < c->left ? avail : c->left;
-			memcpy(c->dst, c->rx + c->rx_off, n);
+			fill(c, c->dst_off, c->rx + c->rx_off, n);
 			c->rx_off += n;
-			c->dst += n;
+			c->dst_off += n;
 			c->left -= n;
 			if (!c->left)
 				reply_part_done(c);
@@ -576,7 +740,7 @@ static void recv_done(struct ubr_nbd_conn *c, int res)
 		return;
 	}
 	if (c->recv_direct) {
-		c->dst += res;
+		c->dst_off += (uint32_t)res;
 		c->left -= (uint32_t)res;
 		if (!c->left)
 			reply_part_done(c);
@@ -662,6 +826,7 @@ void ubr_nbd_queue_io(struct ubr_queue *q, unsigned tag,
 	s->lost_at = 0;
 	s->next = 0;
 	c->awaiting++;
+	c->big_reads += big_read(nb, &s->req);
 	if (c->state != UBR_NBD_UP)
 		return; /* held: sent once reconnected */
 	if (c->sq_tail)
@@ -680,8 +845,8 @@ void ubr_nbd_io_done(struct ubr_queue *q, unsigned tag, uint32_t tgt_data,
 	struct ubr_nbd_conn *c = conn_of(q);
 	uint32_t i = slot_idx(nb, q->id, tag);
 
-	if (tgt_data == TD_SEND)
-		send_done(c, cqe->res);
+	if ((tgt_data & TD_KIND) == TD_SEND)
+		send_done(c, tgt_data >> TD_CHAIN_SHIFT, cqe->res);
 	else
 		recv_done(c, cqe->res);
 	kick_recv(c, c->cur);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # `recover` of nbd devices. Two devices, one over a unix socket with Q
 # queues and Q connections (Q = min(4, the possible CPUs); the unix
-# server's accepted sockets are counted in /proc/net/unix) and one over
-# TCP with one (nbdkit's file plugin on tmpfs), under fio (random writes
+# server's accepted sockets are counted in /proc/net/unix), in zero copy
+# where the kernel has it, and one over TCP with one, in the default copy
+# mode (nbdkit's file plugin on tmpfs), under fio (random writes
 # of 4k and 64k, crc32c verify, iodepth 32); the daemon is killed with
 # SIGKILL mid-run and `recover` brings both back: they say "connected"
 # again with all Q unix connections up, fio ends without an I/O error and
@@ -68,7 +69,10 @@ if ((q > 1)); then
 	down_text="0 of $q connections up, $q reconnecting, 0 failed)"
 fi
 ids=() devs=()
-add_dev nbd --queues "$q" --connections "$q" "${uris[0]}"
+mode=auto
+copy_modes | grep -qx zero && mode=zero
+add_dev nbd --copy-mode "$mode" --queues "$q" --connections "$q" "${uris[0]}"
+[[ $mode == auto ]] || expect_in_list "$DEV_ID" " $mode "
 ids+=("$DEV_ID") devs+=("$DEV")
 add_dev nbd "${uris[1]}"
 ids+=("$DEV_ID") devs+=("$DEV")
