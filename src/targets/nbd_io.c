@@ -488,7 +488,7 @@ static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 {
 	struct ubr_nbd *nb = c->nb;
 	struct io_uring_sqe *sqe;
-	uint32_t owner = hint;
+	uint32_t owner = hint, want;
 	void *buf;
 	size_t len;
 
@@ -512,10 +512,19 @@ static void kick_recv(struct ubr_nbd_conn *c, uint32_t hint)
 	}
 	buf = c->rx + c->rx_len;
 	len = UBR_NBD_RX_BUF - c->rx_len;
-	/* Only what the parser needs next: the data after it comes direct. */
-	if (c->big_reads && c->rx_state != UBR_NBD_RX_DATA &&
-	    c->need > c->rx_len)
-		len = c->need - c->rx_len;
+	/*
+	 * Only up to where a read's data may start (a simple reply's header;
+	 * a chunk's header and its offset), or what the parser needs if
+	 * more: what comes after goes straight into the request.
+	 */
+	if (c->big_reads && c->rx_state != UBR_NBD_RX_DATA) {
+		want = c->info.structured ? UBR_NBD_CHUNK_HDR_LEN + 8 :
+					    UBR_NBD_SIMPLE_REPLY_LEN;
+		if (want < c->need)
+			want = c->need;
+		if (want > c->rx_len)
+			len = want - c->rx_len;
+	}
 	sqe = ubr_tgt_sqe(slot_queue(nb, owner), slot_tag(nb, owner), TD_RECV);
 	io_uring_prep_recv(sqe, c->fd, buf, len, 0);
 	c->recv_busy = true;
