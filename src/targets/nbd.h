@@ -58,8 +58,9 @@ enum ubr_nbd_rx_state {
 #define UBR_NBD_CHAIN 32U
 /*
  * Zero copy: while a read this large awaits its reply, replies are
- * received a header at a time, so that its data, not yet received, goes
- * straight into the request rather than through the receive buffer.
+ * received a header (and a data chunk's offset) at a time, so that its
+ * data, not yet received, goes straight into the request rather than
+ * through the receive buffer.
  */
 #define UBR_NBD_BIG_READ (64U << 10)
 /* A hole's zeros are copied from this many bytes of zero pages at a time. */

@@ -10,15 +10,21 @@
  * Send: requests wait in a FIFO; one sendmsg at a time takes up to
  * UBR_NBD_SEND_BATCH of them (header, and a write's data straight from
  * the request's buffer), so their bytes never interleave on the stream.
+ * In zero copy a write's data can only be sent from its registered pages
+ * by an SQE of its own: one chain of linked SQEs at a time, sendmsgs of
+ * headers, each write's header followed by its data.
  * Receive: one recv at a time while any request awaits its reply, into
  * a buffer parsed by nbd_wire's checks; a read's data that is due next
- * and not yet buffered is received straight into the request's buffer.
+ * and not yet buffered is received straight into the request's buffer
+ * (its registered pages in zero copy), and data that came into the
+ * buffer is copied into the request (ubr_tgt_fill).
  *
  * Every SQE must carry some request's tag (ubr_tgt_sqe), and a request is
  * completed only when no SQE carries its tag any more: a sendmsg carries
- * the first request of its batch, a recv some request still awaiting its
- * reply. A request answered while an SQE still carries its tag is marked
- * replied and completed by that SQE's completion.
+ * the first request of its batch, a write's data SQE the write, a recv
+ * into a request that request, any other recv some request still
+ * awaiting its reply. A request answered while an SQE still carries its
+ * tag is marked replied and completed by that SQE's completion.
  *
  * A connection that fails (closed, a send or receive error, or a reply
  * that breaks the protocol) is shut down and nbd_reconnect.c makes a new
