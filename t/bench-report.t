@@ -34,6 +34,13 @@ tables other-boots/sid-2026-12-05-nbd.json \
 	"nbd target against the kernel's NBD client"
 ! grep -qE "#### (Other|Footprint)" "$out"
 ok $? "an nbd-only run has no table of figures it did not measure"
+tables other-boots/sid-2026-12-07-nbd-zero.json \
+	"nbd target against the kernel's NBD client"
+# Ours ran in user and zero copy: each point is judged by the better mode,
+# named beside the ratio; a run without zero copy shows none.
+grep -qE '^\| tcp \| read_1m_qd8 \|( [0-9]+ \|){6} [0-9.]+ \(zero\) \|' "$out" &&
+	grep -qE '^\| unix \| randread_4k_qd64 \|.* \((user|zero)\) \|' "$out"
+ok $? "the nbd table has zero copy's runs and judges ours by its better mode"
 tables other-boots/sid-2026-12-05-kublk-loaded.json \
 	"Side by side with kublk"
 [ "$(grep -c '^| vs kublk:' "$out")" -eq 7 ]

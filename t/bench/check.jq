@@ -52,13 +52,14 @@ need(["add_ms", "median"]; num),
   end
 ,
 # nbd (t/bench/guest-nbd): why there is no comparison, or every point over
-# both transports with a run per round for each client.
+# both transports with a run per round for each client (ours in zero copy
+# too where the kernel has it).
 (.nbd // {}) as $n | (.rounds // 2) as $rounds
 | if ($n.na | type) == "string" then empty
   else
 	(("unix", "tcp") as $t
 	 | ("randread_4k_qd1", "randread_4k_qd64", "randwrite_4k_qd1", "randwrite_4k_qd64", "read_1m_qd8") as $p
-	 | ("ours", "kernel") as $w
+	 | ("ours", "kernel", (if $n.zero_copy == true then "ours_zero" else empty end)) as $w
 	 | need(["nbd", "points", $t, $p, $w];
 		type == "array" and length == $rounds and all(.[]; type == "object" and
 			(.iops | num) and (.cpu_us_per_io | num))))
